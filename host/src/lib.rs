@@ -1,0 +1,4 @@
+
+pub mod runtime;
+pub mod crypto;
+pub mod store;

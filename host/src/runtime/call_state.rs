@@ -1,0 +1,158 @@
+//! The store data of one call: what the component may see (its installation,
+//! its secrets), what it has used (CPU, memory, HTTP budget), and the first
+//! limit it breached.
+
+use super::egress::{AddressGuard, AllowList};
+use super::limits::{Breach, Limits};
+use super::services::HostServices;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// Who a call is for and what it may see.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    pub business_id: String,
+    pub installation_id: String,
+    pub kind: String,
+    /// Non-secret settings, values as text (non-strings as JSON).
+    pub config: Vec<(String, String)>,
+    /// Decrypted secrets, for this call only.
+    pub secrets: HashMap<String, String>,
+    pub allow_list: AllowList,
+}
+
+/// Host-wide facilities every call shares.
+pub struct HostEnv {
+    pub http: reqwest::Client,
+    pub guard: AddressGuard,
+    pub services: Arc<dyn HostServices>,
+    pub http_timeout: Duration,
+    pub http_max_response_bytes: u64,
+}
+
+/// Guest CPU time of one call: wall time since the call started, less time
+/// spent in host calls (HTTP, database) and time parked in the executor after
+/// a cooperative yield. Shared with the epoch callback and the yield future.
+#[derive(Debug)]
+pub struct CpuMeter {
+    started: Instant,
+    excluded: Mutex<Duration>,
+}
+
+impl CpuMeter {
+    pub fn start() -> Arc<Self> {
+        Arc::new(CpuMeter { started: Instant::now(), excluded: Mutex::new(Duration::ZERO) })
+    }
+
+    pub fn exclude(&self, d: Duration) {
+        let mut e = self.excluded.lock().unwrap_or_else(|p| p.into_inner());
+        *e += d;
+    }
+
+    pub fn guest_time(&self) -> Duration {
+        let e = *self.excluded.lock().unwrap_or_else(|p| p.into_inner());
+        self.started.elapsed().saturating_sub(e)
+    }
+}
+
+/// Excludes the time until it is dropped from the guest's CPU time.
+pub struct HostCallTimer {
+    meter: Arc<CpuMeter>,
+    start: Instant,
+}
+
+impl Drop for HostCallTimer {
+    fn drop(&mut self) {
+        self.meter.exclude(self.start.elapsed());
+    }
+}
+
+/// Refuses memory growth past the tenant's limit and remembers that it did,
+/// so the trap that follows (Rust aborts on allocation failure) is reported as
+/// a memory breach rather than a crash.
+pub struct MemoryGuard {
+    pub max_bytes: usize,
+    pub refused: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryGuard {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.refused = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // Tables hold function references; no honest connector needs more.
+        Ok(desired <= 100_000)
+    }
+}
+
+pub struct CallState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) memory: MemoryGuard,
+    pub(crate) meter: Arc<CpuMeter>,
+    pub(crate) ctx: Arc<CallContext>,
+    pub(crate) env: Arc<HostEnv>,
+    pub(crate) limits: Limits,
+    pub(crate) component: String,
+    pub(crate) http_requests: u32,
+    pub(crate) http_bytes: u64,
+    pub(crate) breach: Option<Breach>,
+    pub(crate) stderr: MemoryOutputPipe,
+}
+
+impl CallState {
+    pub fn new(ctx: Arc<CallContext>, env: Arc<HostEnv>, limits: Limits, component: String) -> Self {
+        // WASI is linked because Rust's std imports it, but grants nothing: no
+        // preopened directories, environment, arguments or sockets. stderr is
+        // kept (bounded) so a panic message reaches the caller.
+        let stderr = MemoryOutputPipe::new(16 * 1024);
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new().stderr(stderr.clone()).build();
+        CallState {
+            wasi,
+            table: ResourceTable::new(),
+            memory: MemoryGuard { max_bytes: usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX), refused: false },
+            meter: CpuMeter::start(),
+            ctx,
+            env,
+            limits,
+            component,
+            http_requests: 0,
+            http_bytes: 0,
+            breach: None,
+            stderr,
+        }
+    }
+
+    /// Starts timing a host call (excluded from guest CPU time).
+    pub(crate) fn host_call(&self) -> HostCallTimer {
+        HostCallTimer { meter: Arc::clone(&self.meter), start: Instant::now() }
+    }
+
+    /// Records a breach and returns the trap that ends the call.
+    pub(crate) fn breach(&mut self, b: Breach) -> wasmtime::Error {
+        if self.breach.is_none() {
+            self.breach = Some(b.clone());
+        }
+        wasmtime::Error::new(b)
+    }
+
+    /// What the guest wrote to stderr (its panic message, usually).
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}

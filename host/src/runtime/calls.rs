@@ -1,0 +1,176 @@
+//! Calling into components: one method per exported function, sharing the
+//! admission → store → instantiate → call → classify sequence.
+
+use super::Runtime;
+use super::call_state::{CallContext, CallState};
+use super::limits::{Breach, Limits};
+use super::registry::{Bindings, LoadedComponent};
+use super::services::IncidentReport;
+use super::wit::since_v0_1_0 as v0_1;
+use std::sync::Arc;
+use wasmtime::{Store, UpdateDeadline};
+
+/// Everything about one call except its arguments.
+#[derive(Debug, Clone)]
+pub struct CallTarget {
+    /// The component's registry name (the integration kind).
+    pub component: String,
+    pub context: CallContext,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("no component named `{0}` is loaded")]
+    ComponentNotFound(String),
+    #[error("component `{component}` does not serve the `{world}` world")]
+    WorldNotServed { component: String, world: &'static str },
+    #[error(transparent)]
+    Breach(#[from] Breach),
+    #[error("the component crashed: {message}")]
+    Trap { message: String },
+    #[error("host error running the component: {0:#}")]
+    Host(anyhow::Error),
+}
+
+impl CallError {
+    /// The documented error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::ComponentNotFound(_) => "component_not_found",
+            CallError::WorldNotServed { .. } => "world_not_served",
+            CallError::Breach(b) => b.code(),
+            CallError::Trap { .. } => "component_crashed",
+            CallError::Host(_) => "internal",
+        }
+    }
+}
+
+type V01Pres<'a> = &'a super::registry::PresV0_1;
+
+impl Runtime {
+    fn component(&self, target: &CallTarget) -> Result<Arc<LoadedComponent>, CallError> {
+        self.registry.get(&target.component).ok_or_else(|| CallError::ComponentNotFound(target.component.clone()))
+    }
+
+    /// A store for one call, with the tenant's memory limit and a CPU meter
+    /// that yields to the executor every epoch tick (so a busy guest never
+    /// starves other tenants' calls) and traps past the CPU limit.
+    fn new_store(&self, target: &CallTarget, component: &LoadedComponent) -> Store<CallState> {
+        let mut ctx = target.context.clone();
+        // The component may reach only hosts its manifest asked for; an
+        // installation's own list (when set) narrows nothing here yet, it
+        // replaces: callers pass the manifest list unless they built a narrower one.
+        if ctx.allow_list == Default::default() {
+            ctx.allow_list = component.allow_list.clone();
+        }
+        let state = CallState::new(Arc::new(ctx), Arc::clone(&self.env), target.limits.clone(), component.label());
+        let mut store = Store::new(self.registry_engine(), state);
+        store.limiter(|s| &mut s.memory);
+        store.set_epoch_deadline(1);
+        let limit = target.limits.cpu_time();
+        let limit_ms = target.limits.cpu_ms_per_call;
+        store.epoch_deadline_callback(move |ctx| {
+            let meter = Arc::clone(&ctx.data().meter);
+            if meter.guest_time() > limit {
+                return Err(wasmtime::Error::new(Breach::CpuTime { limit_ms }));
+            }
+            Ok(UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(async move {
+                    let parked = std::time::Instant::now();
+                    tokio::task::yield_now().await;
+                    meter.exclude(parked.elapsed());
+                }),
+            ))
+        });
+        store
+    }
+
+    fn registry_engine(&self) -> &wasmtime::Engine {
+        self.registry.engine()
+    }
+
+    /// Turns a failed call into a typed error, logs it and records an incident.
+    async fn fail(&self, target: &CallTarget, component: &LoadedComponent, store: &Store<CallState>, err: wasmtime::Error) -> CallError {
+        let state = store.data();
+        let error = if let Some(b) = state.breach.clone() {
+            CallError::Breach(b)
+        } else if state.memory.refused {
+            CallError::Breach(Breach::Memory { limit_bytes: target.limits.max_memory_bytes })
+        } else if let Some(b) = err.downcast_ref::<Breach>() {
+            CallError::Breach(b.clone())
+        } else if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
+            let stderr = state.stderr_text();
+            let message = if stderr.is_empty() { trap.to_string() } else { format!("{trap}: {stderr}") };
+            CallError::Trap { message }
+        } else {
+            CallError::Host(anyhow::Error::from(err))
+        };
+        self.report(target, component, &error).await;
+        error
+    }
+
+    async fn report(&self, target: &CallTarget, component: &LoadedComponent, error: &CallError) {
+        let kind = error.code().to_string();
+        tracing::warn!(
+            business = %target.context.business_id,
+            installation = %target.context.installation_id,
+            component = %component.label(),
+            code = %kind,
+            error = %error,
+            "component call failed"
+        );
+        let report = IncidentReport {
+            business_id: target.context.business_id.clone(),
+            installation_id: Some(target.context.installation_id.clone()).filter(|s| !s.is_empty()),
+            component: component.manifest.name.clone(),
+            component_version: component.manifest.version.clone(),
+            kind,
+            message: error.to_string(),
+        };
+        if let Err(e) = self.env.services.record_incident(report).await {
+            tracing::error!(error = %e, "could not record component incident");
+        }
+    }
+
+    fn v0_1<'a>(&self, component: &'a LoadedComponent) -> V01Pres<'a> {
+        match &component.bindings {
+            Bindings::V0_1(p) => p,
+        }
+    }
+
+    /// Runs the `ingest` world's `handle`.
+    pub async fn ingest(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        request: &v0_1::types::HttpRequest,
+    ) -> Result<Result<v0_1::ingest::exports::switchboard::connector::ingest_handler::IngestReply, v0_1::types::ConnectorError>, CallError> {
+        let component = self.component(target)?;
+        let pre = self.v0_1(&component).ingest.clone().ok_or_else(|| CallError::WorldNotServed {
+            component: target.component.clone(),
+            world: "ingest",
+        })?;
+        let _ticket = self.admission.admit(&target.context.business_id, &target.limits)?;
+        let mut store = self.new_store(target, &component);
+        let result = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.switchboard_connector_ingest_handler().call_handle(&mut store, installation, request).await
+        }
+        .await;
+        let reply = match result {
+            Ok(r) => r,
+            Err(e) => return Err(self.fail(target, &component, &store, e).await),
+        };
+        if let Ok(ok) = &reply {
+            let size = ok.response.body.len() as u64 + serde_json::to_vec(&ok.events).map(|v| v.len() as u64).unwrap_or(0);
+            if size > target.limits.max_reply_bytes {
+                let error = CallError::Breach(Breach::ReplyTooLarge { size, limit: target.limits.max_reply_bytes });
+                self.report(target, &component, &error).await;
+                return Err(error);
+            }
+        }
+        Ok(reply)
+    }
+}

@@ -1,0 +1,125 @@
+//! Outbound HTTP for components.
+//!
+//! Order of checks, all before anything is sent: URL and scheme; the
+//! installation's allow-list; a literal IP against the address guard (the
+//! resolver never sees literals); the call's request budget; the byte budget
+//! for the request body. The resolver then applies the address guard to every
+//! DNS answer. The shared client follows no redirects. The response body is
+//! read in chunks and abandoned at the size cap, so a hostile server cannot
+//! make the host buffer more than the cap.
+
+use crate::runtime::call_state::CallState;
+use crate::runtime::egress::find_refusal;
+use crate::runtime::limits::Breach;
+use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::http_client::{
+    Error, Host, Request, Response,
+};
+use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::types::Pair;
+use std::net::IpAddr;
+use std::time::Duration;
+
+impl Host for CallState {
+    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, Error>> {
+        let _timer = self.host_call();
+
+        let url = match url::Url::parse(&request.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            Ok(u) => return Ok(Err(Error::InvalidRequest(format!("scheme `{}` is not allowed", u.scheme())))),
+            Err(e) => return Ok(Err(Error::InvalidRequest(format!("invalid URL: {e}")))),
+        };
+        let Some(host) = url.host_str().map(str::to_string) else {
+            return Ok(Err(Error::InvalidRequest("URL has no host".into())));
+        };
+        let port = url.port_or_known_default().unwrap_or(443);
+        let destination = format!("{host}:{port}");
+
+        if !self.ctx.allow_list.allows(&host, port) {
+            return Err(self.breach(Breach::EgressDenied {
+                destination,
+                reason: "not on the installation's egress allow-list".into(),
+            }));
+        }
+        let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok();
+        if let Some(reason) = literal.and_then(|ip| self.env.guard.refusal(ip)) {
+            return Err(self.breach(Breach::EgressDenied { destination, reason: reason.to_string() }));
+        }
+
+        self.http_requests += 1;
+        if self.http_requests > self.limits.http_requests_per_call {
+            return Err(self.breach(Breach::HttpRequests { limit: self.limits.http_requests_per_call }));
+        }
+        self.http_bytes += request.body.len() as u64;
+        if self.http_bytes > self.limits.http_bytes_per_call {
+            return Err(self.breach(Breach::HttpBytes { limit: self.limits.http_bytes_per_call }));
+        }
+
+        let method = match reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()) {
+            Ok(m) => m,
+            Err(_) => return Ok(Err(Error::InvalidRequest(format!("invalid method `{}`", request.method)))),
+        };
+        let timeout = request
+            .timeout_ms
+            .map(|ms| Duration::from_millis(u64::from(ms)))
+            .unwrap_or(self.env.http_timeout)
+            .min(self.env.http_timeout);
+        let mut builder = self.env.http.request(method, url).timeout(timeout).body(request.body);
+        for h in &request.headers {
+            builder = builder.header(h.name.as_str(), h.value.as_str());
+        }
+
+        let mut response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(refused) = find_refusal(&e) {
+                    let reason = format!("{} ({})", refused.reason, refused.ip);
+                    return Err(self.breach(Breach::EgressDenied { destination, reason }));
+                }
+                if e.is_timeout() {
+                    return Ok(Err(Error::Timeout));
+                }
+                if e.is_builder() {
+                    return Ok(Err(Error::InvalidRequest(e.to_string())));
+                }
+                return Ok(Err(Error::Connect(error_chain(&e))));
+            }
+        };
+
+        let status = response.status().as_u16();
+        let headers: Vec<Pair> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| Pair { name: n.as_str().to_string(), value: String::from_utf8_lossy(v.as_bytes()).into_owned() })
+            .collect();
+        let cap = self.env.http_max_response_bytes;
+        let mut body = Vec::new();
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Ok(Err(Error::Timeout)),
+                Err(e) => return Ok(Err(Error::Connect(error_chain(&e)))),
+            };
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Ok(Err(Error::TooLarge((body.len() + chunk.len()) as u64)));
+            }
+            self.http_bytes += chunk.len() as u64;
+            if self.http_bytes > self.limits.http_bytes_per_call {
+                return Err(self.breach(Breach::HttpBytes { limit: self.limits.http_bytes_per_call }));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Ok(Response { status, headers, body }))
+    }
+}
+
+/// reqwest's top-level message is vague ("error sending request"); the cause
+/// is further down the chain.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,135 @@
+//! Per-tenant resource limits and the typed breaches that end a call.
+//!
+//! Defaults come from server configuration (`[limits]`); a tenant may have
+//! overrides stored with its business row. Every field of an override is
+//! optional, so an operator raises one limit without restating the rest.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The limits one call of one tenant runs under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    /// Largest linear memory a component instance may grow to, in bytes.
+    pub max_memory_bytes: u64,
+    /// Guest CPU time per call (time spent in host calls such as HTTP does not count).
+    pub cpu_ms_per_call: u64,
+    /// Calls of this tenant running at once, across all its installations.
+    pub max_concurrent_calls: u32,
+    /// Calls of this tenant started per minute.
+    pub calls_per_minute: u32,
+    /// Outbound HTTP requests one call may make.
+    pub http_requests_per_call: u32,
+    /// Outbound HTTP bytes (request bodies plus response bodies) one call may move.
+    pub http_bytes_per_call: u64,
+    /// Largest reply (HTTP body plus serialised events) a call may return.
+    pub max_reply_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_memory_bytes: 64 << 20,
+            cpu_ms_per_call: 1_000,
+            max_concurrent_calls: 32,
+            calls_per_minute: 6_000,
+            http_requests_per_call: 16,
+            http_bytes_per_call: 16 << 20,
+            max_reply_bytes: 4 << 20,
+        }
+    }
+}
+
+/// A partial [`Limits`]: what a tenant overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitOverrides {
+    pub max_memory_bytes: Option<u64>,
+    pub cpu_ms_per_call: Option<u64>,
+    pub max_concurrent_calls: Option<u32>,
+    pub calls_per_minute: Option<u32>,
+    pub http_requests_per_call: Option<u32>,
+    pub http_bytes_per_call: Option<u64>,
+    pub max_reply_bytes: Option<u64>,
+}
+
+impl Limits {
+    /// These limits with a tenant's overrides applied. `ceiling_memory` is the
+    /// engine's pooled slot size: no override can exceed what the pool reserved.
+    pub fn with_overrides(&self, o: &LimitOverrides, ceiling_memory: u64) -> Limits {
+        Limits {
+            max_memory_bytes: o.max_memory_bytes.unwrap_or(self.max_memory_bytes).min(ceiling_memory),
+            cpu_ms_per_call: o.cpu_ms_per_call.unwrap_or(self.cpu_ms_per_call),
+            max_concurrent_calls: o.max_concurrent_calls.unwrap_or(self.max_concurrent_calls),
+            calls_per_minute: o.calls_per_minute.unwrap_or(self.calls_per_minute),
+            http_requests_per_call: o.http_requests_per_call.unwrap_or(self.http_requests_per_call),
+            http_bytes_per_call: o.http_bytes_per_call.unwrap_or(self.http_bytes_per_call),
+            max_reply_bytes: o.max_reply_bytes.unwrap_or(self.max_reply_bytes),
+        }
+    }
+
+    pub fn cpu_time(&self) -> Duration {
+        Duration::from_millis(self.cpu_ms_per_call)
+    }
+}
+
+/// A limit a call ran into. The call ends; the caller sees this, the host logs
+/// it and records it as a component incident.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Breach {
+    #[error("the call used more than {limit_ms} ms of CPU time")]
+    CpuTime { limit_ms: u64 },
+    #[error("the component tried to grow its memory past {limit_bytes} bytes")]
+    Memory { limit_bytes: u64 },
+    #[error("the tenant already has {limit} calls running")]
+    Concurrency { limit: u32 },
+    #[error("the tenant exceeded {limit} calls per minute")]
+    Rate { limit: u32 },
+    #[error("outbound HTTP to {destination} refused: {reason}")]
+    EgressDenied { destination: String, reason: String },
+    #[error("the call made more than {limit} outbound HTTP requests")]
+    HttpRequests { limit: u32 },
+    #[error("the call moved more than {limit} bytes of outbound HTTP")]
+    HttpBytes { limit: u64 },
+    #[error("the reply was {size} bytes, over the {limit}-byte limit")]
+    ReplyTooLarge { size: u64, limit: u64 },
+}
+
+impl Breach {
+    /// The documented error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Breach::CpuTime { .. } => "limit_cpu_time",
+            Breach::Memory { .. } => "limit_memory",
+            Breach::Concurrency { .. } => "limit_concurrency",
+            Breach::Rate { .. } => "limit_rate",
+            Breach::EgressDenied { .. } => "egress_denied",
+            Breach::HttpRequests { .. } => "limit_http_requests",
+            Breach::HttpBytes { .. } => "limit_http_bytes",
+            Breach::ReplyTooLarge { .. } => "limit_reply_size",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_replace_only_what_they_name_and_respect_the_ceiling() {
+        let base = Limits::default();
+        let o = LimitOverrides { cpu_ms_per_call: Some(50), max_memory_bytes: Some(1 << 40), ..Default::default() };
+        let l = base.with_overrides(&o, 128 << 20);
+        assert_eq!(l.cpu_ms_per_call, 50);
+        assert_eq!(l.max_memory_bytes, 128 << 20);
+        assert_eq!(l.calls_per_minute, base.calls_per_minute);
+    }
+
+    #[test]
+    fn overrides_reject_unknown_fields() {
+        let err = serde_json::from_str::<LimitOverrides>(r#"{"cpuMs": 5}"#);
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! The one error type of the store.
+
+/// What can go wrong in a [`Store`](super::Store) call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist, or belongs to another business. A write that
+    /// references a missing record (a foreign-key violation) also lands here.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (a duplicate id, a route key that
+    /// another integration already claims, a concurrent default switch).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored row cannot be read back (bad JSON, an unknown enum value).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+// Written by hand rather than `#[from]` so that every `?` classifies the error:
+// callers match on NotFound/Conflict without knowing either backend's codes.
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+            _ => StoreError::Database(err),
+        }
+    }
+}
