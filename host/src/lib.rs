@@ -1,4 +1,10 @@
+//! Switchboard: the integration hub host — server, CLI, component runtime.
 
-pub mod runtime;
+pub mod api;
+pub mod bundled;
+pub mod config;
 pub mod crypto;
+pub mod runtime;
+pub mod server;
 pub mod store;
+pub mod store_services;

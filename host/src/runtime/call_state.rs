@@ -22,7 +22,10 @@ pub struct CallContext {
     pub config: Vec<(String, String)>,
     /// Decrypted secrets, for this call only.
     pub secrets: HashMap<String, String>,
-    pub allow_list: AllowList,
+    /// An installation may narrow where its component connects (e.g. to the
+    /// configured base URL's host). It can never widen the manifest's list:
+    /// a destination must pass both.
+    pub egress_narrowing: Option<AllowList>,
 }
 
 /// Host-wide facilities every call shares.
@@ -103,6 +106,8 @@ pub struct CallState {
     pub(crate) env: Arc<HostEnv>,
     pub(crate) limits: Limits,
     pub(crate) component: String,
+    /// The manifest's allow-list.
+    pub(crate) allow_list: AllowList,
     pub(crate) http_requests: u32,
     pub(crate) http_bytes: u64,
     pub(crate) breach: Option<Breach>,
@@ -110,7 +115,7 @@ pub struct CallState {
 }
 
 impl CallState {
-    pub fn new(ctx: Arc<CallContext>, env: Arc<HostEnv>, limits: Limits, component: String) -> Self {
+    pub fn new(ctx: Arc<CallContext>, env: Arc<HostEnv>, limits: Limits, component: String, allow_list: AllowList) -> Self {
         // WASI is linked because Rust's std imports it, but grants nothing: no
         // preopened directories, environment, arguments or sockets. stderr is
         // kept (bounded) so a panic message reaches the caller.
@@ -125,6 +130,7 @@ impl CallState {
             env,
             limits,
             component,
+            allow_list,
             http_requests: 0,
             http_bytes: 0,
             breach: None,

@@ -57,14 +57,13 @@ impl Runtime {
     /// that yields to the executor every epoch tick (so a busy guest never
     /// starves other tenants' calls) and traps past the CPU limit.
     fn new_store(&self, target: &CallTarget, component: &LoadedComponent) -> Store<CallState> {
-        let mut ctx = target.context.clone();
-        // The component may reach only hosts its manifest asked for; an
-        // installation's own list (when set) narrows nothing here yet, it
-        // replaces: callers pass the manifest list unless they built a narrower one.
-        if ctx.allow_list == Default::default() {
-            ctx.allow_list = component.allow_list.clone();
-        }
-        let state = CallState::new(Arc::new(ctx), Arc::clone(&self.env), target.limits.clone(), component.label());
+        let state = CallState::new(
+            Arc::new(target.context.clone()),
+            Arc::clone(&self.env),
+            target.limits.clone(),
+            component.label(),
+            component.allow_list.clone(),
+        );
         let mut store = Store::new(self.registry_engine(), state);
         store.limiter(|s| &mut s.memory);
         store.set_epoch_deadline(1);
@@ -91,8 +90,8 @@ impl Runtime {
         self.registry.engine()
     }
 
-    /// Turns a failed call into a typed error, logs it and records an incident.
-    async fn fail(&self, target: &CallTarget, component: &LoadedComponent, store: &Store<CallState>, err: wasmtime::Error) -> CallError {
+    /// Turns a failed call into a typed error.
+    fn classify(&self, target: &CallTarget, store: &Store<CallState>, err: wasmtime::Error) -> CallError {
         let state = store.data();
         let error = if let Some(b) = state.breach.clone() {
             CallError::Breach(b)
@@ -107,7 +106,6 @@ impl Runtime {
         } else {
             CallError::Host(anyhow::Error::from(err))
         };
-        self.report(target, component, &error).await;
         error
     }
 
@@ -161,7 +159,12 @@ impl Runtime {
         .await;
         let reply = match result {
             Ok(r) => r,
-            Err(e) => return Err(self.fail(target, &component, &store, e).await),
+            Err(e) => {
+                let error = self.classify(target, &store, e);
+                drop(store);
+                self.report(target, &component, &error).await;
+                return Err(error);
+            }
         };
         if let Ok(ok) = &reply {
             let size = ok.response.body.len() as u64 + serde_json::to_vec(&ok.events).map(|v| v.len() as u64).unwrap_or(0);

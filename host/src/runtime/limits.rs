@@ -9,21 +9,28 @@ use std::time::Duration;
 
 /// The limits one call of one tenant runs under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest linear memory a component instance may grow to, in bytes.
+    #[serde(alias = "max_memory_bytes")]
     pub max_memory_bytes: u64,
     /// Guest CPU time per call (time spent in host calls such as HTTP does not count).
+    #[serde(alias = "cpu_ms_per_call")]
     pub cpu_ms_per_call: u64,
     /// Calls of this tenant running at once, across all its installations.
+    #[serde(alias = "max_concurrent_calls")]
     pub max_concurrent_calls: u32,
     /// Calls of this tenant started per minute.
+    #[serde(alias = "calls_per_minute")]
     pub calls_per_minute: u32,
     /// Outbound HTTP requests one call may make.
+    #[serde(alias = "http_requests_per_call")]
     pub http_requests_per_call: u32,
     /// Outbound HTTP bytes (request bodies plus response bodies) one call may move.
+    #[serde(alias = "http_bytes_per_call")]
     pub http_bytes_per_call: u64,
     /// Largest reply (HTTP body plus serialised events) a call may return.
+    #[serde(alias = "max_reply_bytes")]
     pub max_reply_bytes: u64,
 }
 
@@ -45,12 +52,19 @@ impl Default for Limits {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitOverrides {
+    #[serde(alias = "max_memory_bytes")]
     pub max_memory_bytes: Option<u64>,
+    #[serde(alias = "cpu_ms_per_call")]
     pub cpu_ms_per_call: Option<u64>,
+    #[serde(alias = "max_concurrent_calls")]
     pub max_concurrent_calls: Option<u32>,
+    #[serde(alias = "calls_per_minute")]
     pub calls_per_minute: Option<u32>,
+    #[serde(alias = "http_requests_per_call")]
     pub http_requests_per_call: Option<u32>,
+    #[serde(alias = "http_bytes_per_call")]
     pub http_bytes_per_call: Option<u64>,
+    #[serde(alias = "max_reply_bytes")]
     pub max_reply_bytes: Option<u64>,
 }
 

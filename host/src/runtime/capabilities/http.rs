@@ -33,7 +33,13 @@ impl Host for CallState {
         let port = url.port_or_known_default().unwrap_or(443);
         let destination = format!("{host}:{port}");
 
-        if !self.ctx.allow_list.allows(&host, port) {
+        if !self.allow_list.allows(&host, port) {
+            return Err(self.breach(Breach::EgressDenied {
+                destination,
+                reason: "not on the component's egress allow-list".into(),
+            }));
+        }
+        if self.ctx.egress_narrowing.as_ref().is_some_and(|n| !n.allows(&host, port)) {
             return Err(self.breach(Breach::EgressDenied {
                 destination,
                 reason: "not on the installation's egress allow-list".into(),

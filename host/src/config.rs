@@ -1,0 +1,127 @@
+//! Server settings: built-in defaults, then a TOML file (`--config`), then
+//! `SWITCHBOARD_*` environment variables (nested keys with `__`, e.g.
+//! `SWITCHBOARD_LIMITS__CPU_MS_PER_CALL`). Every key is listed in
+//! `docs/configuration.md`.
+
+use crate::runtime::limits::Limits;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// Default: a SQLite file in `data_dir`. A `postgres://` URL selects PostgreSQL.
+    pub database_url: Option<String>,
+    /// Base64 of 32 bytes. Unset on the embedded default: generated into `data_dir`.
+    pub master_key: Option<String>,
+    /// Default `<data_dir>/components`.
+    pub components_dir: Option<PathBuf>,
+    pub components_poll_ms: u64,
+    /// Default `<data_dir>/cache`.
+    pub cache_dir: Option<PathBuf>,
+    /// Bearer token for `/admin/*`; unset disables those routes.
+    pub admin_token: Option<String>,
+    /// Comma-separated CIDRs the egress guard lets through.
+    pub egress_allow_private: String,
+    pub http_timeout_ms: u64,
+    pub http_max_response_bytes: u64,
+    pub max_instances: u32,
+    pub memory_ceiling_bytes: u64,
+    pub epoch_tick_ms: u64,
+    /// Largest inbound request body.
+    pub max_body_bytes: usize,
+    /// Log filter (`info`, `switchboard=debug`, ...).
+    pub log: String,
+    /// Default per-tenant limits.
+    pub limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            master_key: None,
+            components_dir: None,
+            components_poll_ms: 1000,
+            cache_dir: None,
+            admin_token: None,
+            egress_allow_private: String::new(),
+            http_timeout_ms: 10_000,
+            http_max_response_bytes: 8 << 20,
+            max_instances: 128,
+            memory_ceiling_bytes: 256 << 20,
+            epoch_tick_ms: 5,
+            max_body_bytes: 1 << 20,
+            log: "info".into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then the file (if any), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(f) = file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        // `SWITCHBOARD_TEST_*` variables configure the test suite, not the server.
+        let env = Env::prefixed("SWITCHBOARD_").split("__").filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
+        fig.merge(env).extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("switchboard.db").display()))
+    }
+
+    pub fn components_dir(&self) -> PathBuf {
+        self.components_dir.clone().unwrap_or_else(|| self.data_dir.join("components"))
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache_dir.clone().unwrap_or_else(|| self.data_dir.join("cache"))
+    }
+
+    pub fn is_embedded_database(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("sb.toml", "listen = \"0.0.0.0:9000\"\n[limits]\ncpuMsPerCall = 250\n")?;
+            jail.set_env("SWITCHBOARD_DATA_DIR", "/var/lib/sb");
+            jail.set_env("SWITCHBOARD_LIMITS__MAX_CONCURRENT_CALLS", "3");
+            jail.set_env("SWITCHBOARD_TEST_POSTGRES_URL", "postgres://ignored");
+            let s = Settings::load(Some(Path::new("sb.toml")))?;
+            assert_eq!(s.listen, "0.0.0.0:9000");
+            assert_eq!(s.limits.cpu_ms_per_call, 250);
+            assert_eq!(s.limits.max_concurrent_calls, 3);
+            assert_eq!(s.limits.calls_per_minute, Limits::default().calls_per_minute);
+            assert_eq!(s.database_url(), "sqlite:///var/lib/sb/switchboard.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("sb.toml", "lisen = \"x\"\n")?;
+            assert!(Settings::load(Some(Path::new("sb.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

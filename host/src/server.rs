@@ -1,0 +1,139 @@
+//! Starting the server: storage, master key, sandbox, bundled and directory
+//! components, the watcher, then HTTP. [`start`] returns once the listener is
+//! bound, so tests start a real server on `127.0.0.1:0` and read its address.
+
+use crate::api;
+use crate::bundled::BUNDLED;
+use crate::config::Settings;
+use crate::crypto::{self, SecretBox};
+use crate::runtime::egress::AddressGuard;
+use crate::runtime::engine::EngineSettings;
+use crate::runtime::registry::manifest::Manifest;
+use crate::runtime::registry::watch::{self, Watcher};
+use crate::runtime::{Runtime, RuntimeSettings};
+use crate::store::Store;
+use crate::store_services::StoreServices;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+pub struct AppStateInner {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub runtime: Arc<Runtime>,
+    pub secrets: Arc<SecretBox>,
+    pub watcher: Arc<Mutex<Watcher>>,
+    pub ready: AtomicBool,
+}
+
+pub type AppState = Arc<AppStateInner>;
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    watcher_task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Stops accepting, finishes requests in flight, and returns.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.watcher_task.abort();
+        let _ = (&mut self.task).await;
+    }
+
+    /// Runs until the server stops (on its own or by ctrl-c handling above).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+pub fn runtime_settings(s: &Settings) -> anyhow::Result<RuntimeSettings> {
+    Ok(RuntimeSettings {
+        engine: EngineSettings {
+            max_instances: s.max_instances,
+            memory_ceiling_bytes: s.memory_ceiling_bytes,
+            epoch_tick: Duration::from_millis(s.epoch_tick_ms.max(1)),
+        },
+        default_limits: s.limits.clone(),
+        allow_private: AddressGuard::parse_ranges(&s.egress_allow_private).map_err(anyhow::Error::msg)?,
+        http_timeout: Duration::from_millis(s.http_timeout_ms),
+        http_max_response_bytes: s.http_max_response_bytes,
+        cache_dir: Some(s.cache_dir()),
+    })
+}
+
+fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
+    if let Some(k) = &s.master_key {
+        return Ok(SecretBox::new(crypto::parse_key(k).context("SWITCHBOARD_MASTER_KEY")?, Vec::new()));
+    }
+    if !s.is_embedded_database() {
+        anyhow::bail!("SWITCHBOARD_MASTER_KEY is required with an external database: a key generated on one machine would strand the secrets of the others");
+    }
+    let (key, generated) = crypto::load_or_generate_key(&s.data_dir).context("master key file")?;
+    if generated {
+        tracing::warn!(dir = %s.data_dir.display(), "no SWITCHBOARD_MASTER_KEY: generated one into the data directory; back it up, stored secrets cannot be read without it");
+    }
+    Ok(SecretBox::new(key, Vec::new()))
+}
+
+/// Brings everything up and binds the listener.
+pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    let settings = Arc::new(settings);
+    let store = Store::connect(&settings.database_url()).await.context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    let secrets = Arc::new(master_key(&settings)?);
+    let services = Arc::new(StoreServices { store: store.clone() });
+    let runtime = Arc::new(Runtime::new(runtime_settings(&settings)?, services)?);
+
+    for bundled in BUNDLED {
+        let manifest = Manifest::parse(bundled.manifest).map_err(|e| anyhow::anyhow!("bundled manifest: {e}"))?;
+        let name = manifest.name.clone();
+        runtime.registry.load(manifest, bundled.wasm.to_vec()).await.with_context(|| format!("loading bundled component {name}"))?;
+    }
+    let components_dir = settings.components_dir();
+    std::fs::create_dir_all(&components_dir).ok();
+    let watcher = Arc::new(Mutex::new(Watcher::default()));
+    watcher.lock().await.scan(&runtime.registry, &components_dir, true).await;
+    let watcher_task = watch::spawn(
+        Arc::clone(&runtime.registry),
+        components_dir,
+        Duration::from_millis(settings.components_poll_ms.max(50)),
+        Arc::clone(&watcher),
+    );
+
+    let state: AppState = Arc::new(AppStateInner {
+        settings: Arc::clone(&settings),
+        store,
+        runtime,
+        secrets,
+        watcher,
+        ready: AtomicBool::new(false),
+    });
+    let app = api::router(Arc::clone(&state))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = served.await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    state.ready.store(true, Ordering::Release);
+    tracing::info!(%addr, "switchboard listening");
+    Ok(Server { addr, state, shutdown: Some(tx), task, watcher_task })
+}

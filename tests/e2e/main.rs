@@ -1,0 +1,9 @@
+//! End-to-end tests: real components built from source in this run, a real
+//! SQLite store, real HTTP on loopback. One binary, so the components compile
+//! once (and the compile cache in target/ carries them to later runs).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod hot_load;
+mod sandbox_limits;
+mod server;
+mod threecx;

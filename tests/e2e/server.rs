@@ -1,0 +1,86 @@
+//! The real server: health, bundled components, hot-load from the components
+//! directory by the file watcher and by the admin call.
+
+use serde_json::Value;
+use std::time::Duration;
+use switchboard::config::Settings;
+use switchboard_tests::*;
+
+fn settings_in(dir: &std::path::Path) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        cache_dir: Some(cache_dir()),
+        components_poll_ms: 50,
+        admin_token: Some("operator-secret".into()),
+        ..Settings::default()
+    }
+}
+
+fn install_dir(root: &std::path::Path, name: &str, f: Fixture, version: &str) {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Rewrite the top-level `name` and `version` keys of the fixture's manifest.
+    let manifest: Vec<String> = f
+        .manifest_text()
+        .lines()
+        .map(|l| match l.split_once(" = ") {
+            Some(("name", _)) => format!("name = \"{name}\""),
+            Some(("version", _)) => format!("version = \"{version}\""),
+            _ => l.to_string(),
+        })
+        .collect();
+    std::fs::write(dir.join("component.wasm"), f.bytes()).unwrap();
+    std::fs::write(dir.join("manifest.toml"), manifest.join("\n")).unwrap();
+}
+
+async fn components(client: &reqwest::Client, base: &str) -> Vec<Value> {
+    let r: Value = client.get(format!("{base}/admin/components")).bearer_auth("operator-secret").send().await.unwrap().json().await.unwrap();
+    r["components"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_health_and_hot_loads_from_the_components_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = switchboard::server::start(settings_in(dir.path())).await.unwrap();
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(dir.path().join("master.key").exists(), "a master key was generated on the embedded default");
+
+    // Admin routes need the operator token; errors use the one JSON shape.
+    let denied = client.get(format!("{base}/admin/components")).send().await.unwrap();
+    assert_eq!(denied.status(), 401);
+    let body: Value = denied.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+
+    let names: Vec<String> = components(&client, &base).await.iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    assert!(names.contains(&"threecx-webhooks".to_string()), "bundled connector loaded: {names:?}");
+
+    // Drop a component into the directory: the watcher loads it.
+    install_dir(&dir.path().join("components"), "hello", TRIVIAL, "1.0.0");
+    let mut found = false;
+    for _ in 0..100 {
+        if components(&client, &base).await.iter().any(|c| c["name"] == "hello" && c["version"] == "1.0.0") {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(found, "watcher loaded the new component");
+
+    // A broken replacement is refused with a reason; 1.0.0 keeps serving.
+    let hello = dir.path().join("components/hello");
+    std::fs::write(hello.join("component.wasm"), b"not wasm").unwrap();
+    std::fs::write(hello.join("manifest.toml"), std::fs::read_to_string(hello.join("manifest.toml")).unwrap().replace("1.0.0", "1.1.0")).unwrap();
+    let r: Value = client.post(format!("{base}/admin/components/reload")).bearer_auth("operator-secret").send().await.unwrap().json().await.unwrap();
+    let outcome = r["results"].as_array().unwrap().iter().find(|o| o["dir"].as_str().unwrap().ends_with("hello")).unwrap().clone();
+    assert!(outcome["error"].as_str().unwrap().contains("not a valid component"), "{outcome}");
+    assert!(components(&client, &base).await.iter().any(|c| c["name"] == "hello" && c["version"] == "1.0.0"));
+
+    let missing = client.get(format!("{base}/no/such/route")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    server.stop().await;
+}
