@@ -18,7 +18,10 @@ fn main() {
         .unwrap_or_else(|| panic!("no `package switchboard:connector@X.Y.Z;` line in types.wit"));
     let parts: Vec<u16> = version
         .split('.')
-        .map(|p| p.parse().unwrap_or_else(|e| panic!("bad version {version}: {e}")))
+        .map(|p| {
+            p.parse()
+                .unwrap_or_else(|e| panic!("bad version {version}: {e}"))
+        })
         .collect();
     assert_eq!(parts.len(), 3, "version {version} is not X.Y.Z");
     // Three big-endian u16s: major, minor, patch (the layout Zed uses).

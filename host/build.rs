@@ -11,7 +11,9 @@ fn main() {
     // sqlx::migrate! embeds the migrations; edits to them must rebuild.
     println!("cargo:rerun-if-changed=migrations");
     let built = switchboard_build::build(BUNDLED);
-    let mut code = String::from("/// Connectors compiled into the binary.\npub static BUNDLED: &[Bundled] = &[\n");
+    let mut code = String::from(
+        "/// Connectors compiled into the binary.\npub static BUNDLED: &[Bundled] = &[\n",
+    );
     for b in &built {
         let manifest = b.crate_dir.join("switchboard.toml");
         println!("cargo:rerun-if-changed={}", manifest.display());
@@ -24,5 +26,6 @@ fn main() {
     }
     code.push_str("];\n");
     let out = std::env::var("OUT_DIR").unwrap_or_else(|e| panic!("OUT_DIR: {e}"));
-    std::fs::write(std::path::Path::new(&out).join("bundled.rs"), code).unwrap_or_else(|e| panic!("writing bundled.rs: {e}"));
+    std::fs::write(std::path::Path::new(&out).join("bundled.rs"), code)
+        .unwrap_or_else(|e| panic!("writing bundled.rs: {e}"));
 }

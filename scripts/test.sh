@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Extra arguments go to `cargo test`
-# (e.g. `bash scripts/test.sh -p switchboard-sdk`).
-#
-# With SWITCHBOARD_TEST_POSTGRES_URL set (e.g. postgres://postgres@127.0.0.1:5432/test)
-# the store and end-to-end tests also run against that PostgreSQL server;
-# without it they run against SQLite only.
+# The test command the README gives: every crate's tests, including the
+# end-to-end tests that build the wasm components from source. With
+# SWITCHBOARD_TEST_POSTGRES_URL set, the store tests also run on PostgreSQL.
 set -euo pipefail
-
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-# The build installs the target itself when it is missing; doing it here first
-# only keeps rustup's output out of the build log.
+cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
-
-cargo test --workspace "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace "$@" 2>&1 | tee "$log"
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$log"

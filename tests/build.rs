@@ -19,5 +19,6 @@ fn main() {
         ));
     }
     let out = std::env::var("OUT_DIR").unwrap_or_else(|e| panic!("OUT_DIR: {e}"));
-    std::fs::write(std::path::Path::new(&out).join("components.rs"), code).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(std::path::Path::new(&out).join("components.rs"), code)
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -61,11 +61,20 @@ pub fn build(crate_dirs: &[&str]) -> Vec<Built> {
     // Debug info only bloats components the host compiles at load.
     cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false");
     let status = cmd.status().expect("running cargo for wasm components");
-    assert!(status.success(), "building wasm components failed ({status}); run the same `cargo build --target {TARGET}` by hand to see why");
+    assert!(
+        status.success(),
+        "building wasm components failed ({status}); run the same `cargo build --target {TARGET}` by hand to see why"
+    );
 
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
-    println!("cargo:rerun-if-changed={}", root.join("guest-sdk").display());
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("guest-sdk").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
     names
         .into_iter()
         .map(|(dir, name)| {
@@ -104,7 +113,11 @@ fn ensure_target() {
         .output()
         .expect("running rustc --print sysroot");
     let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
-    if Path::new(&sysroot).join("lib/rustlib").join(TARGET).exists() {
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(TARGET)
+        .exists()
+    {
         return;
     }
     let status = Command::new("rustup")
@@ -121,7 +134,11 @@ fn package_name(crate_dir: &Path) -> String {
         .lines()
         .find_map(|l| {
             let l = l.trim();
-            let v = l.strip_prefix("name")?.trim_start().strip_prefix('=')?.trim();
+            let v = l
+                .strip_prefix("name")?
+                .trim_start()
+                .strip_prefix('=')?
+                .trim();
             Some(v.trim_matches('"').to_string())
         })
         .unwrap_or_else(|| panic!("no package name in {}/Cargo.toml", crate_dir.display()))

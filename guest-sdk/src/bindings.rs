@@ -39,14 +39,24 @@ macro_rules! world_bindings {
     };
 }
 
-world_bindings!(ingest, "ingest", "export_ingest_world", "::switchboard_sdk::bindings::ingest");
+world_bindings!(
+    ingest,
+    "ingest",
+    "export_ingest_world",
+    "::switchboard_sdk::bindings::ingest"
+);
 world_bindings!(
     recording_source,
     "recording-source",
     "export_recording_source_world",
     "::switchboard_sdk::bindings::recording_source"
 );
-world_bindings!(channel, "channel", "export_channel_world", "::switchboard_sdk::bindings::channel");
+world_bindings!(
+    channel,
+    "channel",
+    "export_channel_world",
+    "::switchboard_sdk::bindings::channel"
+);
 world_bindings!(
     call_control,
     "call-control",

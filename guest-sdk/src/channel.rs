@@ -1,9 +1,9 @@
 //! The `channel` world: render and send one notification.
 
+use crate::bindings::channel::exports::switchboard::connector::delivery::Guest;
 pub use crate::bindings::channel::exports::switchboard::connector::delivery::{
     Destination, Failure, Notification, Outcome, Retry, Severity,
 };
-use crate::bindings::channel::exports::switchboard::connector::delivery::Guest;
 use crate::types::{ConnectorError, Pair};
 
 /// Implement this and call [`crate::export_channel!`].

@@ -39,7 +39,10 @@ pub mod http {
             Self::new("POST", url)
         }
         pub fn header(mut self, name: &str, value: &str) -> Self {
-            self.inner.headers.push(Pair { name: name.to_string(), value: value.to_string() });
+            self.inner.headers.push(Pair {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
             self
         }
         pub fn bearer(self, token: &str) -> Self {
@@ -50,7 +53,8 @@ pub mod http {
             self
         }
         pub fn json(self, value: &serde_json::Value) -> Self {
-            self.header("content-type", "application/json").body(value.to_string())
+            self.header("content-type", "application/json")
+                .body(value.to_string())
         }
         pub fn timeout_ms(mut self, ms: u32) -> Self {
             self.inner.timeout_ms = Some(ms);
@@ -81,10 +85,14 @@ pub mod http {
         /// The natural [`ConnectorError`] for a failed request.
         pub fn into_connector_error(self) -> ConnectorError {
             match self {
-                HttpError::TooLarge(n) => ConnectorError::Upstream(format!("response too large ({n} bytes)")),
+                HttpError::TooLarge(n) => {
+                    ConnectorError::Upstream(format!("response too large ({n} bytes)"))
+                }
                 HttpError::Timeout => ConnectorError::Unreachable("request timed out".into()),
                 HttpError::Connect(m) => ConnectorError::Unreachable(m),
-                HttpError::InvalidRequest(m) => ConnectorError::Config(format!("invalid request: {m}")),
+                HttpError::InvalidRequest(m) => {
+                    ConnectorError::Config(format!("invalid request: {m}"))
+                }
             }
         }
     }

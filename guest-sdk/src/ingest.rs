@@ -1,7 +1,7 @@
 //! The `ingest` world: answer a vendor's inbound request and emit events.
 
-pub use crate::bindings::ingest::exports::switchboard::connector::ingest_handler::IngestReply;
 use crate::bindings::ingest::exports::switchboard::connector::ingest_handler::Guest;
+pub use crate::bindings::ingest::exports::switchboard::connector::ingest_handler::IngestReply;
 use crate::types::{ConnectorError, HttpRequest, Installation};
 
 /// Implement this and call [`crate::export_ingest!`].
@@ -9,11 +9,17 @@ pub trait Ingest {
     /// Handle one inbound request for `installation`. Authenticate it (with
     /// [`crate::host::config::secret`]), parse it, and return the reply to send
     /// and the events to store. The host stores the events before it replies.
-    fn handle(installation: Installation, request: HttpRequest) -> Result<IngestReply, ConnectorError>;
+    fn handle(
+        installation: Installation,
+        request: HttpRequest,
+    ) -> Result<IngestReply, ConnectorError>;
 }
 
 impl<T: Ingest> Guest for T {
-    fn handle(installation: Installation, request: HttpRequest) -> Result<IngestReply, ConnectorError> {
+    fn handle(
+        installation: Installation,
+        request: HttpRequest,
+    ) -> Result<IngestReply, ConnectorError> {
         <T as Ingest>::handle(installation, request)
     }
 }

@@ -57,8 +57,12 @@ pub const API_VERSION_BYTES: [u8; 6] = *include_bytes!(concat!(env!("OUT_DIR"), 
 
 /// Everything a typical connector needs, in one `use`.
 pub mod prelude {
-    pub use crate::call_control::{CallControl, DialRequest, DialResult, HistoryQuery, HoldRequest};
-    pub use crate::channel::{Channel, Destination, Failure, Notification, Outcome, Retry, Severity};
+    pub use crate::call_control::{
+        CallControl, DialRequest, DialResult, HistoryQuery, HoldRequest,
+    };
+    pub use crate::channel::{
+        Channel, Destination, Failure, Notification, Outcome, Retry, Severity,
+    };
     pub use crate::ingest::{Ingest, IngestReply};
     pub use crate::recording_source::{
         ConnectionInfo, Download, RecordingPage, RecordingSource, RemoteRecording,

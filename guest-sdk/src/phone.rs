@@ -25,7 +25,9 @@ pub fn to_e164(raw: &str, country: Option<&str>) -> Option<String> {
             _ => return None,
         }
     }
-    let country = country.map(|c| c.trim_start_matches('+')).filter(|c| !c.is_empty());
+    let country = country
+        .map(|c| c.trim_start_matches('+'))
+        .filter(|c| !c.is_empty());
     let international = if plus {
         digits
     } else if let Some(intl) = digits.strip_prefix("00") {
@@ -67,7 +69,9 @@ fn valid(digits: &str) -> bool {
 /// The national significant number: E.164 without `+` and the calling code
 /// (`+74951343060` with country `7` → `4951343060`).
 pub fn national(e164: &str, country: &str) -> Option<String> {
-    e164.strip_prefix('+')?.strip_prefix(country).map(str::to_string)
+    e164.strip_prefix('+')?
+        .strip_prefix(country)
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -76,19 +80,46 @@ mod tests {
 
     #[test]
     fn international_forms() {
-        assert_eq!(to_e164("+84 90 123 4567", None).as_deref(), Some("+84901234567"));
-        assert_eq!(to_e164("0084901234567", None).as_deref(), Some("+84901234567"));
-        assert_eq!(to_e164("+7 (495) 252-30-60", None).as_deref(), Some("+74952523060"));
+        assert_eq!(
+            to_e164("+84 90 123 4567", None).as_deref(),
+            Some("+84901234567")
+        );
+        assert_eq!(
+            to_e164("0084901234567", None).as_deref(),
+            Some("+84901234567")
+        );
+        assert_eq!(
+            to_e164("+7 (495) 252-30-60", None).as_deref(),
+            Some("+74952523060")
+        );
     }
 
     #[test]
     fn national_forms_with_country() {
-        assert_eq!(to_e164("0901234567", Some("84")).as_deref(), Some("+84901234567"));
-        assert_eq!(to_e164("84901234567", Some("84")).as_deref(), Some("+84901234567"));
-        assert_eq!(to_e164("021234567", Some("66")).as_deref(), Some("+6621234567"));
-        assert_eq!(to_e164("4951343060", Some("7")).as_deref(), Some("+74951343060"));
-        assert_eq!(to_e164("89066800404", Some("7")).as_deref(), Some("+79066800404"));
-        assert_eq!(to_e164("74951343060", Some("+7")).as_deref(), Some("+74951343060"));
+        assert_eq!(
+            to_e164("0901234567", Some("84")).as_deref(),
+            Some("+84901234567")
+        );
+        assert_eq!(
+            to_e164("84901234567", Some("84")).as_deref(),
+            Some("+84901234567")
+        );
+        assert_eq!(
+            to_e164("021234567", Some("66")).as_deref(),
+            Some("+6621234567")
+        );
+        assert_eq!(
+            to_e164("4951343060", Some("7")).as_deref(),
+            Some("+74951343060")
+        );
+        assert_eq!(
+            to_e164("89066800404", Some("7")).as_deref(),
+            Some("+79066800404")
+        );
+        assert_eq!(
+            to_e164("74951343060", Some("+7")).as_deref(),
+            Some("+74951343060")
+        );
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The `recording-source` world: list a vendor's recordings and say how to
 //! download each one. The host does the download and streams it to storage.
 
+use crate::bindings::recording_source::exports::switchboard::connector::recordings::Guest;
 pub use crate::bindings::recording_source::exports::switchboard::connector::recordings::{
     ConnectionInfo, Download, RecordingPage, RemoteRecording,
 };
-use crate::bindings::recording_source::exports::switchboard::connector::recordings::Guest;
 use crate::types::{ConnectorError, Installation};
 
 /// Implement this and call [`crate::export_recording_source!`]. Every method
@@ -15,7 +15,9 @@ pub trait RecordingSource {
     /// ([`ConnectorError::Unreachable`]) from a wrong base URL
     /// ([`ConnectorError::Upstream`]).
     fn test_connection(_installation: Installation) -> Result<ConnectionInfo, ConnectorError> {
-        Err(ConnectorError::Unsupported("test-connection is not implemented".into()))
+        Err(ConnectorError::Unsupported(
+            "test-connection is not implemented".into(),
+        ))
     }
 
     /// One page of recordings after `cursor` (none on the first sync).
@@ -24,7 +26,9 @@ pub trait RecordingSource {
         _cursor: Option<String>,
         _page_size: u32,
     ) -> Result<RecordingPage, ConnectorError> {
-        Err(ConnectorError::Unsupported("list-recordings is not implemented".into()))
+        Err(ConnectorError::Unsupported(
+            "list-recordings is not implemented".into(),
+        ))
     }
 
     /// The HTTP request that fetches this recording's audio.
@@ -32,7 +36,9 @@ pub trait RecordingSource {
         _installation: Installation,
         _recording: RemoteRecording,
     ) -> Result<Download, ConnectorError> {
-        Err(ConnectorError::Unsupported("download-request is not implemented".into()))
+        Err(ConnectorError::Unsupported(
+            "download-request is not implemented".into(),
+        ))
     }
 }
 

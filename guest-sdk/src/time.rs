@@ -15,7 +15,15 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// Milliseconds since the epoch of a civil date-time in a zone `offset_minutes`
 /// east of UTC. `None` for impossible fields.
-pub fn civil_to_ms(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, offset_minutes: i32) -> Option<i64> {
+pub fn civil_to_ms(
+    y: i64,
+    mo: u32,
+    d: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    offset_minutes: i32,
+) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
@@ -65,7 +73,10 @@ pub fn parse_offset(zone: &str) -> Option<i32> {
     }
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     Some(sign * (h * 60 + m))
@@ -78,7 +89,15 @@ pub fn parse_compact(s: &str, offset_minutes: i32) -> Option<i64> {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
-    civil_to_ms(2000 + i64::from(n(0..2)?), n(2..4)?, n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, offset_minutes)
+    civil_to_ms(
+        2000 + i64::from(n(0..2)?),
+        n(2..4)?,
+        n(4..6)?,
+        n(6..8)?,
+        n(8..10)?,
+        n(10..12)?,
+        offset_minutes,
+    )
 }
 
 #[cfg(test)]
@@ -88,12 +107,27 @@ mod tests {
     #[test]
     fn known_instants() {
         // 2019-08-16 15:29:30 UTC = 1565969370
-        assert_eq!(parse_datetime("2019-08-16 15:29:30", 0), Some(1_565_969_370_000));
+        assert_eq!(
+            parse_datetime("2019-08-16 15:29:30", 0),
+            Some(1_565_969_370_000)
+        );
         // The same wall time in Vietnam (UTC+7) is 7 hours earlier in UTC.
-        assert_eq!(parse_datetime("2019-08-16 15:29:30", 420), Some(1_565_969_370_000 - 7 * 3_600_000));
-        assert_eq!(parse_datetime("2021-02-24T16:25:29+0000", 420), Some(1_614_183_929_000));
-        assert_eq!(parse_datetime("2021-02-24T23:25:29+07:00", 0), Some(1_614_183_929_000));
-        assert_eq!(parse_datetime("2021-02-24T16:25:29.5Z", 0), Some(1_614_183_929_500));
+        assert_eq!(
+            parse_datetime("2019-08-16 15:29:30", 420),
+            Some(1_565_969_370_000 - 7 * 3_600_000)
+        );
+        assert_eq!(
+            parse_datetime("2021-02-24T16:25:29+0000", 420),
+            Some(1_614_183_929_000)
+        );
+        assert_eq!(
+            parse_datetime("2021-02-24T23:25:29+07:00", 0),
+            Some(1_614_183_929_000)
+        );
+        assert_eq!(
+            parse_datetime("2021-02-24T16:25:29.5Z", 0),
+            Some(1_614_183_929_500)
+        );
         assert_eq!(parse_compact("210701165649", 0), Some(1_625_158_609_000));
     }
 

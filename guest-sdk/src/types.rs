@@ -11,16 +11,23 @@ pub use wit::{
 };
 
 /// Builds a `Vec<Pair>` from `(name, value)` tuples.
-pub fn pairs<N: Into<String>, V: Into<String>>(items: impl IntoIterator<Item = (N, V)>) -> Vec<Pair> {
+pub fn pairs<N: Into<String>, V: Into<String>>(
+    items: impl IntoIterator<Item = (N, V)>,
+) -> Vec<Pair> {
     items
         .into_iter()
-        .map(|(n, v)| Pair { name: n.into(), value: v.into() })
+        .map(|(n, v)| Pair {
+            name: n.into(),
+            value: v.into(),
+        })
         .collect()
 }
 
 /// The first value named `name` in a list of pairs.
 pub fn find<'a>(list: &'a [Pair], name: &str) -> Option<&'a str> {
-    list.iter().find(|p| p.name == name).map(|p| p.value.as_str())
+    list.iter()
+        .find(|p| p.name == name)
+        .map(|p| p.value.as_str())
 }
 
 impl Installation {
@@ -67,16 +74,23 @@ impl HttpRequest {
         }
         if self.is_form() || !self.body.first().is_some_and(|b| *b == b'{' || *b == b'[') {
             let body = std::str::from_utf8(&self.body).ok()?;
-            return crate::query::parse(body).into_iter().find(|(k, _)| k == name).map(|(_, v)| v);
+            return crate::query::parse(body)
+                .into_iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v);
         }
         None
     }
 
     /// All parameters: query first, then form body fields.
     pub fn params(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> =
-            self.query.iter().map(|p| (p.name.clone(), p.value.clone())).collect();
-        let form_like = self.is_form() || !self.body.first().is_some_and(|b| *b == b'{' || *b == b'[');
+        let mut out: Vec<(String, String)> = self
+            .query
+            .iter()
+            .map(|p| (p.name.clone(), p.value.clone()))
+            .collect();
+        let form_like =
+            self.is_form() || !self.body.first().is_some_and(|b| *b == b'{' || *b == b'[');
         if let (true, Ok(body)) = (form_like, std::str::from_utf8(&self.body)) {
             out.extend(crate::query::parse(body));
         }
@@ -87,7 +101,11 @@ impl HttpRequest {
 impl HttpResponse {
     /// An empty response with this status.
     pub fn status(status: u16) -> Self {
-        HttpResponse { status, headers: Vec::new(), body: Vec::new() }
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     /// `200 OK` with a plain-text body.
@@ -112,7 +130,11 @@ impl HttpResponse {
 impl CallRef {
     /// A call without transfer chains: the id is its own chain, leg 0.
     pub fn single(id: &str) -> Self {
-        CallRef { external_id: id.to_string(), chain_id: id.to_string(), leg: 0 }
+        CallRef {
+            external_id: id.to_string(),
+            chain_id: id.to_string(),
+            leg: 0,
+        }
     }
 }
 
@@ -146,7 +168,11 @@ impl CallEvent {
 impl RecordingLink {
     /// A link whose MIME type is guessed from the URL's extension.
     pub fn from_url(url: &str) -> Self {
-        let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+        let path = url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or(url)
+            .to_ascii_lowercase();
         let mime = if path.ends_with(".mp3") {
             Some("audio/mpeg")
         } else if path.ends_with(".wav") {
@@ -156,14 +182,21 @@ impl RecordingLink {
         } else {
             None
         };
-        RecordingLink { url: url.to_string(), mime_type: mime.map(str::to_string) }
+        RecordingLink {
+            url: url.to_string(),
+            mime_type: mime.map(str::to_string),
+        }
     }
 }
 
 impl Event {
     /// An event with no vendor timestamp.
     pub fn new(dedup_key: impl Into<String>, body: EventBody) -> Self {
-        Event { dedup_key: dedup_key.into(), occurred_at: None, body }
+        Event {
+            dedup_key: dedup_key.into(),
+            occurred_at: None,
+            body,
+        }
     }
 }
 

@@ -66,28 +66,37 @@ impl Default for Settings {
 
 impl Settings {
     /// Defaults, then the file (if any), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
         // `SWITCHBOARD_TEST_*` variables configure the test suite, not the server.
-        let env = Env::prefixed("SWITCHBOARD_").split("__").filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
-        fig.merge(env).extract()
+        let env = Env::prefixed("SWITCHBOARD_")
+            .split("__")
+            .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
+        fig.merge(env).extract().map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("switchboard.db").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("switchboard.db").display()
+            )
+        })
     }
 
     pub fn components_dir(&self) -> PathBuf {
-        self.components_dir.clone().unwrap_or_else(|| self.data_dir.join("components"))
+        self.components_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("components"))
     }
 
     pub fn cache_dir(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(|| self.data_dir.join("cache"))
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
     }
 
     pub fn is_embedded_database(&self) -> bool {
@@ -96,21 +105,28 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Result
 mod tests {
     use super::*;
 
     #[test]
     fn file_then_env() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("sb.toml", "listen = \"0.0.0.0:9000\"\n[limits]\ncpuMsPerCall = 250\n")?;
+            jail.create_file(
+                "sb.toml",
+                "listen = \"0.0.0.0:9000\"\n[limits]\ncpu_ms_per_call = 250\n",
+            )?;
             jail.set_env("SWITCHBOARD_DATA_DIR", "/var/lib/sb");
             jail.set_env("SWITCHBOARD_LIMITS__MAX_CONCURRENT_CALLS", "3");
             jail.set_env("SWITCHBOARD_TEST_POSTGRES_URL", "postgres://ignored");
-            let s = Settings::load(Some(Path::new("sb.toml")))?;
+            let s = Settings::load(Some(Path::new("sb.toml"))).map_err(|e| *e)?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert_eq!(s.limits.cpu_ms_per_call, 250);
             assert_eq!(s.limits.max_concurrent_calls, 3);
-            assert_eq!(s.limits.calls_per_minute, Limits::default().calls_per_minute);
+            assert_eq!(
+                s.limits.calls_per_minute,
+                Limits::default().calls_per_minute
+            );
             assert_eq!(s.database_url(), "sqlite:///var/lib/sb/switchboard.db");
             Ok(())
         });

@@ -8,7 +8,11 @@ use switchboard::config::Settings;
 use switchboard::runtime::registry::{Registry, read_component_dir};
 
 #[derive(Parser)]
-#[command(name = "switchboard", version, about = "Integration hub for call-recording and call-analytics businesses")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Integration hub for call-recording and call-analytics businesses"
+)]
 struct Cli {
     /// A TOML settings file (every key is in docs/configuration.md).
     #[arg(long, global = true)]
@@ -48,7 +52,9 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve => serve(settings).await,
-            Command::Components { command: ComponentsCommand::Check { dir } } => check(settings, dir).await,
+            Command::Components {
+                command: ComponentsCommand::Check { dir },
+            } => check(settings, dir).await,
         }
     })
 }

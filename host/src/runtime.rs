@@ -67,17 +67,24 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(settings: RuntimeSettings, services: Arc<dyn HostServices>) -> anyhow::Result<Runtime> {
+    pub fn new(
+        settings: RuntimeSettings,
+        services: Arc<dyn HostServices>,
+    ) -> anyhow::Result<Runtime> {
         let engine = engine::build(&settings.engine).map_err(anyhow::Error::from)?;
         let ticker = engine::EpochTicker::start(engine.clone(), settings.engine.epoch_tick);
-        let registry = Arc::new(Registry::new(engine, settings.cache_dir.clone()).map_err(anyhow::Error::from)?);
+        let registry = Arc::new(
+            Registry::new(engine, settings.cache_dir.clone()).map_err(anyhow::Error::from)?,
+        );
         let guard = AddressGuard::new(settings.allow_private.clone());
         // One client for every call: connection pools are shared, redirects are
         // never followed (a 3xx goes back to the component as it is), and DNS
         // answers pass the address guard.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(GuardedResolver { guard: guard.clone() }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                guard: guard.clone(),
+            }))
             .connect_timeout(settings.http_timeout)
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
             .build()?;
@@ -88,13 +95,22 @@ impl Runtime {
             http_timeout: settings.http_timeout,
             http_max_response_bytes: settings.http_max_response_bytes,
         });
-        Ok(Runtime { registry, admission: Admission::default(), env, settings, _ticker: ticker })
+        Ok(Runtime {
+            registry,
+            admission: Admission::default(),
+            env,
+            settings,
+            _ticker: ticker,
+        })
     }
 
     /// The limits a tenant runs under: defaults with its overrides applied.
     pub fn limits_for(&self, overrides: Option<&limits::LimitOverrides>) -> Limits {
         match overrides {
-            Some(o) => self.settings.default_limits.with_overrides(o, self.settings.engine.memory_ceiling_bytes),
+            Some(o) => self
+                .settings
+                .default_limits
+                .with_overrides(o, self.settings.engine.memory_ceiling_bytes),
             None => self.settings.default_limits.clone(),
         }
     }

@@ -64,7 +64,8 @@ pub fn runtime_settings(s: &Settings) -> anyhow::Result<RuntimeSettings> {
             epoch_tick: Duration::from_millis(s.epoch_tick_ms.max(1)),
         },
         default_limits: s.limits.clone(),
-        allow_private: AddressGuard::parse_ranges(&s.egress_allow_private).map_err(anyhow::Error::msg)?,
+        allow_private: AddressGuard::parse_ranges(&s.egress_allow_private)
+            .map_err(anyhow::Error::msg)?,
         http_timeout: Duration::from_millis(s.http_timeout_ms),
         http_max_response_bytes: s.http_max_response_bytes,
         cache_dir: Some(s.cache_dir()),
@@ -73,10 +74,15 @@ pub fn runtime_settings(s: &Settings) -> anyhow::Result<RuntimeSettings> {
 
 fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
     if let Some(k) = &s.master_key {
-        return Ok(SecretBox::new(crypto::parse_key(k).context("SWITCHBOARD_MASTER_KEY")?, Vec::new()));
+        return Ok(SecretBox::new(
+            crypto::parse_key(k).context("SWITCHBOARD_MASTER_KEY")?,
+            Vec::new(),
+        ));
     }
     if !s.is_embedded_database() {
-        anyhow::bail!("SWITCHBOARD_MASTER_KEY is required with an external database: a key generated on one machine would strand the secrets of the others");
+        anyhow::bail!(
+            "SWITCHBOARD_MASTER_KEY is required with an external database: a key generated on one machine would strand the secrets of the others"
+        );
     }
     let (key, generated) = crypto::load_or_generate_key(&s.data_dir).context("master key file")?;
     if generated {
@@ -87,23 +93,37 @@ fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
 
 /// Brings everything up and binds the listener.
 pub async fn start(settings: Settings) -> anyhow::Result<Server> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     let settings = Arc::new(settings);
-    let store = Store::connect(&settings.database_url()).await.context("connecting to the database")?;
+    let store = Store::connect(&settings.database_url())
+        .await
+        .context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;
     let secrets = Arc::new(master_key(&settings)?);
-    let services = Arc::new(StoreServices { store: store.clone() });
+    let services = Arc::new(StoreServices {
+        store: store.clone(),
+    });
     let runtime = Arc::new(Runtime::new(runtime_settings(&settings)?, services)?);
 
     for bundled in BUNDLED {
-        let manifest = Manifest::parse(bundled.manifest).map_err(|e| anyhow::anyhow!("bundled manifest: {e}"))?;
+        let manifest = Manifest::parse(bundled.manifest)
+            .map_err(|e| anyhow::anyhow!("bundled manifest: {e}"))?;
         let name = manifest.name.clone();
-        runtime.registry.load(manifest, bundled.wasm.to_vec()).await.with_context(|| format!("loading bundled component {name}"))?;
+        runtime
+            .registry
+            .load(manifest, bundled.wasm.to_vec())
+            .await
+            .with_context(|| format!("loading bundled component {name}"))?;
     }
     let components_dir = settings.components_dir();
     std::fs::create_dir_all(&components_dir).ok();
     let watcher = Arc::new(Mutex::new(Watcher::default()));
-    watcher.lock().await.scan(&runtime.registry, &components_dir, true).await;
+    watcher
+        .lock()
+        .await
+        .scan(&runtime.registry, &components_dir, true)
+        .await;
     let watcher_task = watch::spawn(
         Arc::clone(&runtime.registry),
         components_dir,
@@ -120,9 +140,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            settings.max_body_bytes,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http());
-    let listener = tokio::net::TcpListener::bind(&settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -135,5 +159,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
     });
     state.ready.store(true, Ordering::Release);
     tracing::info!(%addr, "switchboard listening");
-    Ok(Server { addr, state, shutdown: Some(tx), task, watcher_task })
+    Ok(Server {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+        watcher_task,
+    })
 }

@@ -24,21 +24,50 @@ async fn world(tweak: impl FnOnce(&mut switchboard::runtime::RuntimeSettings)) -
     load(&rt, MISBEHAVE).await;
     let a = store.create_business("tenant A").await.unwrap().id;
     let b = store.create_business("tenant B").await.unwrap().id;
-    World { rt, store, a, b, _dir: dir }
+    World {
+        rt,
+        store,
+        a,
+        b,
+        _dir: dir,
+    }
 }
 
-async fn call(rt: &Runtime, business: &str, limits: Limits, path: &str, query: &[(&str, &str)]) -> Result<String, CallError> {
+async fn call(
+    rt: &Runtime,
+    business: &str,
+    limits: Limits,
+    path: &str,
+    query: &[(&str, &str)],
+) -> Result<String, CallError> {
     let t = target(business, "misbehave", limits);
-    let reply = rt.ingest(&t, &installation(business, "misbehave"), &request("GET", path, query, b"")).await?;
+    let reply = rt
+        .ingest(
+            &t,
+            &installation(business, "misbehave"),
+            &request("GET", path, query, b""),
+        )
+        .await?;
     let reply = reply.unwrap_or_else(|e| panic!("connector error: {e:?}"));
     Ok(String::from_utf8(reply.response.body).unwrap())
 }
 
 /// Runs `misbehaviour` for tenant A while tenant B makes `/ok` calls; returns
 /// A's outcome, how long it took, and asserts every B call succeeded.
-async fn with_neighbour(w: &World, limits: Limits, path: &str, query: &[(&str, &str)]) -> (Result<String, CallError>, Duration) {
+async fn with_neighbour(
+    w: &World,
+    limits: Limits,
+    path: &str,
+    query: &[(&str, &str)],
+) -> (Result<String, CallError>, Duration) {
     let rt = Arc::clone(&w.rt);
-    let (a, q): (String, Vec<(String, String)>) = (w.a.clone(), query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    let (a, q): (String, Vec<(String, String)>) = (
+        w.a.clone(),
+        query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
     let path = path.to_string();
     let bad = tokio::spawn(async move {
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -48,7 +77,13 @@ async fn with_neighbour(w: &World, limits: Limits, path: &str, query: &[(&str, &
     });
     let mut good = 0;
     while !bad.is_finished() || good < 5 {
-        assert_eq!(call(&w.rt, &w.b, Limits::default(), "/ok", &[]).await.unwrap(), "OK", "tenant B's call failed");
+        assert_eq!(
+            call(&w.rt, &w.b, Limits::default(), "/ok", &[])
+                .await
+                .unwrap(),
+            "OK",
+            "tenant B's call failed"
+        );
         good += 1;
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -65,11 +100,17 @@ fn breach(r: Result<String, CallError>) -> Breach {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn infinite_loop_ends_at_the_cpu_deadline() {
     let w = world(|_| {}).await;
-    let limits = Limits { cpu_ms_per_call: 200, ..Limits::default() };
+    let limits = Limits {
+        cpu_ms_per_call: 200,
+        ..Limits::default()
+    };
     let (r, took) = with_neighbour(&w, limits, "/loop", &[]).await;
     assert_eq!(breach(r), Breach::CpuTime { limit_ms: 200 });
     assert!(took >= Duration::from_millis(200), "ended early: {took:?}");
-    assert!(took <= Duration::from_millis(400), "not ended within 2x the limit: {took:?}");
+    assert!(
+        took <= Duration::from_millis(400),
+        "not ended within 2x the limit: {took:?}"
+    );
     let incidents = w.store.list_incidents(&w.a, 10).await.unwrap();
     assert_eq!(incidents[0].kind, "limit_cpu_time");
     assert!(w.store.list_incidents(&w.b, 10).await.unwrap().is_empty());
@@ -78,20 +119,42 @@ async fn infinite_loop_ends_at_the_cpu_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_bomb_is_refused_at_the_limit() {
     let w = world(|_| {}).await;
-    let limits = Limits { max_memory_bytes: 32 << 20, ..Limits::default() };
+    let limits = Limits {
+        max_memory_bytes: 32 << 20,
+        ..Limits::default()
+    };
     let (r, _) = with_neighbour(&w, limits.clone(), "/alloc", &[("mb", "64")]).await;
-    assert_eq!(breach(r), Breach::Memory { limit_bytes: 32 << 20 });
+    assert_eq!(
+        breach(r),
+        Breach::Memory {
+            limit_bytes: 32 << 20
+        }
+    );
     // Under the limit the same code works: the limit, not the code, refused it.
-    assert_eq!(call(&w.rt, &w.a, limits, "/alloc", &[("mb", "8")]).await.unwrap(), format!("allocated {}", 8 << 20));
+    assert_eq!(
+        call(&w.rt, &w.a, limits, "/alloc", &[("mb", "8")])
+            .await
+            .unwrap(),
+        format!("allocated {}", 8 << 20)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn egress_off_the_allow_list_or_to_internal_addresses_is_refused() {
     let w = world(|_| {}).await;
     // Not on the manifest's allow-list.
-    let (r, _) = with_neighbour(&w, Limits::default(), "/egress", &[("url", "http://example.org/")]).await;
+    let (r, _) = with_neighbour(
+        &w,
+        Limits::default(),
+        "/egress",
+        &[("url", "http://example.org/")],
+    )
+    .await;
     match breach(r) {
-        Breach::EgressDenied { destination, reason } => {
+        Breach::EgressDenied {
+            destination,
+            reason,
+        } => {
             assert_eq!(destination, "example.org:80");
             assert!(reason.contains("allow-list"), "{reason}");
         }
@@ -100,12 +163,17 @@ async fn egress_off_the_allow_list_or_to_internal_addresses_is_refused() {
     // On the allow-list, but loopback (literal and through DNS).
     for url in ["http://127.0.0.1:9/", "http://localhost:9/"] {
         match breach(call(&w.rt, &w.a, Limits::default(), "/egress", &[("url", url)]).await) {
-            Breach::EgressDenied { reason, .. } => assert!(reason.contains("loopback"), "{url}: {reason}"),
+            Breach::EgressDenied { reason, .. } => {
+                assert!(reason.contains("loopback"), "{url}: {reason}")
+            }
             other => panic!("{url}: {other:?}"),
         }
     }
     // On the allow-list, but metadata and private ranges are refused anyway.
-    for (url, why) in [("http://169.254.169.254/latest/meta-data/", "metadata"), ("http://10.0.0.1/", "private")] {
+    for (url, why) in [
+        ("http://169.254.169.254/latest/meta-data/", "metadata"),
+        ("http://10.0.0.1/", "private"),
+    ] {
         match breach(call(&w.rt, &w.a, Limits::default(), "/egress", &[("url", url)]).await) {
             Breach::EgressDenied { reason, .. } => assert!(reason.contains(why), "{url}: {reason}"),
             other => panic!("{url}: {other:?}"),
@@ -113,10 +181,27 @@ async fn egress_off_the_allow_list_or_to_internal_addresses_is_refused() {
     }
     // An installation can narrow the manifest's list but never widen it.
     let mut t = target(&w.a, "misbehave", Limits::default());
-    t.context.egress_narrowing = Some(switchboard::runtime::egress::AllowList::parse(&["*"]).unwrap());
-    let r = w.rt.ingest(&t, &installation(&w.a, "misbehave"), &request("GET", "/egress", &[("url", "http://example.org/")], b"")).await;
-    assert!(matches!(r, Err(CallError::Breach(Breach::EgressDenied { .. }))), "{r:?}");
-    let kinds: Vec<String> = w.store.list_incidents(&w.a, 10).await.unwrap().into_iter().map(|i| i.kind).collect();
+    t.context.egress_narrowing =
+        Some(switchboard::runtime::egress::AllowList::parse(&["*"]).unwrap());
+    let r =
+        w.rt.ingest(
+            &t,
+            &installation(&w.a, "misbehave"),
+            &request("GET", "/egress", &[("url", "http://example.org/")], b""),
+        )
+        .await;
+    assert!(
+        matches!(r, Err(CallError::Breach(Breach::EgressDenied { .. }))),
+        "{r:?}"
+    );
+    let kinds: Vec<String> = w
+        .store
+        .list_incidents(&w.a, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.kind)
+        .collect();
     assert_eq!(kinds.len(), 6);
     assert!(kinds.iter().all(|k| k == "egress_denied"));
 }
@@ -126,20 +211,52 @@ async fn egress_off_the_allow_list_or_to_internal_addresses_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allowed_egress_works_within_budget_and_never_follows_redirects() {
     use axum::{Router, response::Redirect, routing::get};
-    let app = Router::new()
-        .route("/hello", get(|| async { "hi" }))
-        .route("/hop", get(|| async { Redirect::temporary("http://169.254.169.254/") }));
+    let app = Router::new().route("/hello", get(|| async { "hi" })).route(
+        "/hop",
+        get(|| async { Redirect::temporary("http://169.254.169.254/") }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let w = world(|s| s.allow_private = vec!["127.0.0.0/8".parse().unwrap()]).await;
     let hello = format!("http://127.0.0.1:{port}/hello");
-    assert_eq!(call(&w.rt, &w.a, Limits::default(), "/egress", &[("url", &hello)]).await.unwrap(), "status 200 body hi");
+    assert_eq!(
+        call(
+            &w.rt,
+            &w.a,
+            Limits::default(),
+            "/egress",
+            &[("url", &hello)]
+        )
+        .await
+        .unwrap(),
+        "status 200 body hi"
+    );
     let hop = format!("http://127.0.0.1:{port}/hop");
-    assert!(call(&w.rt, &w.a, Limits::default(), "/egress", &[("url", &hop)]).await.unwrap().starts_with("status 307"));
-    let limits = Limits { http_requests_per_call: 3, ..Limits::default() };
-    assert_eq!(breach(call(&w.rt, &w.a, limits, "/egress", &[("url", &hello), ("n", "4")]).await), Breach::HttpRequests { limit: 3 });
+    assert!(
+        call(&w.rt, &w.a, Limits::default(), "/egress", &[("url", &hop)])
+            .await
+            .unwrap()
+            .starts_with("status 307")
+    );
+    let limits = Limits {
+        http_requests_per_call: 3,
+        ..Limits::default()
+    };
+    assert_eq!(
+        breach(
+            call(
+                &w.rt,
+                &w.a,
+                limits,
+                "/egress",
+                &[("url", &hello), ("n", "4")]
+            )
+            .await
+        ),
+        Breach::HttpRequests { limit: 3 }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,16 +264,26 @@ async fn a_panic_is_an_error_and_the_host_carries_on() {
     let w = world(|_| {}).await;
     let (r, _) = with_neighbour(&w, Limits::default(), "/panic", &[]).await;
     match r {
-        Err(CallError::Trap { message }) => assert!(message.contains("fixture asked to panic"), "{message}"),
+        Err(CallError::Trap { message }) => {
+            assert!(message.contains("fixture asked to panic"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
-    assert_eq!(call(&w.rt, &w.a, Limits::default(), "/ok", &[]).await.unwrap(), "OK");
+    assert_eq!(
+        call(&w.rt, &w.a, Limits::default(), "/ok", &[])
+            .await
+            .unwrap(),
+        "OK"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_reply_is_refused() {
     let w = world(|_| {}).await;
-    let limits = Limits { max_reply_bytes: 1 << 20, ..Limits::default() };
+    let limits = Limits {
+        max_reply_bytes: 1 << 20,
+        ..Limits::default()
+    };
     let (r, _) = with_neighbour(&w, limits, "/big-reply", &[("mb", "2")]).await;
     match breach(r) {
         Breach::ReplyTooLarge { size, limit } => {
@@ -170,20 +297,36 @@ async fn an_oversized_reply_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_and_rate_limits_are_per_tenant() {
     let w = world(|_| {}).await;
-    let limits = Limits { calls_per_minute: 2, ..Limits::default() };
+    let limits = Limits {
+        calls_per_minute: 2,
+        ..Limits::default()
+    };
     call(&w.rt, &w.a, limits.clone(), "/ok", &[]).await.unwrap();
     call(&w.rt, &w.a, limits.clone(), "/ok", &[]).await.unwrap();
-    assert_eq!(breach(call(&w.rt, &w.a, limits.clone(), "/ok", &[]).await), Breach::Rate { limit: 2 });
+    assert_eq!(
+        breach(call(&w.rt, &w.a, limits.clone(), "/ok", &[]).await),
+        Breach::Rate { limit: 2 }
+    );
     assert_eq!(call(&w.rt, &w.b, limits, "/ok", &[]).await.unwrap(), "OK");
 
-    let one = Limits { max_concurrent_calls: 1, cpu_ms_per_call: 300, ..Limits::default() };
+    let one = Limits {
+        max_concurrent_calls: 1,
+        cpu_ms_per_call: 300,
+        ..Limits::default()
+    };
     let rt = Arc::clone(&w.rt);
     let (a, busy) = (w.a.clone(), one.clone());
     let running = tokio::spawn(async move { call(&rt, &a, busy, "/loop", &[]).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(breach(call(&w.rt, &w.a, one.clone(), "/ok", &[]).await), Breach::Concurrency { limit: 1 });
+    assert_eq!(
+        breach(call(&w.rt, &w.a, one.clone(), "/ok", &[]).await),
+        Breach::Concurrency { limit: 1 }
+    );
     assert_eq!(call(&w.rt, &w.b, one, "/ok", &[]).await.unwrap(), "OK");
-    assert!(matches!(running.await.unwrap(), Err(CallError::Breach(Breach::CpuTime { .. }))));
+    assert!(matches!(
+        running.await.unwrap(),
+        Err(CallError::Breach(Breach::CpuTime { .. }))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,25 +334,63 @@ async fn capabilities_are_scoped_to_the_installation_and_tenant() {
     let w = world(|_| {}).await;
     let inst = w
         .store
-        .create_integration(NewIntegration { business_id: w.a.clone(), kind: "misbehave".into(), name: "m".into(), config: serde_json::json!({}), secrets: None })
+        .create_integration(NewIntegration {
+            business_id: w.a.clone(),
+            kind: "misbehave".into(),
+            name: "m".into(),
+            config: serde_json::json!({}),
+            secrets: None,
+        })
         .await
         .unwrap();
     let mut t = target(&w.a, "misbehave", Limits::default());
     t.context.installation_id = inst.id.clone();
     t.context.config = vec![("greeting".into(), "hello".into())];
     t.context.secrets.insert("token".into(), "s3cret".into());
-    let run = |t: switchboard::runtime::CallTarget, path: &'static str, q: Vec<(&'static str, &'static str)>| {
+    let run = |t: switchboard::runtime::CallTarget,
+               path: &'static str,
+               q: Vec<(&'static str, &'static str)>| {
         let rt = Arc::clone(&w.rt);
         let business = w.a.clone();
         async move {
-            let r = rt.ingest(&t, &installation(&business, "misbehave"), &request("GET", path, &q, b"")).await.unwrap().unwrap();
+            let r = rt
+                .ingest(
+                    &t,
+                    &installation(&business, "misbehave"),
+                    &request("GET", path, &q, b""),
+                )
+                .await
+                .unwrap()
+                .unwrap();
             String::from_utf8(r.response.body).unwrap()
         }
     };
-    assert_eq!(run(t.clone(), "/state", vec![("key", "cursor"), ("value", "page-7")]).await, "page-7");
-    assert_eq!(run(t.clone(), "/state", vec![("key", "cursor")]).await, "page-7", "state persists across calls");
-    assert_eq!(w.store.state_get(&inst.id, "cursor").await.unwrap().as_deref(), Some("page-7"));
-    assert_eq!(run(t.clone(), "/config", vec![("key", "greeting")]).await, "hello token=set");
+    assert_eq!(
+        run(
+            t.clone(),
+            "/state",
+            vec![("key", "cursor"), ("value", "page-7")]
+        )
+        .await,
+        "page-7"
+    );
+    assert_eq!(
+        run(t.clone(), "/state", vec![("key", "cursor")]).await,
+        "page-7",
+        "state persists across calls"
+    );
+    assert_eq!(
+        w.store
+            .state_get(&inst.id, "cursor")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("page-7")
+    );
+    assert_eq!(
+        run(t.clone(), "/config", vec![("key", "greeting")]).await,
+        "hello token=set"
+    );
 
     w.store
         .put_contact(&switchboard::store::Contact {
@@ -224,7 +405,14 @@ async fn capabilities_are_scoped_to_the_installation_and_tenant() {
         })
         .await
         .unwrap();
-    assert_eq!(run(t.clone(), "/directory", vec![("phone", "+84904824242")]).await, "Khoa");
+    assert_eq!(
+        run(t.clone(), "/directory", vec![("phone", "+84904824242")]).await,
+        "Khoa"
+    );
     let tb = target(&w.b, "misbehave", Limits::default());
-    assert_eq!(run(tb, "/directory", vec![("phone", "+84904824242")]).await, "", "tenant B sees none of A's contacts");
+    assert_eq!(
+        run(tb, "/directory", vec![("phone", "+84904824242")]).await,
+        "",
+        "tenant B sees none of A's contacts"
+    );
 }

@@ -35,35 +35,63 @@ fn install_dir(root: &std::path::Path, name: &str, f: Fixture, version: &str) {
 }
 
 async fn components(client: &reqwest::Client, base: &str) -> Vec<Value> {
-    let r: Value = client.get(format!("{base}/admin/components")).bearer_auth("operator-secret").send().await.unwrap().json().await.unwrap();
+    let r: Value = client
+        .get(format!("{base}/admin/components"))
+        .bearer_auth("operator-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     r["components"].as_array().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_health_and_hot_loads_from_the_components_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let server = switchboard::server::start(settings_in(dir.path())).await.unwrap();
+    let server = switchboard::server::start(settings_in(dir.path()))
+        .await
+        .unwrap();
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::new();
 
     let health = client.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    assert!(dir.path().join("master.key").exists(), "a master key was generated on the embedded default");
+    assert!(
+        dir.path().join("master.key").exists(),
+        "a master key was generated on the embedded default"
+    );
 
     // Admin routes need the operator token; errors use the one JSON shape.
-    let denied = client.get(format!("{base}/admin/components")).send().await.unwrap();
+    let denied = client
+        .get(format!("{base}/admin/components"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(denied.status(), 401);
     let body: Value = denied.json().await.unwrap();
     assert_eq!(body["error"], "unauthorized");
 
-    let names: Vec<String> = components(&client, &base).await.iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
-    assert!(names.contains(&"threecx-webhooks".to_string()), "bundled connector loaded: {names:?}");
+    let names: Vec<String> = components(&client, &base)
+        .await
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.contains(&"threecx-webhooks".to_string()),
+        "bundled connector loaded: {names:?}"
+    );
 
     // Drop a component into the directory: the watcher loads it.
     install_dir(&dir.path().join("components"), "hello", TRIVIAL, "1.0.0");
     let mut found = false;
     for _ in 0..100 {
-        if components(&client, &base).await.iter().any(|c| c["name"] == "hello" && c["version"] == "1.0.0") {
+        if components(&client, &base)
+            .await
+            .iter()
+            .any(|c| c["name"] == "hello" && c["version"] == "1.0.0")
+        {
             found = true;
             break;
         }
@@ -74,13 +102,48 @@ async fn serves_health_and_hot_loads_from_the_components_directory() {
     // A broken replacement is refused with a reason; 1.0.0 keeps serving.
     let hello = dir.path().join("components/hello");
     std::fs::write(hello.join("component.wasm"), b"not wasm").unwrap();
-    std::fs::write(hello.join("manifest.toml"), std::fs::read_to_string(hello.join("manifest.toml")).unwrap().replace("1.0.0", "1.1.0")).unwrap();
-    let r: Value = client.post(format!("{base}/admin/components/reload")).bearer_auth("operator-secret").send().await.unwrap().json().await.unwrap();
-    let outcome = r["results"].as_array().unwrap().iter().find(|o| o["dir"].as_str().unwrap().ends_with("hello")).unwrap().clone();
-    assert!(outcome["error"].as_str().unwrap().contains("not a valid component"), "{outcome}");
-    assert!(components(&client, &base).await.iter().any(|c| c["name"] == "hello" && c["version"] == "1.0.0"));
+    std::fs::write(
+        hello.join("manifest.toml"),
+        std::fs::read_to_string(hello.join("manifest.toml"))
+            .unwrap()
+            .replace("1.0.0", "1.1.0"),
+    )
+    .unwrap();
+    let r: Value = client
+        .post(format!("{base}/admin/components/reload"))
+        .bearer_auth("operator-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let outcome = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["dir"].as_str().unwrap().ends_with("hello"))
+        .unwrap()
+        .clone();
+    assert!(
+        outcome["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid component"),
+        "{outcome}"
+    );
+    assert!(
+        components(&client, &base)
+            .await
+            .iter()
+            .any(|c| c["name"] == "hello" && c["version"] == "1.0.0")
+    );
 
-    let missing = client.get(format!("{base}/no/such/route")).send().await.unwrap();
+    let missing = client
+        .get(format!("{base}/no/such/route"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     server.stop().await;
 }

@@ -55,11 +55,22 @@ pub async fn sqlite_store() -> (Store, tempfile::TempDir) {
 }
 
 pub fn settings() -> RuntimeSettings {
-    RuntimeSettings { cache_dir: Some(cache_dir()), ..RuntimeSettings::default() }
+    RuntimeSettings {
+        cache_dir: Some(cache_dir()),
+        ..RuntimeSettings::default()
+    }
 }
 
 pub fn runtime(store: &Store, settings: RuntimeSettings) -> Arc<Runtime> {
-    Arc::new(Runtime::new(settings, Arc::new(StoreServices { store: store.clone() })).unwrap())
+    Arc::new(
+        Runtime::new(
+            settings,
+            Arc::new(StoreServices {
+                store: store.clone(),
+            }),
+        )
+        .unwrap(),
+    )
 }
 
 /// Loads a fixture under its own manifest name.
@@ -82,23 +93,48 @@ pub fn target(business: &str, component: &str, limits: Limits) -> CallTarget {
 }
 
 pub fn installation(business: &str, kind: &str) -> Installation {
-    Installation { id: format!("inst-{business}"), business_id: business.into(), kind: kind.into(), config: Vec::new() }
+    Installation {
+        id: format!("inst-{business}"),
+        business_id: business.into(),
+        kind: kind.into(),
+        config: Vec::new(),
+    }
 }
 
 pub fn pairs(items: &[(&str, &str)]) -> Vec<Pair> {
-    items.iter().map(|(n, v)| Pair { name: (*n).into(), value: (*v).into() }).collect()
+    items
+        .iter()
+        .map(|(n, v)| Pair {
+            name: (*n).into(),
+            value: (*v).into(),
+        })
+        .collect()
 }
 
 /// A request with a query string and an optional body.
 pub fn request(method: &str, path: &str, query: &[(&str, &str)], body: &[u8]) -> HttpRequest {
-    HttpRequest { method: method.into(), path: path.into(), query: pairs(query), headers: Vec::new(), body: body.to_vec() }
+    HttpRequest {
+        method: method.into(),
+        path: path.into(),
+        query: pairs(query),
+        headers: Vec::new(),
+        body: body.to_vec(),
+    }
 }
 
 /// A form POST as the 3CX module sends it.
 pub fn form(path: &str, fields: &[(&str, &str)]) -> HttpRequest {
     let body: Vec<String> = fields
         .iter()
-        .map(|(k, v)| format!("{k}={}", v.replace('%', "%25").replace('+', "%2B").replace(' ', "+").replace('&', "%26")))
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.replace('%', "%25")
+                    .replace('+', "%2B")
+                    .replace(' ', "+")
+                    .replace('&', "%26")
+            )
+        })
         .collect();
     HttpRequest {
         method: "POST".into(),

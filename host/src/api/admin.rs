@@ -25,7 +25,14 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match presented {
-        Some(p) if bool::from(subtle::ConstantTimeEq::ct_eq(p.as_bytes(), expected.as_bytes())) => Ok(()),
+        Some(p)
+            if bool::from(subtle::ConstantTimeEq::ct_eq(
+                p.as_bytes(),
+                expected.as_bytes(),
+            )) =>
+        {
+            Ok(())
+        }
         _ => Err(ApiError::unauthorized("admin token required")),
     }
 }
@@ -35,9 +42,17 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<
     Ok(Json(json!({ "components": state.runtime.registry.list() })))
 }
 
-async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn reload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers)?;
     let dir = state.settings.components_dir();
-    let outcomes = state.watcher.lock().await.scan(&state.runtime.registry, &dir, true).await;
+    let outcomes = state
+        .watcher
+        .lock()
+        .await
+        .scan(&state.runtime.registry, &dir, true)
+        .await;
     Ok(Json(json!({ "results": outcomes })))
 }

@@ -17,6 +17,9 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if state.ready.load(Ordering::Acquire) {
         (StatusCode::OK, Json(json!({ "status": "ok" })))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "starting" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "starting" })),
+        )
     }
 }

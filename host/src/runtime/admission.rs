@@ -32,7 +32,12 @@ struct TokenBucket {
 impl TokenBucket {
     fn new(per_minute: u32) -> Self {
         let capacity = f64::from(per_minute.max(1));
-        TokenBucket { tokens: capacity, capacity, per_sec: capacity / 60.0, last: Instant::now() }
+        TokenBucket {
+            tokens: capacity,
+            capacity,
+            per_sec: capacity / 60.0,
+            last: Instant::now(),
+        }
     }
 
     fn take(&mut self, now: Instant) -> bool {
@@ -59,10 +64,14 @@ impl Admission {
         let gate = self.gate(tenant, limits);
         let permit = Arc::clone(&gate.concurrency)
             .try_acquire_owned()
-            .map_err(|_| Breach::Concurrency { limit: gate.concurrency_limit })?;
+            .map_err(|_| Breach::Concurrency {
+                limit: gate.concurrency_limit,
+            })?;
         let mut bucket = gate.bucket.lock().unwrap_or_else(|p| p.into_inner());
         if !bucket.take(Instant::now()) {
-            return Err(Breach::Rate { limit: limits.calls_per_minute });
+            return Err(Breach::Rate {
+                limit: limits.calls_per_minute,
+            });
         }
         Ok(Ticket { _permit: permit })
     }
@@ -72,7 +81,11 @@ impl Admission {
     fn gate(&self, tenant: &str, limits: &Limits) -> Arc<TenantGate> {
         let mut map = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(g) = map.get(tenant) {
-            let same_rate = g.bucket.lock().map(|b| b.capacity == f64::from(limits.calls_per_minute.max(1))).unwrap_or(false);
+            let same_rate = g
+                .bucket
+                .lock()
+                .map(|b| b.capacity == f64::from(limits.calls_per_minute.max(1)))
+                .unwrap_or(false);
             if g.concurrency_limit == limits.max_concurrent_calls && same_rate {
                 return Arc::clone(g);
             }
@@ -94,10 +107,19 @@ mod tests {
     #[test]
     fn concurrency_is_per_tenant_and_released_on_drop() {
         let a = Admission::default();
-        let limits = Limits { max_concurrent_calls: 1, ..Limits::default() };
+        let limits = Limits {
+            max_concurrent_calls: 1,
+            ..Limits::default()
+        };
         let t1 = a.admit("a", &limits).unwrap();
-        assert_eq!(a.admit("a", &limits).err(), Some(Breach::Concurrency { limit: 1 }));
-        assert!(a.admit("b", &limits).is_ok(), "another tenant is unaffected");
+        assert_eq!(
+            a.admit("a", &limits).err(),
+            Some(Breach::Concurrency { limit: 1 })
+        );
+        assert!(
+            a.admit("b", &limits).is_ok(),
+            "another tenant is unaffected"
+        );
         drop(t1);
         assert!(a.admit("a", &limits).is_ok());
     }
@@ -105,7 +127,10 @@ mod tests {
     #[test]
     fn rate_allows_a_minutes_burst_then_refuses() {
         let a = Admission::default();
-        let limits = Limits { calls_per_minute: 3, ..Limits::default() };
+        let limits = Limits {
+            calls_per_minute: 3,
+            ..Limits::default()
+        };
         for _ in 0..3 {
             drop(a.admit("a", &limits).unwrap());
         }

@@ -48,7 +48,10 @@ pub struct CpuMeter {
 
 impl CpuMeter {
     pub fn start() -> Arc<Self> {
-        Arc::new(CpuMeter { started: Instant::now(), excluded: Mutex::new(Duration::ZERO) })
+        Arc::new(CpuMeter {
+            started: Instant::now(),
+            excluded: Mutex::new(Duration::ZERO),
+        })
     }
 
     pub fn exclude(&self, d: Duration) {
@@ -83,7 +86,12 @@ pub struct MemoryGuard {
 }
 
 impl wasmtime::ResourceLimiter for MemoryGuard {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.refused = true;
             return Ok(false);
@@ -91,7 +99,12 @@ impl wasmtime::ResourceLimiter for MemoryGuard {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // Tables hold function references; no honest connector needs more.
         Ok(desired <= 100_000)
     }
@@ -115,16 +128,27 @@ pub struct CallState {
 }
 
 impl CallState {
-    pub fn new(ctx: Arc<CallContext>, env: Arc<HostEnv>, limits: Limits, component: String, allow_list: AllowList) -> Self {
+    pub fn new(
+        ctx: Arc<CallContext>,
+        env: Arc<HostEnv>,
+        limits: Limits,
+        component: String,
+        allow_list: AllowList,
+    ) -> Self {
         // WASI is linked because Rust's std imports it, but grants nothing: no
         // preopened directories, environment, arguments or sockets. stderr is
         // kept (bounded) so a panic message reaches the caller.
         let stderr = MemoryOutputPipe::new(16 * 1024);
-        let wasi = wasmtime_wasi::WasiCtxBuilder::new().stderr(stderr.clone()).build();
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .build();
         CallState {
             wasi,
             table: ResourceTable::new(),
-            memory: MemoryGuard { max_bytes: usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX), refused: false },
+            memory: MemoryGuard {
+                max_bytes: usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX),
+                refused: false,
+            },
             meter: CpuMeter::start(),
             ctx,
             env,
@@ -140,7 +164,10 @@ impl CallState {
 
     /// Starts timing a host call (excluded from guest CPU time).
     pub(crate) fn host_call(&self) -> HostCallTimer {
-        HostCallTimer { meter: Arc::clone(&self.meter), start: Instant::now() }
+        HostCallTimer {
+            meter: Arc::clone(&self.meter),
+            start: Instant::now(),
+        }
     }
 
     /// Records a breach and returns the trap that ends the call.
@@ -153,12 +180,17 @@ impl CallState {
 
     /// What the guest wrote to stderr (its panic message, usually).
     pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string()
     }
 }
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }

@@ -24,7 +24,10 @@ pub enum CallError {
     #[error("no component named `{0}` is loaded")]
     ComponentNotFound(String),
     #[error("component `{component}` does not serve the `{world}` world")]
-    WorldNotServed { component: String, world: &'static str },
+    WorldNotServed {
+        component: String,
+        world: &'static str,
+    },
     #[error(transparent)]
     Breach(#[from] Breach),
     #[error("the component crashed: {message}")]
@@ -50,7 +53,9 @@ type V01Pres<'a> = &'a super::registry::PresV0_1;
 
 impl Runtime {
     fn component(&self, target: &CallTarget) -> Result<Arc<LoadedComponent>, CallError> {
-        self.registry.get(&target.component).ok_or_else(|| CallError::ComponentNotFound(target.component.clone()))
+        self.registry
+            .get(&target.component)
+            .ok_or_else(|| CallError::ComponentNotFound(target.component.clone()))
     }
 
     /// A store for one call, with the tenant's memory limit and a CPU meter
@@ -91,22 +96,32 @@ impl Runtime {
     }
 
     /// Turns a failed call into a typed error.
-    fn classify(&self, target: &CallTarget, store: &Store<CallState>, err: wasmtime::Error) -> CallError {
+    fn classify(
+        &self,
+        target: &CallTarget,
+        store: &Store<CallState>,
+        err: wasmtime::Error,
+    ) -> CallError {
         let state = store.data();
-        let error = if let Some(b) = state.breach.clone() {
+        if let Some(b) = state.breach.clone() {
             CallError::Breach(b)
         } else if state.memory.refused {
-            CallError::Breach(Breach::Memory { limit_bytes: target.limits.max_memory_bytes })
+            CallError::Breach(Breach::Memory {
+                limit_bytes: target.limits.max_memory_bytes,
+            })
         } else if let Some(b) = err.downcast_ref::<Breach>() {
             CallError::Breach(b.clone())
         } else if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
             let stderr = state.stderr_text();
-            let message = if stderr.is_empty() { trap.to_string() } else { format!("{trap}: {stderr}") };
+            let message = if stderr.is_empty() {
+                trap.to_string()
+            } else {
+                format!("{trap}: {stderr}")
+            };
             CallError::Trap { message }
         } else {
             CallError::Host(anyhow::Error::from(err))
-        };
-        error
+        }
     }
 
     async fn report(&self, target: &CallTarget, component: &LoadedComponent, error: &CallError) {
@@ -144,17 +159,32 @@ impl Runtime {
         target: &CallTarget,
         installation: &v0_1::types::Installation,
         request: &v0_1::types::HttpRequest,
-    ) -> Result<Result<v0_1::ingest::exports::switchboard::connector::ingest_handler::IngestReply, v0_1::types::ConnectorError>, CallError> {
+    ) -> Result<
+        Result<
+            v0_1::ingest::exports::switchboard::connector::ingest_handler::IngestReply,
+            v0_1::types::ConnectorError,
+        >,
+        CallError,
+    > {
         let component = self.component(target)?;
-        let pre = self.v0_1(&component).ingest.clone().ok_or_else(|| CallError::WorldNotServed {
-            component: target.component.clone(),
-            world: "ingest",
-        })?;
-        let _ticket = self.admission.admit(&target.context.business_id, &target.limits)?;
+        let pre =
+            self.v0_1(&component)
+                .ingest
+                .clone()
+                .ok_or_else(|| CallError::WorldNotServed {
+                    component: target.component.clone(),
+                    world: "ingest",
+                })?;
+        let _ticket = self
+            .admission
+            .admit(&target.context.business_id, &target.limits)?;
         let mut store = self.new_store(target, &component);
         let result = async {
             let instance = pre.instantiate_async(&mut store).await?;
-            instance.switchboard_connector_ingest_handler().call_handle(&mut store, installation, request).await
+            instance
+                .switchboard_connector_ingest_handler()
+                .call_handle(&mut store, installation, request)
+                .await
         }
         .await;
         let reply = match result {
@@ -167,9 +197,15 @@ impl Runtime {
             }
         };
         if let Ok(ok) = &reply {
-            let size = ok.response.body.len() as u64 + serde_json::to_vec(&ok.events).map(|v| v.len() as u64).unwrap_or(0);
+            let size = ok.response.body.len() as u64
+                + serde_json::to_vec(&ok.events)
+                    .map(|v| v.len() as u64)
+                    .unwrap_or(0);
             if size > target.limits.max_reply_bytes {
-                let error = CallError::Breach(Breach::ReplyTooLarge { size, limit: target.limits.max_reply_bytes });
+                let error = CallError::Breach(Breach::ReplyTooLarge {
+                    size,
+                    limit: target.limits.max_reply_bytes,
+                });
                 self.report(target, &component, &error).await;
                 return Err(error);
             }

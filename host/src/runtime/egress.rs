@@ -41,7 +41,11 @@ impl HostPattern {
             return Err("empty egress pattern".into());
         }
         if s == "*" {
-            return Ok(HostPattern { host: String::new(), wildcard: true, port: None });
+            return Ok(HostPattern {
+                host: String::new(),
+                wildcard: true,
+                port: None,
+            });
         }
         let (host, port) = split_host_port(&s)?;
         let (host, wildcard) = match host.strip_prefix("*.") {
@@ -51,7 +55,11 @@ impl HostPattern {
         if host.is_empty() || host.contains(['/', '@', '*', '?', '#']) {
             return Err(format!("invalid egress pattern `{s}`"));
         }
-        Ok(HostPattern { host, wildcard, port })
+        Ok(HostPattern {
+            host,
+            wildcard,
+            port,
+        })
     }
 
     pub fn matches(&self, host: &str, port: u16) -> bool {
@@ -64,7 +72,9 @@ impl HostPattern {
             return true;
         }
         if self.wildcard {
-            host.len() > self.host.len() + 1 && host.ends_with(&self.host) && host[..host.len() - self.host.len()].ends_with('.')
+            host.len() > self.host.len() + 1
+                && host.ends_with(&self.host)
+                && host[..host.len() - self.host.len()].ends_with('.')
         } else {
             host == self.host.trim_start_matches('[').trim_end_matches(']')
         }
@@ -73,7 +83,9 @@ impl HostPattern {
 
 fn split_host_port(s: &str) -> Result<(&str, Option<u16>), String> {
     if let Some(rest) = s.strip_prefix('[') {
-        let end = rest.find(']').ok_or_else(|| format!("invalid egress pattern `{s}`"))?;
+        let end = rest
+            .find(']')
+            .ok_or_else(|| format!("invalid egress pattern `{s}`"))?;
         let port = match &rest[end + 1..] {
             "" => None,
             p => Some(parse_port(p.trim_start_matches(':'), s)?),
@@ -89,7 +101,8 @@ fn split_host_port(s: &str) -> Result<(&str, Option<u16>), String> {
 }
 
 fn parse_port(p: &str, whole: &str) -> Result<u16, String> {
-    p.parse().map_err(|_| format!("invalid port in egress pattern `{whole}`"))
+    p.parse()
+        .map_err(|_| format!("invalid port in egress pattern `{whole}`"))
 }
 
 /// The allow-list of one installation.
@@ -100,7 +113,10 @@ pub struct AllowList {
 
 impl AllowList {
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Self, String> {
-        let patterns = entries.iter().map(|e| HostPattern::parse(e.as_ref())).collect::<Result<_, _>>()?;
+        let patterns = entries
+            .iter()
+            .map(|e| HostPattern::parse(e.as_ref()))
+            .collect::<Result<_, _>>()?;
         Ok(AllowList { patterns })
     }
 
@@ -117,7 +133,9 @@ pub struct AddressGuard {
 
 impl AddressGuard {
     pub fn new(allowed_private: Vec<IpNet>) -> Self {
-        AddressGuard { allowed_private: Arc::new(allowed_private) }
+        AddressGuard {
+            allowed_private: Arc::new(allowed_private),
+        }
     }
 
     /// Parses `SWITCHBOARD_EGRESS_ALLOW_PRIVATE`-style text: comma-separated CIDRs.
@@ -216,13 +234,18 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let guard = self.guard.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let mut refused = None;
             let allowed: Vec<SocketAddr> = addrs
                 .into_iter()
                 .filter(|a| match guard.refusal(a.ip()) {
                     Some(reason) => {
-                        refused = Some(AddressRefused { host: host.clone(), ip: a.ip(), reason });
+                        refused = Some(AddressRefused {
+                            host: host.clone(),
+                            ip: a.ip(),
+                            reason,
+                        });
                         false
                     }
                     None => true,
@@ -254,7 +277,13 @@ mod tests {
 
     #[test]
     fn patterns() {
-        let l = AllowList::parse(&["api.example.com", "*.vendor.io", "pbx.local:8443", "[::1]:9000"]).unwrap();
+        let l = AllowList::parse(&[
+            "api.example.com",
+            "*.vendor.io",
+            "pbx.local:8443",
+            "[::1]:9000",
+        ])
+        .unwrap();
         assert!(l.allows("api.example.com", 443));
         assert!(l.allows("API.EXAMPLE.COM.", 80));
         assert!(!l.allows("evil-api.example.com", 443));
@@ -266,8 +295,15 @@ mod tests {
         assert!(l.allows("pbx.local", 8443));
         assert!(!l.allows("pbx.local", 443));
         assert!(l.allows("[::1]", 9000));
-        assert!(!AllowList::default().allows("api.example.com", 443), "empty denies all");
-        assert!(AllowList::parse(&["*"]).unwrap().allows("anything.at.all", 1));
+        assert!(
+            !AllowList::default().allows("api.example.com", 443),
+            "empty denies all"
+        );
+        assert!(
+            AllowList::parse(&["*"])
+                .unwrap()
+                .allows("anything.at.all", 1)
+        );
         assert!(HostPattern::parse("http://x/").is_err());
         assert!(HostPattern::parse("x:notaport").is_err());
     }
@@ -275,13 +311,33 @@ mod tests {
     #[test]
     fn address_guard_refuses_internal_ranges() {
         let g = AddressGuard::default();
-        for ip in ["127.0.0.1", "10.0.0.1", "172.16.3.4", "192.168.1.1", "169.254.169.254", "169.254.1.1", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1", "fd00:ec2::254"] {
-            assert!(g.refusal(ip.parse().unwrap()).is_some(), "{ip} must be refused");
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.3.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "fd00:ec2::254",
+        ] {
+            assert!(
+                g.refusal(ip.parse().unwrap()).is_some(),
+                "{ip} must be refused"
+            );
         }
         for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
             assert_eq!(g.refusal(ip.parse().unwrap()), None, "{ip} is public");
         }
-        assert_eq!(g.refusal("169.254.169.254".parse().unwrap()), Some("cloud metadata address"));
+        assert_eq!(
+            g.refusal("169.254.169.254".parse().unwrap()),
+            Some("cloud metadata address")
+        );
     }
 
     #[test]

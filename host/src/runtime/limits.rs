@@ -9,28 +9,23 @@ use std::time::Duration;
 
 /// The limits one call of one tenant runs under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+/// Config keys are snake_case like every other setting (`[limits]` in the
+/// TOML file, `SWITCHBOARD_LIMITS__CPU_MS_PER_CALL`).
+#[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest linear memory a component instance may grow to, in bytes.
-    #[serde(alias = "max_memory_bytes")]
     pub max_memory_bytes: u64,
     /// Guest CPU time per call (time spent in host calls such as HTTP does not count).
-    #[serde(alias = "cpu_ms_per_call")]
     pub cpu_ms_per_call: u64,
     /// Calls of this tenant running at once, across all its installations.
-    #[serde(alias = "max_concurrent_calls")]
     pub max_concurrent_calls: u32,
     /// Calls of this tenant started per minute.
-    #[serde(alias = "calls_per_minute")]
     pub calls_per_minute: u32,
     /// Outbound HTTP requests one call may make.
-    #[serde(alias = "http_requests_per_call")]
     pub http_requests_per_call: u32,
     /// Outbound HTTP bytes (request bodies plus response bodies) one call may move.
-    #[serde(alias = "http_bytes_per_call")]
     pub http_bytes_per_call: u64,
     /// Largest reply (HTTP body plus serialised events) a call may return.
-    #[serde(alias = "max_reply_bytes")]
     pub max_reply_bytes: u64,
 }
 
@@ -52,19 +47,12 @@ impl Default for Limits {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitOverrides {
-    #[serde(alias = "max_memory_bytes")]
     pub max_memory_bytes: Option<u64>,
-    #[serde(alias = "cpu_ms_per_call")]
     pub cpu_ms_per_call: Option<u64>,
-    #[serde(alias = "max_concurrent_calls")]
     pub max_concurrent_calls: Option<u32>,
-    #[serde(alias = "calls_per_minute")]
     pub calls_per_minute: Option<u32>,
-    #[serde(alias = "http_requests_per_call")]
     pub http_requests_per_call: Option<u32>,
-    #[serde(alias = "http_bytes_per_call")]
     pub http_bytes_per_call: Option<u64>,
-    #[serde(alias = "max_reply_bytes")]
     pub max_reply_bytes: Option<u64>,
 }
 
@@ -73,11 +61,16 @@ impl Limits {
     /// engine's pooled slot size: no override can exceed what the pool reserved.
     pub fn with_overrides(&self, o: &LimitOverrides, ceiling_memory: u64) -> Limits {
         Limits {
-            max_memory_bytes: o.max_memory_bytes.unwrap_or(self.max_memory_bytes).min(ceiling_memory),
+            max_memory_bytes: o
+                .max_memory_bytes
+                .unwrap_or(self.max_memory_bytes)
+                .min(ceiling_memory),
             cpu_ms_per_call: o.cpu_ms_per_call.unwrap_or(self.cpu_ms_per_call),
             max_concurrent_calls: o.max_concurrent_calls.unwrap_or(self.max_concurrent_calls),
             calls_per_minute: o.calls_per_minute.unwrap_or(self.calls_per_minute),
-            http_requests_per_call: o.http_requests_per_call.unwrap_or(self.http_requests_per_call),
+            http_requests_per_call: o
+                .http_requests_per_call
+                .unwrap_or(self.http_requests_per_call),
             http_bytes_per_call: o.http_bytes_per_call.unwrap_or(self.http_bytes_per_call),
             max_reply_bytes: o.max_reply_bytes.unwrap_or(self.max_reply_bytes),
         }
@@ -134,7 +127,11 @@ mod tests {
     #[test]
     fn overrides_replace_only_what_they_name_and_respect_the_ceiling() {
         let base = Limits::default();
-        let o = LimitOverrides { cpu_ms_per_call: Some(50), max_memory_bytes: Some(1 << 40), ..Default::default() };
+        let o = LimitOverrides {
+            cpu_ms_per_call: Some(50),
+            max_memory_bytes: Some(1 << 40),
+            ..Default::default()
+        };
         let l = base.with_overrides(&o, 128 << 20);
         assert_eq!(l.cpu_ms_per_call, 50);
         assert_eq!(l.max_memory_bytes, 128 << 20);

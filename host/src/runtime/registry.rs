@@ -28,7 +28,10 @@ pub enum LoadError {
     #[error("bad manifest: {0}")]
     Manifest(String),
     #[error("reading {path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{0}")]
     NotAComponent(String),
     #[error("no `switchboard:api-version` stamp: build the component with switchboard-sdk")]
@@ -96,39 +99,70 @@ impl Registry {
     pub fn new(engine: Engine, cache_dir: Option<PathBuf>) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(&engine);
         super::capabilities::add_to_linker(&mut linker)?;
-        Ok(Registry { engine, linker, cache_dir, components: RwLock::new(HashMap::new()) })
+        Ok(Registry {
+            engine,
+            linker,
+            cache_dir,
+            components: RwLock::new(HashMap::new()),
+        })
     }
 
     /// Validates and compiles a component. CPU-heavy: call from a blocking
     /// thread. Nothing is installed.
     pub fn prepare(&self, manifest: Manifest, wasm: &[u8]) -> Result<LoadedComponent, LoadError> {
-        let version = wit::read_stamp(wasm).map_err(LoadError::NotAComponent)?.ok_or(LoadError::NoVersionStamp)?;
-        let api = ApiVersion::from_semver(&version).ok_or_else(|| LoadError::UnknownApiVersion(version.clone()))?;
+        let version = wit::read_stamp(wasm)
+            .map_err(LoadError::NotAComponent)?
+            .ok_or(LoadError::NoVersionStamp)?;
+        let api = ApiVersion::from_semver(&version)
+            .ok_or_else(|| LoadError::UnknownApiVersion(version.clone()))?;
         let allow_list = manifest.allow_list().map_err(LoadError::Manifest)?;
         let digest = hex::encode(Sha256::digest(wasm));
         let component = self.compile(wasm, &digest)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Imports(format!("{e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Imports(format!("{e:#}")))?;
         let bindings = match api {
             ApiVersion::V0_1 => {
                 let mut pres = PresV0_1::default();
                 for world in &manifest.worlds {
-                    let missing = |e: wasmtime::Error| LoadError::MissingExports { world: *world, detail: format!("{e:#}") };
+                    let missing = |e: wasmtime::Error| LoadError::MissingExports {
+                        world: *world,
+                        detail: format!("{e:#}"),
+                    };
                     match world {
-                        World::Ingest => pres.ingest = Some(v0_1::ingest::IngestPre::new(pre.clone()).map_err(missing)?),
-                        World::RecordingSource => {
-                            pres.recording_source =
-                                Some(v0_1::recording_source::RecordingSourcePre::new(pre.clone()).map_err(missing)?)
+                        World::Ingest => {
+                            pres.ingest =
+                                Some(v0_1::ingest::IngestPre::new(pre.clone()).map_err(missing)?)
                         }
-                        World::Channel => pres.channel = Some(v0_1::channel::ChannelPre::new(pre.clone()).map_err(missing)?),
+                        World::RecordingSource => {
+                            pres.recording_source = Some(
+                                v0_1::recording_source::RecordingSourcePre::new(pre.clone())
+                                    .map_err(missing)?,
+                            )
+                        }
+                        World::Channel => {
+                            pres.channel =
+                                Some(v0_1::channel::ChannelPre::new(pre.clone()).map_err(missing)?)
+                        }
                         World::CallControl => {
-                            pres.call_control = Some(v0_1::call_control::CallControlPre::new(pre.clone()).map_err(missing)?)
+                            pres.call_control = Some(
+                                v0_1::call_control::CallControlPre::new(pre.clone())
+                                    .map_err(missing)?,
+                            )
                         }
                     }
                 }
                 Bindings::V0_1(pres)
             }
         };
-        Ok(LoadedComponent { manifest, api_version: version, digest, allow_list, bindings })
+        Ok(LoadedComponent {
+            manifest,
+            api_version: version,
+            digest,
+            allow_list,
+            bindings,
+        })
     }
 
     /// Compiles, or reuses this engine's compiled artifact from the cache
@@ -136,7 +170,8 @@ impl Registry {
     /// compatibility hash, so a different wasmtime or setting never reads it.
     fn compile(&self, wasm: &[u8], digest: &str) -> Result<Component, LoadError> {
         let Some(dir) = &self.cache_dir else {
-            return Component::new(&self.engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")));
+            return Component::new(&self.engine, wasm)
+                .map_err(|e| LoadError::Compile(format!("{e:#}")));
         };
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -150,7 +185,8 @@ impl Registry {
                 return Ok(c);
             }
         }
-        let component = Component::new(&self.engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        let component =
+            Component::new(&self.engine, wasm).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
         if let Ok(bytes) = component.serialize() {
             // Write-then-rename so a concurrent reader never sees half a file.
             let tmp = dir.join(format!(".{}.{}.tmp", digest, uuid::Uuid::new_v4().simple()));
@@ -169,14 +205,19 @@ impl Registry {
     }
 
     /// Validates, compiles and installs on a blocking thread.
-    pub async fn load(self: &Arc<Self>, manifest: Manifest, wasm: Vec<u8>) -> Result<Arc<LoadedComponent>, LoadError> {
+    pub async fn load(
+        self: &Arc<Self>,
+        manifest: Manifest,
+        wasm: Vec<u8>,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         let this = Arc::clone(self);
         let loaded = tokio::task::spawn_blocking(move || this.prepare(manifest, &wasm))
             .await
             .map_err(|e| LoadError::Compile(format!("compiler thread failed: {e}")))??;
         let name = loaded.manifest.name.clone();
         self.install(loaded);
-        self.get(&name).ok_or_else(|| LoadError::Compile("component vanished after install".into()))
+        self.get(&name)
+            .ok_or_else(|| LoadError::Compile("component vanished after install".into()))
     }
 
     /// Loads a component directory: `manifest.toml` plus the wasm it names.
@@ -190,11 +231,18 @@ impl Registry {
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<LoadedComponent>> {
-        self.components.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+        self.components
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
     }
 
     pub fn remove(&self, name: &str) -> Option<Arc<LoadedComponent>> {
-        self.components.write().unwrap_or_else(|p| p.into_inner()).remove(name)
+        self.components
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name)
     }
 
     pub fn list(&self) -> Vec<ComponentInfo> {
@@ -219,13 +267,24 @@ impl Registry {
 /// Reads `dir/manifest.toml` and the component file it names.
 pub fn read_component_dir(dir: &Path) -> Result<(Manifest, Vec<u8>), LoadError> {
     let manifest_path = dir.join("manifest.toml");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|error| LoadError::Io { path: manifest_path, error })?;
+    let text = std::fs::read_to_string(&manifest_path).map_err(|error| LoadError::Io {
+        path: manifest_path,
+        error,
+    })?;
     let manifest = Manifest::parse(&text).map_err(LoadError::Manifest)?;
-    let wasm_name = manifest.wasm.clone().unwrap_or_else(|| "component.wasm".into());
+    let wasm_name = manifest
+        .wasm
+        .clone()
+        .unwrap_or_else(|| "component.wasm".into());
     if wasm_name.contains(['/', '\\']) || wasm_name.starts_with('.') {
-        return Err(LoadError::Manifest(format!("wasm `{wasm_name}` must be a file name in the component directory")));
+        return Err(LoadError::Manifest(format!(
+            "wasm `{wasm_name}` must be a file name in the component directory"
+        )));
     }
     let wasm_path = dir.join(&wasm_name);
-    let wasm = std::fs::read(&wasm_path).map_err(|error| LoadError::Io { path: wasm_path, error })?;
+    let wasm = std::fs::read(&wasm_path).map_err(|error| LoadError::Io {
+        path: wasm_path,
+        error,
+    })?;
     Ok((manifest, wasm))
 }

@@ -38,11 +38,32 @@ pub struct IncidentReport {
 }
 
 pub trait HostServices: Send + Sync + 'static {
-    fn state_get<'a>(&'a self, installation: &'a str, key: &'a str) -> BoxFuture<'a, anyhow::Result<Option<String>>>;
-    fn state_set<'a>(&'a self, installation: &'a str, key: &'a str, value: &'a str) -> BoxFuture<'a, anyhow::Result<()>>;
-    fn state_delete<'a>(&'a self, installation: &'a str, key: &'a str) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn state_get<'a>(
+        &'a self,
+        installation: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<Option<String>>>;
+    fn state_set<'a>(
+        &'a self,
+        installation: &'a str,
+        key: &'a str,
+        value: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn state_delete<'a>(
+        &'a self,
+        installation: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
     fn list_users<'a>(&'a self, business: &'a str) -> BoxFuture<'a, anyhow::Result<Vec<DirUser>>>;
-    fn find_contacts<'a>(&'a self, business: &'a str, phone_e164: &'a str) -> BoxFuture<'a, anyhow::Result<Vec<DirContact>>>;
-    fn find_user_by_extension<'a>(&'a self, business: &'a str, extension: &'a str) -> BoxFuture<'a, anyhow::Result<Option<DirUser>>>;
+    fn find_contacts<'a>(
+        &'a self,
+        business: &'a str,
+        phone_e164: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<Vec<DirContact>>>;
+    fn find_user_by_extension<'a>(
+        &'a self,
+        business: &'a str,
+        extension: &'a str,
+    ) -> BoxFuture<'a, anyhow::Result<Option<DirUser>>>;
     fn record_incident(&self, report: IncidentReport) -> BoxFuture<'_, anyhow::Result<()>>;
 }

@@ -39,13 +39,18 @@ pub fn read_stamp(wasm: &[u8]) -> Result<Option<semver::Version>, String> {
             }
             let data = section.data();
             if data.is_empty() || data.len() % 6 != 0 {
-                return Err(format!("{API_VERSION_SECTION} section has {} bytes, not a multiple of 6", data.len()));
+                return Err(format!(
+                    "{API_VERSION_SECTION} section has {} bytes, not a multiple of 6",
+                    data.len()
+                ));
             }
             for chunk in data.chunks_exact(6) {
                 let mut stamp = [0u8; 6];
                 stamp.copy_from_slice(chunk);
                 match found {
-                    Some(prev) if prev != stamp => return Err("component carries conflicting API version stamps".into()),
+                    Some(prev) if prev != stamp => {
+                        return Err("component carries conflicting API version stamps".into());
+                    }
                     _ => found = Some(stamp),
                 }
             }
@@ -63,10 +68,22 @@ mod tests {
 
     #[test]
     fn maps_versions() {
-        assert_eq!(ApiVersion::from_semver(&semver::Version::new(0, 1, 0)), Some(ApiVersion::V0_1));
-        assert_eq!(ApiVersion::from_semver(&semver::Version::new(0, 1, 7)), Some(ApiVersion::V0_1));
-        assert_eq!(ApiVersion::from_semver(&semver::Version::new(0, 2, 0)), None);
-        assert_eq!(ApiVersion::from_semver(&semver::Version::new(1, 1, 0)), None);
+        assert_eq!(
+            ApiVersion::from_semver(&semver::Version::new(0, 1, 0)),
+            Some(ApiVersion::V0_1)
+        );
+        assert_eq!(
+            ApiVersion::from_semver(&semver::Version::new(0, 1, 7)),
+            Some(ApiVersion::V0_1)
+        );
+        assert_eq!(
+            ApiVersion::from_semver(&semver::Version::new(0, 2, 0)),
+            None
+        );
+        assert_eq!(
+            ApiVersion::from_semver(&semver::Version::new(1, 1, 0)),
+            None
+        );
     }
 
     #[test]

@@ -7,7 +7,12 @@ use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::con
 
 impl Host for CallState {
     async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.ctx.config.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
+        Ok(self
+            .ctx
+            .config
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone()))
     }
 
     async fn secret(&mut self, key: String) -> wasmtime::Result<Option<String>> {

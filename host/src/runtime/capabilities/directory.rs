@@ -3,16 +3,28 @@
 use crate::runtime::call_state::CallState;
 use crate::runtime::services::{DirContact, DirUser};
 use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::directory::Host;
-use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::types::{Contact, ContactKind, DirectoryUser};
+use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::types::{
+    Contact, ContactKind, DirectoryUser,
+};
 
 fn user(u: DirUser) -> DirectoryUser {
-    DirectoryUser { id: u.id, name: u.name, email: u.email, extension: u.extension, pbx_user_id: u.pbx_user_id }
+    DirectoryUser {
+        id: u.id,
+        name: u.name,
+        email: u.email,
+        extension: u.extension,
+        pbx_user_id: u.pbx_user_id,
+    }
 }
 
 fn contact(c: DirContact) -> Contact {
     Contact {
         id: c.id,
-        kind: if c.is_company { ContactKind::Company } else { ContactKind::Contact },
+        kind: if c.is_company {
+            ContactKind::Company
+        } else {
+            ContactKind::Contact
+        },
         name: c.name,
         phones: c.phones,
         company_id: c.company_id,
@@ -25,7 +37,10 @@ impl Host for CallState {
     async fn list_users(&mut self) -> wasmtime::Result<Vec<DirectoryUser>> {
         let _t = self.host_call();
         let services = std::sync::Arc::clone(&self.env.services);
-        let users = services.list_users(&self.ctx.business_id).await.map_err(|e| wasmtime::Error::from_anyhow(e.context("directory list-users")))?;
+        let users = services
+            .list_users(&self.ctx.business_id)
+            .await
+            .map_err(|e| wasmtime::Error::from_anyhow(e.context("directory list-users")))?;
         Ok(users.into_iter().map(user).collect())
     }
 
@@ -39,13 +54,18 @@ impl Host for CallState {
         Ok(found.into_iter().map(contact).collect())
     }
 
-    async fn find_user_by_extension(&mut self, extension: String) -> wasmtime::Result<Option<DirectoryUser>> {
+    async fn find_user_by_extension(
+        &mut self,
+        extension: String,
+    ) -> wasmtime::Result<Option<DirectoryUser>> {
         let _t = self.host_call();
         let services = std::sync::Arc::clone(&self.env.services);
         let found = services
             .find_user_by_extension(&self.ctx.business_id, &extension)
             .await
-            .map_err(|e| wasmtime::Error::from_anyhow(e.context("directory find-user-by-extension")))?;
+            .map_err(|e| {
+                wasmtime::Error::from_anyhow(e.context("directory find-user-by-extension"))
+            })?;
         Ok(found.map(user))
     }
 }

@@ -24,7 +24,12 @@ impl Host for CallState {
 
         let url = match url::Url::parse(&request.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            Ok(u) => return Ok(Err(Error::InvalidRequest(format!("scheme `{}` is not allowed", u.scheme())))),
+            Ok(u) => {
+                return Ok(Err(Error::InvalidRequest(format!(
+                    "scheme `{}` is not allowed",
+                    u.scheme()
+                ))));
+            }
             Err(e) => return Ok(Err(Error::InvalidRequest(format!("invalid URL: {e}")))),
         };
         let Some(host) = url.host_str().map(str::to_string) else {
@@ -39,36 +44,63 @@ impl Host for CallState {
                 reason: "not on the component's egress allow-list".into(),
             }));
         }
-        if self.ctx.egress_narrowing.as_ref().is_some_and(|n| !n.allows(&host, port)) {
+        if self
+            .ctx
+            .egress_narrowing
+            .as_ref()
+            .is_some_and(|n| !n.allows(&host, port))
+        {
             return Err(self.breach(Breach::EgressDenied {
                 destination,
                 reason: "not on the installation's egress allow-list".into(),
             }));
         }
-        let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok();
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .ok();
         if let Some(reason) = literal.and_then(|ip| self.env.guard.refusal(ip)) {
-            return Err(self.breach(Breach::EgressDenied { destination, reason: reason.to_string() }));
+            return Err(self.breach(Breach::EgressDenied {
+                destination,
+                reason: reason.to_string(),
+            }));
         }
 
         self.http_requests += 1;
         if self.http_requests > self.limits.http_requests_per_call {
-            return Err(self.breach(Breach::HttpRequests { limit: self.limits.http_requests_per_call }));
+            return Err(self.breach(Breach::HttpRequests {
+                limit: self.limits.http_requests_per_call,
+            }));
         }
         self.http_bytes += request.body.len() as u64;
         if self.http_bytes > self.limits.http_bytes_per_call {
-            return Err(self.breach(Breach::HttpBytes { limit: self.limits.http_bytes_per_call }));
+            return Err(self.breach(Breach::HttpBytes {
+                limit: self.limits.http_bytes_per_call,
+            }));
         }
 
-        let method = match reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()) {
-            Ok(m) => m,
-            Err(_) => return Ok(Err(Error::InvalidRequest(format!("invalid method `{}`", request.method)))),
-        };
+        let method =
+            match reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()) {
+                Ok(m) => m,
+                Err(_) => {
+                    return Ok(Err(Error::InvalidRequest(format!(
+                        "invalid method `{}`",
+                        request.method
+                    ))));
+                }
+            };
         let timeout = request
             .timeout_ms
             .map(|ms| Duration::from_millis(u64::from(ms)))
             .unwrap_or(self.env.http_timeout)
             .min(self.env.http_timeout);
-        let mut builder = self.env.http.request(method, url).timeout(timeout).body(request.body);
+        let mut builder = self
+            .env
+            .http
+            .request(method, url)
+            .timeout(timeout)
+            .body(request.body);
         for h in &request.headers {
             builder = builder.header(h.name.as_str(), h.value.as_str());
         }
@@ -78,7 +110,10 @@ impl Host for CallState {
             Err(e) => {
                 if let Some(refused) = find_refusal(&e) {
                     let reason = format!("{} ({})", refused.reason, refused.ip);
-                    return Err(self.breach(Breach::EgressDenied { destination, reason }));
+                    return Err(self.breach(Breach::EgressDenied {
+                        destination,
+                        reason,
+                    }));
                 }
                 if e.is_timeout() {
                     return Ok(Err(Error::Timeout));
@@ -94,7 +129,10 @@ impl Host for CallState {
         let headers: Vec<Pair> = response
             .headers()
             .iter()
-            .map(|(n, v)| Pair { name: n.as_str().to_string(), value: String::from_utf8_lossy(v.as_bytes()).into_owned() })
+            .map(|(n, v)| Pair {
+                name: n.as_str().to_string(),
+                value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            })
             .collect();
         let cap = self.env.http_max_response_bytes;
         let mut body = Vec::new();
@@ -110,11 +148,17 @@ impl Host for CallState {
             }
             self.http_bytes += chunk.len() as u64;
             if self.http_bytes > self.limits.http_bytes_per_call {
-                return Err(self.breach(Breach::HttpBytes { limit: self.limits.http_bytes_per_call }));
+                return Err(self.breach(Breach::HttpBytes {
+                    limit: self.limits.http_bytes_per_call,
+                }));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Ok(Response { status, headers, body }))
+        Ok(Ok(Response {
+            status,
+            headers,
+            body,
+        }))
     }
 }
 

@@ -20,17 +20,40 @@ fn bounded(s: &str) -> &str {
 }
 
 impl Host for CallState {
-    async fn log(&mut self, level: Level, message: String, fields: Vec<Pair>) -> wasmtime::Result<()> {
-        let fields: Vec<String> = fields.iter().take(32).map(|p| format!("{}={}", p.name, bounded(&p.value))).collect();
+    async fn log(
+        &mut self,
+        level: Level,
+        message: String,
+        fields: Vec<Pair>,
+    ) -> wasmtime::Result<()> {
+        let fields: Vec<String> = fields
+            .iter()
+            .take(32)
+            .map(|p| format!("{}={}", p.name, bounded(&p.value)))
+            .collect();
         let fields = fields.join(" ");
-        let (business, installation, component) = (&self.ctx.business_id, &self.ctx.installation_id, &self.component);
+        let (business, installation, component) = (
+            &self.ctx.business_id,
+            &self.ctx.installation_id,
+            &self.component,
+        );
         let message = bounded(&message);
         match level {
-            Level::Trace => tracing::trace!(target: "component", %business, %installation, %component, %fields, "{message}"),
-            Level::Debug => tracing::debug!(target: "component", %business, %installation, %component, %fields, "{message}"),
-            Level::Info => tracing::info!(target: "component", %business, %installation, %component, %fields, "{message}"),
-            Level::Warn => tracing::warn!(target: "component", %business, %installation, %component, %fields, "{message}"),
-            Level::Error => tracing::error!(target: "component", %business, %installation, %component, %fields, "{message}"),
+            Level::Trace => {
+                tracing::trace!(target: "component", %business, %installation, %component, %fields, "{message}")
+            }
+            Level::Debug => {
+                tracing::debug!(target: "component", %business, %installation, %component, %fields, "{message}")
+            }
+            Level::Info => {
+                tracing::info!(target: "component", %business, %installation, %component, %fields, "{message}")
+            }
+            Level::Warn => {
+                tracing::warn!(target: "component", %business, %installation, %component, %fields, "{message}")
+            }
+            Level::Error => {
+                tracing::error!(target: "component", %business, %installation, %component, %fields, "{message}")
+            }
         }
         Ok(())
     }

@@ -19,7 +19,9 @@ impl Host for CallState {
 
     async fn set(&mut self, key: String, value: String) -> wasmtime::Result<Result<(), String>> {
         if key.len() > MAX_KEY || value.len() > MAX_VALUE {
-            return Ok(Err(format!("state keys are limited to {MAX_KEY} bytes and values to {MAX_VALUE}")));
+            return Ok(Err(format!(
+                "state keys are limited to {MAX_KEY} bytes and values to {MAX_VALUE}"
+            )));
         }
         let _t = self.host_call();
         let services = std::sync::Arc::clone(&self.env.services);

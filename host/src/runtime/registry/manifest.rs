@@ -73,11 +73,18 @@ impl Manifest {
     fn validate(&self) -> Result<(), String> {
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 64
-            && self.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !name_ok {
-            return Err(format!("name `{}` must be 1-64 characters of a-z, 0-9 and -", self.name));
+            return Err(format!(
+                "name `{}` must be 1-64 characters of a-z, 0-9 and -",
+                self.name
+            ));
         }
-        semver::Version::parse(&self.version).map_err(|e| format!("version `{}`: {e}", self.version))?;
+        semver::Version::parse(&self.version)
+            .map_err(|e| format!("version `{}`: {e}", self.version))?;
         if self.worlds.is_empty() {
             return Err("worlds must name at least one world".into());
         }
@@ -101,7 +108,10 @@ impl Manifest {
     }
 
     pub fn secret_keys(&self) -> impl Iterator<Item = &str> {
-        self.config.iter().filter(|f| f.secret).map(|f| f.key.as_str())
+        self.config
+            .iter()
+            .filter(|f| f.secret)
+            .map(|f| f.key.as_str())
     }
 }
 

@@ -48,15 +48,26 @@ pub struct Watcher {
 impl Watcher {
     /// Loads every directory that changed and has settled. With `force`, loads
     /// every directory now (the admin reload).
-    pub async fn scan(&mut self, registry: &Arc<Registry>, root: &Path, force: bool) -> Vec<ScanOutcome> {
+    pub async fn scan(
+        &mut self,
+        registry: &Arc<Registry>,
+        root: &Path,
+        force: bool,
+    ) -> Vec<ScanOutcome> {
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(root) else {
             return out;
         };
-        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.join("manifest.toml").is_file()).collect();
+        let mut dirs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("manifest.toml").is_file())
+            .collect();
         dirs.sort();
         for dir in dirs {
-            let Some(fp) = fingerprint(&dir) else { continue };
+            let Some(fp) = fingerprint(&dir) else {
+                continue;
+            };
             let due = match self.seen.get(&dir) {
                 _ if force => true,
                 Some((prev, done)) if *prev == fp => !done,
@@ -74,11 +85,19 @@ impl Watcher {
             let outcome = match registry.load_dir(&dir).await {
                 Ok(c) => {
                     tracing::info!(component = %c.label(), dir = %dir.display(), "component loaded");
-                    ScanOutcome { dir: dir.display().to_string(), loaded: Some(c.label()), error: None }
+                    ScanOutcome {
+                        dir: dir.display().to_string(),
+                        loaded: Some(c.label()),
+                        error: None,
+                    }
                 }
                 Err(e) => {
                     tracing::error!(dir = %dir.display(), error = %e, "component refused; any previous version keeps serving");
-                    ScanOutcome { dir: dir.display().to_string(), loaded: None, error: Some(e.to_string()) }
+                    ScanOutcome {
+                        dir: dir.display().to_string(),
+                        loaded: None,
+                        error: Some(e.to_string()),
+                    }
                 }
             };
             out.push(outcome);
@@ -88,7 +107,12 @@ impl Watcher {
 }
 
 /// Polls `root` every `interval` until the task is aborted.
-pub fn spawn(registry: Arc<Registry>, root: PathBuf, interval: Duration, watcher: Arc<tokio::sync::Mutex<Watcher>>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    registry: Arc<Registry>,
+    root: PathBuf,
+    interval: Duration,
+    watcher: Arc<tokio::sync::Mutex<Watcher>>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
