@@ -21,7 +21,7 @@ pub mod wit;
 pub use calls::{CallError, CallTarget};
 
 use admission::Admission;
-use call_state::{CallState, HostEnv};
+use call_state::HostEnv;
 use egress::{AddressGuard, GuardedResolver};
 use limits::Limits;
 use registry::Registry;
@@ -118,9 +118,4 @@ impl Runtime {
     pub fn default_limits(&self) -> &Limits {
         &self.settings.default_limits
     }
-}
-
-#[allow(dead_code)]
-fn _assert_send(s: CallState) -> impl Send {
-    s
 }

@@ -24,15 +24,25 @@ async fn whoami(rt: &switchboard::runtime::Runtime, business: &str) -> Result<St
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn swap_under_concurrent_calls_fails_none() {
-    let (store, _dir) = sqlite_store().await;
+/// A runtime with `trivial` 1.0.0 installed as `swap`, and a business to call it for.
+async fn trivial_as_swap() -> (
+    Arc<switchboard::runtime::Runtime>,
+    String,
+    tempfile::TempDir,
+) {
+    let (store, dir) = sqlite_store().await;
     let rt = runtime(&store, settings());
     let business = store.create_business("t").await.unwrap().id;
     rt.registry
         .load(TRIVIAL.manifest_as("swap", "1.0.0"), TRIVIAL.bytes())
         .await
         .unwrap();
+    (rt, business, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swap_under_concurrent_calls_fails_none() {
+    let (rt, business, _dir) = trivial_as_swap().await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -159,13 +169,7 @@ fn restamp(wasm: &[u8], version: [u16; 3]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_components_are_refused_and_the_old_one_keeps_serving() {
-    let (store, _dir) = sqlite_store().await;
-    let rt = runtime(&store, settings());
-    let business = store.create_business("t").await.unwrap().id;
-    rt.registry
-        .load(TRIVIAL.manifest_as("swap", "1.0.0"), TRIVIAL.bytes())
-        .await
-        .unwrap();
+    let (rt, business, _dir) = trivial_as_swap().await;
 
     // Declares a world it does not export.
     let mut wrong_world = TRIVIAL.manifest_as("swap", "1.1.0");

@@ -40,6 +40,16 @@ async fn post(
     Ok(reply.events)
 }
 
+/// Leg 2 answered after a blind transfer; posted twice to show a vendor retry.
+const CALL_STARTED: [(&str, &str); 6] = [
+    ("event", "hangupincoming"),
+    ("callerid", "+74951343060"),
+    ("user", "103"),
+    ("did", "74951343060"),
+    ("trtype", "Blind"),
+    ("id", "210701165649_698-2"),
+];
+
 fn call(e: &Event) -> &switchboard::runtime::wit::since_v0_1_0::types::CallEvent {
     match &e.body {
         EventBody::Call(c) => c,
@@ -71,21 +81,7 @@ async fn a_queue_call_with_transfer_recordings_and_analytics() {
         .unwrap();
         all.extend(ev);
     }
-    let started = post(
-        &rt,
-        &b,
-        Some("tok"),
-        &[
-            ("event", "hangupincoming"),
-            ("callerid", "+74951343060"),
-            ("user", "103"),
-            ("did", "74951343060"),
-            ("trtype", "Blind"),
-            ("id", "210701165649_698-2"),
-        ],
-    )
-    .await
-    .unwrap();
+    let started = post(&rt, &b, Some("tok"), &CALL_STARTED).await.unwrap();
     all.extend(started.clone());
     let ended = post(
         &rt,
@@ -174,21 +170,7 @@ async fn a_queue_call_with_transfer_recordings_and_analytics() {
     }
 
     // A vendor retry carries the same dedup key.
-    let retry = post(
-        &rt,
-        &b,
-        Some("tok"),
-        &[
-            ("event", "hangupincoming"),
-            ("callerid", "+74951343060"),
-            ("user", "103"),
-            ("did", "74951343060"),
-            ("trtype", "Blind"),
-            ("id", "210701165649_698-2"),
-        ],
-    )
-    .await
-    .unwrap();
+    let retry = post(&rt, &b, Some("tok"), &CALL_STARTED).await.unwrap();
     assert_eq!(retry[0].dedup_key, started[0].dedup_key);
 }
 

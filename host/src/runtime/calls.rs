@@ -69,7 +69,7 @@ impl Runtime {
             component.label(),
             component.allow_list.clone(),
         );
-        let mut store = Store::new(self.registry_engine(), state);
+        let mut store = Store::new(self.registry.engine(), state);
         store.limiter(|s| &mut s.memory);
         store.set_epoch_deadline(1);
         let limit = target.limits.cpu_time();
@@ -89,10 +89,6 @@ impl Runtime {
             ))
         });
         store
-    }
-
-    fn registry_engine(&self) -> &wasmtime::Engine {
-        self.registry.engine()
     }
 
     /// Turns a failed call into a typed error.

@@ -199,9 +199,13 @@ impl Registry {
 
     /// Installs (or replaces) a prepared component; returns the one it replaced.
     pub fn install(&self, loaded: LoadedComponent) -> Option<Arc<LoadedComponent>> {
+        self.install_arc(Arc::new(loaded))
+    }
+
+    fn install_arc(&self, loaded: Arc<LoadedComponent>) -> Option<Arc<LoadedComponent>> {
         let name = loaded.manifest.name.clone();
         let mut map = self.components.write().unwrap_or_else(|p| p.into_inner());
-        map.insert(name, Arc::new(loaded))
+        map.insert(name, loaded)
     }
 
     /// Validates, compiles and installs on a blocking thread.
@@ -214,10 +218,11 @@ impl Registry {
         let loaded = tokio::task::spawn_blocking(move || this.prepare(manifest, &wasm))
             .await
             .map_err(|e| LoadError::Compile(format!("compiler thread failed: {e}")))??;
-        let name = loaded.manifest.name.clone();
-        self.install(loaded);
-        self.get(&name)
-            .ok_or_else(|| LoadError::Compile("component vanished after install".into()))
+        // Return what was installed, not a fresh lookup: a concurrent swap
+        // could otherwise hand back the other version.
+        let loaded = Arc::new(loaded);
+        self.install_arc(Arc::clone(&loaded));
+        Ok(loaded)
     }
 
     /// Loads a component directory: `manifest.toml` plus the wasm it names.
