@@ -5,7 +5,12 @@
 use std::fmt::Write as _;
 
 /// The connectors shipped inside the binary.
-const BUNDLED: &[&str] = &["connectors/threecx-webhooks"];
+const BUNDLED: &[&str] = &[
+    "connectors/threecx-webhooks",
+    "connectors/cti-callcenter",
+    "connectors/usercrm-pbx",
+    "connectors/timelines-whatsapp",
+];
 
 fn main() {
     // sqlx::migrate! embeds the migrations; edits to them must rebuild.

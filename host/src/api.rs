@@ -1,8 +1,17 @@
 //! The HTTP API: one module per resource, each exposing `router()`.
 
 pub mod admin;
+pub mod auth;
+pub mod call_control;
+pub mod calls;
+pub mod conversations;
+pub mod directory;
 pub mod error;
 pub mod health;
+pub mod hooks;
+pub mod integrations;
+pub mod json;
+pub mod pagination;
 
 use crate::server::AppState;
 use axum::Router;
@@ -11,6 +20,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(admin::router())
+        .merge(hooks::router())
+        .merge(integrations::router())
+        .merge(calls::router())
+        .merge(call_control::router())
+        .merge(conversations::router())
+        .merge(directory::router())
         .fallback(error::not_found)
         .with_state(state)
 }

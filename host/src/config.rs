@@ -23,6 +23,9 @@ pub struct Settings {
     pub components_poll_ms: u64,
     /// Default `<data_dir>/cache`.
     pub cache_dir: Option<PathBuf>,
+    /// The address vendors reach this server at (`https://hooks.example.com`),
+    /// used to build the `webhookUrl` of integrations. Default: `http://<listen>`.
+    pub public_url: Option<String>,
     /// Bearer token for `/admin/*`; unset disables those routes.
     pub admin_token: Option<String>,
     /// Comma-separated CIDRs the egress guard lets through.
@@ -50,6 +53,7 @@ impl Default for Settings {
             components_dir: None,
             components_poll_ms: 1000,
             cache_dir: None,
+            public_url: None,
             admin_token: None,
             egress_allow_private: String::new(),
             http_timeout_ms: 10_000,
@@ -85,6 +89,14 @@ impl Settings {
                 self.data_dir.join("switchboard.db").display()
             )
         })
+    }
+
+    /// `public_url` without a trailing slash, or `http://<listen>`.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
     }
 
     pub fn components_dir(&self) -> PathBuf {

@@ -2,8 +2,11 @@
 
 pub mod api;
 pub mod bundled;
+pub mod calls;
 pub mod config;
 pub mod crypto;
+pub mod ingest;
+pub mod installations;
 pub mod runtime;
 pub mod server;
 pub mod store;

@@ -4,7 +4,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
+use switchboard::api::auth::Scope;
 use switchboard::config::Settings;
+use switchboard::store::Store;
 use switchboard::runtime::registry::{Registry, read_component_dir};
 
 #[derive(Parser)]
@@ -25,6 +27,16 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve,
+    /// Tenants (businesses).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Component tools for the platform team and connector authors.
     Components {
         #[command(subcommand)]
@@ -37,6 +49,30 @@ enum ComponentsCommand {
     /// Validate a component directory (manifest.toml + component.wasm) exactly
     /// as the hot-loader would, without a server.
     Check { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a business and a token with every scope for it. Prints
+    /// `{"businessId": ..., "token": ...}`.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token. The first `--business` is its default. Prints `{"token": ...}`.
+    Create {
+        #[arg(long = "business", required = true)]
+        businesses: Vec<String>,
+        /// Scopes (repeat, or space/comma separated). Default: every scope.
+        #[arg(long = "scope", num_args = 1..)]
+        scopes: Vec<String>,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,6 +88,17 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve => serve(settings).await,
+            Command::Tenant {
+                command: TenantCommand::Create { name },
+            } => tenant_create(settings, name).await,
+            Command::Token {
+                command:
+                    TokenCommand::Create {
+                        businesses,
+                        scopes,
+                        name,
+                    },
+            } => token_create(settings, businesses, scopes, name).await,
             Command::Components {
                 command: ComponentsCommand::Check { dir },
             } => check(settings, dir).await,
@@ -65,6 +112,65 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     tracing::info!("shutting down");
     server.stop().await;
+    Ok(())
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    let store = Store::connect(&settings.database_url())
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+async fn tenant_create(settings: Settings, name: String) -> anyhow::Result<()> {
+    let name = name.trim();
+    anyhow::ensure!(!name.is_empty(), "--name must not be empty");
+    let store = open_store(&settings).await?;
+    let business = store.create_business(name).await?;
+    let issued = store
+        .create_token(
+            &format!("{name} (tenant create)"),
+            std::slice::from_ref(&business.id),
+            &Scope::all_names(),
+        )
+        .await?;
+    println!(
+        "{}",
+        serde_json::json!({ "businessId": business.id, "token": issued.token })
+    );
+    store.close().await;
+    Ok(())
+}
+
+async fn token_create(
+    settings: Settings,
+    businesses: Vec<String>,
+    scopes: Vec<String>,
+    name: String,
+) -> anyhow::Result<()> {
+    let mut parsed = Vec::new();
+    for scope in scopes.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.is_empty()) {
+        let known = Scope::parse(scope).with_context(|| {
+            format!("unknown scope `{scope}`; known: {}", Scope::all_names().join(", "))
+        })?;
+        parsed.push(known.as_str().to_owned());
+    }
+    if parsed.is_empty() {
+        parsed = Scope::all_names();
+    }
+    let store = open_store(&settings).await?;
+    for id in &businesses {
+        store
+            .get_business(id)
+            .await
+            .with_context(|| format!("business `{id}`"))?;
+    }
+    let issued = store.create_token(&name, &businesses, &parsed).await?;
+    println!("{}", serde_json::json!({ "token": issued.token }));
+    store.close().await;
     Ok(())
 }
 

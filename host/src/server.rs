@@ -92,9 +92,18 @@ fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
 }
 
 /// Brings everything up and binds the listener.
-pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    // Bound first so the real port (of `:0`) is known for webhook URLs;
+    // connections wait in the backlog until serving starts below.
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    if settings.public_url.is_none() {
+        settings.public_url = Some(format!("http://{addr}"));
+    }
     let settings = Arc::new(settings);
     let store = Store::connect(&settings.database_url())
         .await
@@ -140,14 +149,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            settings.max_body_bytes,
-        ))
+        // Extractors (and the hooks' own read) enforce this limit, so the
+        // 413 comes in the one error shape rather than as bare text.
+        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(tower_http::trace::TraceLayer::new_for_http());
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .with_context(|| format!("binding {}", settings.listen))?;
-    let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -14,12 +14,16 @@
 //! one transaction, so an error leaves nothing half-done.
 
 mod businesses;
+mod calls;
+mod conversations;
 mod directory;
 mod error;
 mod inbound_events;
 mod incidents;
+mod ingest;
 mod integrations;
 mod state;
+mod tokens;
 #[cfg(test)]
 mod testing;
 
@@ -32,6 +36,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 pub use businesses::Business;
+pub use calls::{Call, CallCursor, CallFilter, CallProjection, Recording};
+pub use conversations::{Conversation, Message, NewMessage};
 pub use directory::{Contact, ContactKind, User};
 pub use error::StoreError;
 pub use inbound_events::{InboundEvent, NewInboundEvent};
@@ -39,7 +45,9 @@ pub use incidents::{Incident, NewIncident};
 pub use integrations::{
     Integration, IntegrationPatch, NewIntegration, ROUTE_FIELDS, kind_family, route_field,
 };
+pub use ingest::{EventTarget, Fold, IngestOutcome, NewEvent};
 pub use state::StateEntry;
+pub use tokens::{IssuedToken, TOKEN_PREFIX, TokenGrant, hash_token};
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");

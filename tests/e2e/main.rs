@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod hot_load;
+mod inbound;
 mod sandbox_limits;
 mod server;
 mod threecx;

@@ -3,6 +3,8 @@
 //! are cached across the whole test run, and request builders.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod app;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchboard::runtime::call_state::CallContext;

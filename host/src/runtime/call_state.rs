@@ -26,6 +26,10 @@ pub struct CallContext {
     /// configured base URL's host). It can never widen the manifest's list:
     /// a destination must pass both.
     pub egress_narrowing: Option<AllowList>,
+    /// Hosts this installation's own settings name (a self-hosted PBX's base
+    /// URL, from manifest config fields marked `egress = true`): allowed on top
+    /// of the manifest's list, still subject to the narrowing and the guard.
+    pub egress_extra: Option<AllowList>,
 }
 
 /// Host-wide facilities every call shares.

@@ -10,6 +10,44 @@ use super::wit::since_v0_1_0 as v0_1;
 use std::sync::Arc;
 use wasmtime::{Store, UpdateDeadline};
 
+use v0_1::call_control::exports::switchboard::connector::pbx_control as pbx;
+use v0_1::channel::exports::switchboard::connector::delivery as chan;
+use v0_1::ingest::exports::switchboard::connector::ingest_handler::IngestReply;
+use v0_1::recording_source::exports::switchboard::connector::recordings as rec;
+use v0_1::types::ConnectorError;
+
+/// The sequence every export shares: find the component and the world's
+/// pre-instance, admit the call under the tenant's rate and concurrency
+/// limits, build a store with its memory and CPU limits, run `$call` with
+/// `$store` and `$pre` bound, and classify and report a failure. A macro
+/// rather than a generic function because `$call` borrows the store across
+/// awaits, which closures cannot express without boxing every call.
+macro_rules! invoke {
+    ($self:ident, $target:ident, $field:ident, $world:literal, |$store:ident, $pre:ident| $call:block) => {{
+        let component = $self.component($target)?;
+        let $pre = $self
+            .v0_1(&component)
+            .$field
+            .clone()
+            .ok_or_else(|| CallError::WorldNotServed {
+                component: $target.component.clone(),
+                world: $world,
+            })?;
+        let _ticket = $self.admission.admit(&$target.context.business_id, &$target.limits)?;
+        let mut $store = $self.new_store($target, &component);
+        let result = async { $call }.await;
+        match result {
+            Ok(r) => r,
+            Err(e) => {
+                let error = $self.classify($target, &$store, e);
+                drop($store);
+                $self.report($target, &component, &error).await;
+                return Err(error);
+            }
+        }
+    }};
+}
+
 /// Everything about one call except its arguments.
 #[derive(Debug, Clone)]
 pub struct CallTarget {
@@ -155,43 +193,14 @@ impl Runtime {
         target: &CallTarget,
         installation: &v0_1::types::Installation,
         request: &v0_1::types::HttpRequest,
-    ) -> Result<
-        Result<
-            v0_1::ingest::exports::switchboard::connector::ingest_handler::IngestReply,
-            v0_1::types::ConnectorError,
-        >,
-        CallError,
-    > {
-        let component = self.component(target)?;
-        let pre =
-            self.v0_1(&component)
-                .ingest
-                .clone()
-                .ok_or_else(|| CallError::WorldNotServed {
-                    component: target.component.clone(),
-                    world: "ingest",
-                })?;
-        let _ticket = self
-            .admission
-            .admit(&target.context.business_id, &target.limits)?;
-        let mut store = self.new_store(target, &component);
-        let result = async {
+    ) -> Result<Result<IngestReply, ConnectorError>, CallError> {
+        let reply = invoke!(self, target, ingest, "ingest", |store, pre| {
             let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .switchboard_connector_ingest_handler()
                 .call_handle(&mut store, installation, request)
                 .await
-        }
-        .await;
-        let reply = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let error = self.classify(target, &store, e);
-                drop(store);
-                self.report(target, &component, &error).await;
-                return Err(error);
-            }
-        };
+        });
         if let Ok(ok) = &reply {
             let size = ok.response.body.len() as u64
                 + serde_json::to_vec(&ok.events)
@@ -202,10 +211,122 @@ impl Runtime {
                     size,
                     limit: target.limits.max_reply_bytes,
                 });
+                let component = self.component(target)?;
                 self.report(target, &component, &error).await;
                 return Err(error);
             }
         }
         Ok(reply)
+    }
+
+    /// `recording-source`: `test-connection`.
+    pub async fn test_connection(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+    ) -> Result<Result<rec::ConnectionInfo, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, recording_source, "recording-source", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_recordings()
+                .call_test_connection(&mut store, installation)
+                .await
+        }))
+    }
+
+    /// `recording-source`: one page of `list-recordings`.
+    pub async fn list_recordings(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        cursor: Option<&str>,
+        page_size: u32,
+    ) -> Result<Result<rec::RecordingPage, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, recording_source, "recording-source", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_recordings()
+                .call_list_recordings(&mut store, installation, cursor, page_size)
+                .await
+        }))
+    }
+
+    /// `recording-source`: how to fetch one recording's audio.
+    pub async fn download_request(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        recording: &rec::RemoteRecording,
+    ) -> Result<Result<rec::Download, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, recording_source, "recording-source", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_recordings()
+                .call_download_request(&mut store, installation, recording)
+                .await
+        }))
+    }
+
+    /// `call-control`: click-to-call.
+    pub async fn click_to_call(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        request: &pbx::DialRequest,
+    ) -> Result<Result<pbx::DialResult, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, call_control, "call-control", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_pbx_control()
+                .call_click_to_call(&mut store, installation, request)
+                .await
+        }))
+    }
+
+    /// `call-control`: toggle hold.
+    pub async fn hold(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        request: &pbx::HoldRequest,
+    ) -> Result<Result<(), ConnectorError>, CallError> {
+        Ok(invoke!(self, target, call_control, "call-control", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_pbx_control()
+                .call_hold(&mut store, installation, request)
+                .await
+        }))
+    }
+
+    /// `channel`: check a destination's settings before it is saved.
+    pub async fn validate_destination(
+        &self,
+        target: &CallTarget,
+        destination: &chan::Destination,
+    ) -> Result<Result<Vec<v0_1::types::Pair>, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, channel, "channel", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_delivery()
+                .call_validate_destination(&mut store, destination)
+                .await
+        }))
+    }
+
+    /// `channel`: send one notification.
+    pub async fn send(
+        &self,
+        target: &CallTarget,
+        destination: &chan::Destination,
+        notification: &chan::Notification,
+    ) -> Result<chan::Outcome, CallError> {
+        Ok(invoke!(self, target, channel, "channel", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_delivery()
+                .call_send(&mut store, destination, notification)
+                .await
+        }))
     }
 }

@@ -29,7 +29,7 @@ pub struct InboundEvent {
 }
 
 impl InboundEvent {
-    fn from_row(row: &AnyRow) -> Result<InboundEvent, StoreError> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<InboundEvent, StoreError> {
         let payload: String = row.try_get("payload_json")?;
         Ok(InboundEvent {
             id: row.try_get("id")?,

@@ -38,7 +38,12 @@ impl Host for CallState {
         let port = url.port_or_known_default().unwrap_or(443);
         let destination = format!("{host}:{port}");
 
-        if !self.allow_list.allows(&host, port) {
+        let extra = self
+            .ctx
+            .egress_extra
+            .as_ref()
+            .is_some_and(|e| e.allows(&host, port));
+        if !self.allow_list.allows(&host, port) && !extra {
             return Err(self.breach(Breach::EgressDenied {
                 destination,
                 reason: "not on the component's egress allow-list".into(),

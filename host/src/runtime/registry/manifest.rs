@@ -39,6 +39,12 @@ pub struct ConfigField {
     pub secret: bool,
     #[serde(default)]
     pub required: bool,
+    /// The value is a base URL the connector calls (a PBX, a recording
+    /// server): each installation may reach that URL's host and port, on top
+    /// of the manifest's `egress`. This is how a connector for self-hosted
+    /// vendors gets an allow-list narrower than `*`.
+    #[serde(default)]
+    pub egress: bool,
     #[serde(default)]
     pub description: Option<String>,
 }

@@ -1,0 +1,391 @@
+//! `/integrations`: a business's connections to its PBX, messaging system or
+//! recording source (the dashboard's Settings → Providers → Phone
+//! Integrations, as REST). `config` is returned; `secrets` are sealed with
+//! the master key, bound to the business and the integration, and never
+//! returned — only the names of the ones set (`secretKeys`).
+//!
+//! Settings are checked against the connector's manifest: a missing
+//! required setting is 422 `missing_setting`, a secret sent in `config` is
+//! 422 `secret_in_config`, an undeclared key is 422 `unknown_setting`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::auth::{Caller, Scope};
+use super::error::ApiError;
+use super::json::ApiJson;
+use crate::ingest::{call_error, connector_error};
+use crate::installations::{call_target, open_secrets, seal_secrets};
+use crate::runtime::registry::manifest::{Manifest, World};
+use crate::server::AppState;
+use crate::store::{Integration, IntegrationPatch, NewIntegration, StoreError, new_id};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/integrations", get(list).post(create))
+        .route(
+            "/integrations/{id}",
+            get(read).patch(update).delete(remove),
+        )
+        .route("/integrations/{id}/default", post(make_default))
+        .route("/integrations/{id}/test", post(test))
+}
+
+const MAX_NAME: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    kind: String,
+    name: String,
+    #[serde(default)]
+    config: Map<String, Value>,
+    #[serde(default)]
+    secrets: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    name: Option<String>,
+    /// Replaces the whole config.
+    config: Option<Map<String, Value>>,
+    /// Merged: a key with a string sets that secret, with `null` removes it.
+    secrets: Option<BTreeMap<String, Option<String>>>,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("integration_not_found", "no such integration in this business")
+}
+
+fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => not_found(),
+        StoreError::Conflict(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "integration_conflict",
+            "another integration already uses this inbound address (for `cti-callcenter`: the `customer` code)",
+        ),
+        other => ApiError::internal(other),
+    }
+}
+
+fn manifest_of(state: &AppState, kind: &str) -> Result<Manifest, ApiError> {
+    state
+        .runtime
+        .registry
+        .get(kind)
+        .map(|c| c.manifest.clone())
+        .ok_or_else(|| {
+            let mut kinds: Vec<String> = state
+                .runtime
+                .registry
+                .list()
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            kinds.sort();
+            unprocessable(
+                "unknown_kind",
+                format!("no connector of kind `{kind}`; available: {}", kinds.join(", ")),
+            )
+        })
+}
+
+/// Checks settings against the manifest.
+fn validate(
+    manifest: &Manifest,
+    config: &Map<String, Value>,
+    secret_keys: &[&str],
+) -> Result<(), ApiError> {
+    for (key, value) in config {
+        match manifest.config.iter().find(|f| f.key == *key) {
+            None => {
+                return Err(unprocessable(
+                    "unknown_setting",
+                    format!("`{key}` is not a setting of `{}`", manifest.name),
+                ));
+            }
+            Some(f) if f.secret => {
+                return Err(unprocessable(
+                    "secret_in_config",
+                    format!("`{key}` is a secret: send it in `secrets`, not `config`"),
+                ));
+            }
+            Some(_) if !(value.is_string() || value.is_number() || value.is_boolean() || value.is_null()) => {
+                return Err(unprocessable(
+                    "invalid_setting",
+                    format!("`{key}` must be a string, number or boolean"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for key in secret_keys {
+        match manifest.config.iter().find(|f| f.key == *key) {
+            Some(f) if f.secret => {}
+            Some(_) => {
+                return Err(unprocessable(
+                    "not_a_secret",
+                    format!("`{key}` is not secret: send it in `config`"),
+                ));
+            }
+            None => {
+                return Err(unprocessable(
+                    "unknown_setting",
+                    format!("`{key}` is not a setting of `{}`", manifest.name),
+                ));
+            }
+        }
+    }
+    for field in manifest.config.iter().filter(|f| f.required) {
+        let present = if field.secret {
+            secret_keys.contains(&field.key.as_str())
+        } else {
+            config
+                .get(&field.key)
+                .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+        };
+        if !present {
+            let place = if field.secret { "secrets" } else { "config" };
+            return Err(unprocessable(
+                "missing_setting",
+                format!("`{}` is required in `{place}`", field.key),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(unprocessable(
+            "invalid_name",
+            format!("`name` must be 1 to {MAX_NAME} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// The address to paste into the vendor's admin, for kinds that receive.
+pub fn webhook_url(state: &AppState, integration: &Integration) -> Option<String> {
+    let component = state.runtime.registry.get(&integration.kind)?;
+    if !component.manifest.worlds.contains(&World::Ingest) {
+        return None;
+    }
+    let base = state.settings.public_base_url();
+    Some(match &integration.route_key {
+        Some(customer) if integration.kind == super::hooks::CTI_KIND => {
+            format!("{base}/wsapi/{customer}")
+        }
+        _ => format!("{base}/hooks/{}", integration.id),
+    })
+}
+
+fn view(state: &AppState, integration: &Integration) -> Result<Value, ApiError> {
+    let secret_keys: Vec<String> = open_secrets(&state.secrets, integration)
+        .map_err(ApiError::internal)?
+        .into_keys()
+        .collect();
+    Ok(json!({
+        "id": integration.id,
+        "kind": integration.kind,
+        "name": integration.name,
+        "config": integration.config,
+        "secretKeys": secret_keys,
+        "webhookUrl": webhook_url(state, integration),
+        "isDefault": integration.is_default,
+        "createdAt": integration.created_at,
+        "updatedAt": integration.updated_at,
+    }))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Scope::ManageIntegrations)?;
+    let manifest = manifest_of(&state, &body.kind)?;
+    let name = validate_name(&body.name)?;
+    let keys: Vec<&str> = body.secrets.keys().map(String::as_str).collect();
+    validate(&manifest, &body.config, &keys)?;
+    let id = new_id();
+    let sealed = seal_secrets(&state.secrets, &caller.business_id, &id, &body.secrets)
+        .map_err(ApiError::internal)?;
+    let integration = state
+        .store
+        .create_integration_with_id(
+            &id,
+            NewIntegration {
+                business_id: caller.business_id.clone(),
+                kind: body.kind,
+                name,
+                config: Value::Object(body.config),
+                secrets: sealed,
+            },
+        )
+        .await
+        .map_err(store_error)?;
+    Ok((StatusCode::CREATED, Json(view(&state, &integration)?)))
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewIntegrations)?;
+    let items = state
+        .store
+        .list_integrations(&caller.business_id)
+        .await
+        .map_err(store_error)?;
+    let items = items
+        .iter()
+        .map(|i| view(&state, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewIntegrations)?;
+    let integration = state
+        .store
+        .get_integration(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(view(&state, &integration)?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageIntegrations)?;
+    let current = state
+        .store
+        .get_integration(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    let manifest = manifest_of(&state, &current.kind)?;
+    let name = body.name.as_deref().map(validate_name).transpose()?;
+    let mut secrets = open_secrets(&state.secrets, &current).map_err(ApiError::internal)?;
+    if let Some(changes) = &body.secrets {
+        for (key, value) in changes {
+            match value {
+                Some(v) => secrets.insert(key.clone(), v.clone()),
+                None => secrets.remove(key),
+            };
+        }
+    }
+    let config = body.config.clone().unwrap_or_else(|| {
+        current.config.as_object().cloned().unwrap_or_default()
+    });
+    let keys: Vec<&str> = secrets.keys().map(String::as_str).collect();
+    validate(&manifest, &config, &keys)?;
+    let sealed = match body.secrets {
+        Some(_) => Some(
+            seal_secrets(&state.secrets, &caller.business_id, &id, &secrets)
+                .map_err(ApiError::internal)?,
+        ),
+        None => None,
+    };
+    let updated = state
+        .store
+        .update_integration(
+            &caller.business_id,
+            &id,
+            IntegrationPatch {
+                name,
+                config: body.config.map(Value::Object),
+                secrets: sealed,
+            },
+        )
+        .await
+        .map_err(store_error)?;
+    Ok(Json(view(&state, &updated)?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::ManageIntegrations)?;
+    state
+        .store
+        .delete_integration(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn make_default(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageIntegrations)?;
+    state
+        .store
+        .set_default_integration(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    let integration = state
+        .store
+        .get_integration(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(view(&state, &integration)?))
+}
+
+/// Connection tests belong to connectors that call out (recording sources);
+/// an inbound-only connector has nothing to test from our side.
+async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageIntegrations)?;
+    let integration = state
+        .store
+        .get_integration(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    let manifest = manifest_of(&state, &integration.kind)?;
+    if !manifest.worlds.contains(&World::RecordingSource) {
+        return Err(unprocessable(
+            "test_unsupported",
+            format!(
+                "`{}` receives webhooks and has no connection to test: send a test event from the vendor to its webhookUrl",
+                integration.kind
+            ),
+        ));
+    }
+    let (target, installation) = call_target(&state.store, &state.runtime, &state.secrets, &integration)
+        .await
+        .map_err(ApiError::internal)?;
+    match state.runtime.test_connection(&target, &installation).await {
+        Ok(Ok(info)) => Ok(Json(json!({ "ok": true, "message": info.message }))),
+        // A failed test is an answer, not an error: say what failed.
+        Ok(Err(e)) => {
+            let e = connector_error(e);
+            Ok(Json(json!({ "ok": false, "error": e.code, "message": e.message })))
+        }
+        Err(e) => Err(call_error(e)),
+    }
+}

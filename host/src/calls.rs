@@ -1,0 +1,107 @@
+//! The call model: how normalised events become call records and
+//! conversation messages. Pure functions; the store persists their results.
+
+pub mod fold;
+pub mod names;
+
+use serde_json::{Value, json};
+
+use crate::runtime::wit::since_v0_1_0::types::{ChatParty, Event, EventBody};
+use crate::store::{EventTarget, NewEvent, NewMessage};
+
+/// The event log's `kind` of an event: `call.ringing`, `call.recordings`,
+/// `message.received`, `agent.status`, ...
+pub fn event_kind(event: &Event) -> String {
+    match &event.body {
+        EventBody::Call(c) => format!("call.{}", names::phase(c.phase)),
+        EventBody::Recordings(_) => "call.recordings".into(),
+        EventBody::Analysis(_) => "call.analysis".into(),
+        EventBody::Message(m) => format!("message.{}", names::message_direction(m.direction)),
+        EventBody::Agent(a) => {
+            // The serde name of the WIT enum, in kebab-case.
+            let kind = serde_json::to_value(a.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(kebab))
+                .unwrap_or_else(|| "unknown".into());
+            format!("agent.{kind}")
+        }
+    }
+}
+
+fn kebab(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, ch) in camel.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn party(p: &ChatParty) -> Value {
+    json!({ "name": p.name, "phone": p.phone, "email": p.email })
+}
+
+/// What the store must do with `event` besides logging it.
+pub fn target(event: &Event) -> EventTarget {
+    let chain = |c: &crate::runtime::wit::since_v0_1_0::types::CallRef| EventTarget::Call {
+        chain_id: c.chain_id.clone(),
+    };
+    match &event.body {
+        EventBody::Call(c) => chain(&c.call),
+        EventBody::Recordings(r) => chain(&r.call),
+        EventBody::Analysis(a) => chain(&a.call),
+        EventBody::Message(m) => EventTarget::Message(Box::new(NewMessage {
+            chat_id: m.chat_id.clone(),
+            chat_name: m.chat_name.clone(),
+            chat_url: m.chat_url.clone(),
+            is_group: m.is_group,
+            message_id: m.message_id.clone(),
+            direction: names::message_direction(m.direction).into(),
+            sender: party(&m.sender),
+            recipient: party(&m.recipient),
+            text: m.text.clone(),
+            sent_at: m.sent_at,
+            attributes: json!({
+                "account": party(&m.account),
+                "vendor": m.attributes.iter().map(|p| (p.name.clone(), Value::String(p.value.clone()))).collect::<serde_json::Map<_, _>>(),
+            }),
+        })),
+        EventBody::Agent(_) => EventTarget::Log,
+    }
+}
+
+/// The store's form of a connector's events.
+pub fn to_new_events(events: &[Event]) -> Result<Vec<NewEvent>, String> {
+    events
+        .iter()
+        .map(|e| {
+            if e.dedup_key.trim().is_empty() {
+                return Err("the connector returned an event without a dedup key".to_string());
+            }
+            let payload = serde_json::to_value(e).map_err(|err| err.to_string())?;
+            Ok(NewEvent {
+                dedup_key: e.dedup_key.clone(),
+                kind: event_kind(e),
+                payload,
+                target: target(e),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kebab_case_of_serde_variant_names() {
+        assert_eq!(kebab("QueueMemberAdded"), "queue-member-added");
+        assert_eq!(kebab("Status"), "status");
+    }
+}

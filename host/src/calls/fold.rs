@@ -1,0 +1,333 @@
+//! Folding a call's events into one call record.
+//!
+//! The record is recomputed from *all* stored events of the call each time a
+//! new one arrives, and the fold sorts them itself (by leg, then phase, then
+//! time, then dedup key) before reading them. So the result depends only on
+//! which events arrived, never on the order they arrived in: a vendor that
+//! retries, or delivers ringing after hangup, or two requests racing on two
+//! connections, all end in the same call. A call has a few dozen events at
+//! most, so recomputing is cheap next to the database round trip.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::names;
+use crate::runtime::wit::since_v0_1_0::types::{
+    AnalysisEvent, CallEvent, CallOutcome, CallPhase, Direction, EndpointKind, Event, EventBody, RecordingLink,
+    RecordingsEvent, TransferKind,
+};
+use crate::store::CallProjection;
+
+/// The call record of these events (payloads as stored: serde JSON of the
+/// WIT `event`). Payloads that do not parse, or are not about calls, are
+/// skipped: they were validated on the way in.
+pub fn fold(payloads: &[Value]) -> CallProjection {
+    let events: Vec<Event> = payloads
+        .iter()
+        .filter_map(|p| serde_json::from_value(p.clone()).ok())
+        .collect();
+    fold_events(&events)
+}
+
+/// One call event with what sorts it.
+struct Step<'a> {
+    key: &'a str,
+    call: &'a CallEvent,
+}
+
+fn phase_rank(phase: CallPhase) -> u8 {
+    match phase {
+        CallPhase::Ringing => 0,
+        CallPhase::Answered => 1,
+        CallPhase::Held => 2,
+        CallPhase::Resumed => 3,
+        CallPhase::Ended => 4,
+        CallPhase::Summary => 5,
+    }
+}
+
+fn time_of(call: &CallEvent) -> Option<i64> {
+    call.ended_at
+        .filter(|_| matches!(call.phase, CallPhase::Ended | CallPhase::Summary))
+        .or(call.answered_at)
+        .or(call.started_at)
+}
+
+fn order(a: &Step<'_>, b: &Step<'_>) -> Ordering {
+    (a.call.call.leg, phase_rank(a.call.phase), time_of(a.call), a.key).cmp(&(
+        b.call.call.leg,
+        phase_rank(b.call.phase),
+        time_of(b.call),
+        b.key,
+    ))
+}
+
+pub fn fold_events(events: &[Event]) -> CallProjection {
+    let mut steps = Vec::new();
+    let mut recording_events: Vec<(&str, &RecordingsEvent)> = Vec::new();
+    let mut analyses: Vec<(&str, Option<i64>, &AnalysisEvent)> = Vec::new();
+    for event in events {
+        match &event.body {
+            EventBody::Call(call) => steps.push(Step {
+                key: &event.dedup_key,
+                call,
+            }),
+            EventBody::Recordings(r) => {
+                recording_events.push((&event.dedup_key, r));
+                if let Some(details) = &r.details {
+                    steps.push(Step {
+                        key: &event.dedup_key,
+                        call: details,
+                    });
+                }
+            }
+            EventBody::Analysis(a) => analyses.push((&event.dedup_key, event.occurred_at, a)),
+            EventBody::Message(_) | EventBody::Agent(_) => {}
+        }
+    }
+    steps.sort_by(order);
+
+    let mut p = CallProjection {
+        status: "ringing".into(),
+        direction: "unknown".into(),
+        ..CallProjection::default()
+    };
+    let legs = legs(&steps);
+    let first = |f: &dyn Fn(&CallEvent) -> Option<String>| steps.iter().find_map(|s| f(s.call));
+
+    p.direction = steps
+        .iter()
+        .map(|s| s.call.direction)
+        .find(|d| *d != Direction::Unknown)
+        .map_or("unknown", names::direction)
+        .to_owned();
+    p.customer_phone = first(&|c| c.customer_phone.clone());
+    p.did = first(&|c| c.did.clone());
+    // The agent who first took the call; failing that, the first who rang.
+    p.extension = legs
+        .values()
+        .find_map(|l| l.answered_by.clone())
+        .or_else(|| first(&|c| c.extension.clone()));
+
+    p.started_at = steps
+        .iter()
+        .filter_map(|s| s.call.started_at.or(s.call.answered_at))
+        .min();
+    p.answered_at = steps.iter().filter_map(|s| s.call.answered_at).min();
+    p.ended_at = steps.iter().filter_map(|s| s.call.ended_at).max();
+
+    let summary = steps
+        .iter()
+        .rev()
+        .find(|s| s.call.phase == CallPhase::Summary);
+    let last_leg = legs.values().next_back();
+    let ended = summary.is_some() || last_leg.is_some_and(|l| l.ended);
+    p.status = if ended {
+        "ended"
+    } else if last_leg.is_some_and(|l| l.held) {
+        "held"
+    } else if p.answered_at.is_some() || legs.values().any(|l| l.answered_by.is_some()) {
+        "answered"
+    } else {
+        "ringing"
+    }
+    .to_owned();
+
+    let any_answered = legs.values().any(|l| l.outcome == Some(CallOutcome::Answered))
+        || p.answered_at.is_some();
+    p.outcome = if any_answered {
+        Some("answered".to_owned())
+    } else if ended {
+        summary
+            .and_then(|s| s.call.outcome)
+            .or_else(|| last_leg.and_then(|l| l.outcome))
+            .or(Some(CallOutcome::Missed))
+            .map(|o| names::outcome(o).to_owned())
+    } else {
+        None
+    };
+    p.hangup_cause = steps
+        .iter()
+        .rev()
+        .find_map(|s| s.call.hangup_cause.clone());
+
+    let max_duration = steps.iter().filter_map(|s| s.call.duration_sec).max();
+    p.duration_sec = summary
+        .and_then(|s| s.call.duration_sec)
+        .or(match (p.started_at, p.ended_at) {
+            (Some(start), Some(end)) if end >= start => u32::try_from((end - start) / 1000).ok(),
+            _ => None,
+        })
+        .or(max_duration)
+        .map(i64::from);
+    let leg_talk: u32 = legs.values().filter_map(|l| l.talk_sec).sum();
+    p.talk_sec = summary
+        .and_then(|s| s.call.talk_sec)
+        .or((leg_talk > 0).then_some(leg_talk))
+        .map(i64::from);
+
+    p.recordings = recordings(&steps, &recording_events);
+    analyses.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+    p.transcript = analyses.iter().rev().find_map(|a| a.2.transcript.clone());
+    p.summary = analyses.iter().rev().find_map(|a| a.2.summary.clone());
+
+    p.attributes = attributes(&steps, &analyses);
+    p.legs = Value::Array(legs.into_values().map(Leg::into_json).collect());
+    p
+}
+
+/// One leg: every event with the same external id.
+#[derive(Default)]
+struct Leg {
+    external_id: String,
+    leg: u32,
+    rang: Vec<String>,
+    extension_kind: Option<&'static str>,
+    answered_by: Option<String>,
+    transfer: Option<&'static str>,
+    transferred: bool,
+    outcome: Option<CallOutcome>,
+    held: bool,
+    ended: bool,
+    started_at: Option<i64>,
+    answered_at: Option<i64>,
+    ended_at: Option<i64>,
+    talk_sec: Option<u32>,
+    hangup_cause: Option<String>,
+}
+
+impl Leg {
+    fn into_json(self) -> Value {
+        json!({
+            "externalId": self.external_id,
+            "leg": self.leg,
+            "rang": self.rang,
+            "extensionKind": self.extension_kind,
+            "answeredBy": self.answered_by,
+            "transfer": self.transfer,
+            "transferred": self.transferred,
+            "outcome": self.outcome.map(names::outcome),
+            "startedAt": self.started_at,
+            "answeredAt": self.answered_at,
+            "endedAt": self.ended_at,
+            "talkSec": self.talk_sec,
+            "hangupCause": self.hangup_cause,
+        })
+    }
+}
+
+fn legs(steps: &[Step<'_>]) -> BTreeMap<(u32, String), Leg> {
+    let mut legs: BTreeMap<(u32, String), Leg> = BTreeMap::new();
+    for s in steps {
+        let c = s.call;
+        let leg = legs
+            .entry((c.call.leg, c.call.external_id.clone()))
+            .or_insert_with(|| Leg {
+                external_id: c.call.external_id.clone(),
+                leg: c.call.leg,
+                ..Leg::default()
+            });
+        if let Some(ext) = &c.extension
+            && c.phase == CallPhase::Ringing
+            && !leg.rang.contains(ext)
+        {
+            leg.rang.push(ext.clone());
+        }
+        leg.extension_kind = leg
+            .extension_kind
+            .or(Some(names::endpoint(c.extension_kind)));
+        // A queue "answers" only in that one of its agents did: the agent is
+        // who answered, and the queue's own ended event must not claim it.
+        let answered = c.phase == CallPhase::Answered
+            || (c.outcome == Some(CallOutcome::Answered)
+                && c.extension_kind != EndpointKind::Queue
+                && leg.extension_kind != Some("queue"));
+        if answered && leg.answered_by.is_none() {
+            leg.answered_by.clone_from(&c.extension);
+        }
+        if leg.transfer.is_none() || c.transfer != TransferKind::None {
+            leg.transfer = Some(names::transfer(c.transfer));
+        }
+        leg.transferred |= c.transferred;
+        if c.outcome.is_some() {
+            leg.outcome = c.outcome;
+        }
+        match c.phase {
+            CallPhase::Held => leg.held = true,
+            CallPhase::Resumed => leg.held = false,
+            CallPhase::Ended | CallPhase::Summary => {
+                leg.ended = true;
+                leg.held = false;
+            }
+            _ => {}
+        }
+        leg.started_at = min_opt(leg.started_at, c.started_at);
+        leg.answered_at = min_opt(leg.answered_at, c.answered_at);
+        leg.ended_at = leg.ended_at.max(c.ended_at);
+        leg.talk_sec = leg.talk_sec.max(c.talk_sec);
+        if c.hangup_cause.is_some() {
+            leg.hangup_cause.clone_from(&c.hangup_cause);
+        }
+    }
+    legs
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Every distinct link, in a stable order: by leg, then by URL.
+fn recordings(
+    steps: &[Step<'_>],
+    recording_events: &[(&str, &RecordingsEvent)],
+) -> Vec<(String, Option<String>)> {
+    let mut by_url: BTreeMap<(u32, String), Option<String>> = BTreeMap::new();
+    let mut add = |leg: u32, link: &RecordingLink| {
+        if link.url.is_empty() || by_url.keys().any(|(_, u)| *u == link.url) {
+            return;
+        }
+        by_url.insert((leg, link.url.clone()), link.mime_type.clone());
+    };
+    let mut all: Vec<(u32, &RecordingLink)> = steps
+        .iter()
+        .flat_map(|s| s.call.recordings.iter().map(|r| (s.call.call.leg, r)))
+        .chain(
+            recording_events
+                .iter()
+                .flat_map(|(_, e)| e.recordings.iter().map(|r| (e.call.leg, r))),
+        )
+        .collect();
+    all.sort_by(|a, b| (a.0, &a.1.url).cmp(&(b.0, &b.1.url)));
+    for (leg, link) in all {
+        add(leg, link);
+    }
+    by_url
+        .into_iter()
+        .map(|((_, url), mime)| (url, mime))
+        .collect()
+}
+
+/// Vendor attributes of the call: later phases override earlier ones, and
+/// the vendor's analytics extras live under `analysis.`.
+fn attributes(steps: &[Step<'_>], analyses: &[(&str, Option<i64>, &AnalysisEvent)]) -> Value {
+    let mut map = Map::new();
+    for s in steps {
+        for pair in &s.call.attributes {
+            map.insert(pair.name.clone(), Value::String(pair.value.clone()));
+        }
+    }
+    for (_, _, a) in analyses {
+        for pair in &a.attributes {
+            map.insert(
+                format!("analysis.{}", pair.name),
+                Value::String(pair.value.clone()),
+            );
+        }
+    }
+    Value::Object(map)
+}

@@ -1,0 +1,337 @@
+//! Calls: one row per vendor call chain, the projection of its events, with
+//! the recording links attached to it. Written only by [`Store::ingest`]
+//! (see `ingest.rs`); read by the calls API.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{InboundEvent, Store, StoreError, new_id, now_ms, parse_json};
+
+/// What the fold makes of a call's events: everything in a `calls` row that
+/// is not identity or bookkeeping.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallProjection {
+    pub status: String,
+    pub outcome: Option<String>,
+    pub direction: String,
+    pub customer_phone: Option<String>,
+    pub extension: Option<String>,
+    pub did: Option<String>,
+    pub started_at: Option<i64>,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub duration_sec: Option<i64>,
+    pub talk_sec: Option<i64>,
+    pub hangup_cause: Option<String>,
+    pub transcript: Option<String>,
+    pub summary: Option<String>,
+    pub legs: Value,
+    pub attributes: Value,
+    /// `(url, mime type)`, in the order the fold settled on.
+    #[serde(skip)]
+    pub recordings: Vec<(String, Option<String>)>,
+}
+
+/// A stored call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Call {
+    pub id: String,
+    #[serde(skip)]
+    pub business_id: String,
+    pub integration_id: String,
+    /// The vendor's id of the call chain.
+    pub external_id: String,
+    #[serde(flatten)]
+    pub projection: CallProjection,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(skip)]
+    pub sort_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recording {
+    pub id: String,
+    pub call_id: String,
+    pub url: String,
+    pub mime_type: Option<String>,
+    pub created_at: i64,
+}
+
+/// Filters of `GET /calls`; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter {
+    pub phone: Option<String>,
+    pub extension: Option<String>,
+    pub direction: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub integration_id: Option<String>,
+}
+
+/// Where a page of calls continues: after this `(sort_at, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallCursor {
+    pub sort_at: i64,
+    pub id: String,
+}
+
+macro_rules! call_columns {
+    () => {
+        "id, business_id, integration_id, chain_id, status, outcome, direction, customer_phone, \
+         extension, did, started_at, answered_at, ended_at, duration_sec, talk_sec, hangup_cause, \
+         transcript, summary, legs_json, attributes_json, sort_at, created_at, updated_at"
+    };
+}
+
+impl Call {
+    fn from_row(row: &AnyRow) -> Result<Call, StoreError> {
+        let legs: String = row.try_get("legs_json")?;
+        let attributes: String = row.try_get("attributes_json")?;
+        Ok(Call {
+            id: row.try_get("id")?,
+            business_id: row.try_get("business_id")?,
+            integration_id: row.try_get("integration_id")?,
+            external_id: row.try_get("chain_id")?,
+            projection: CallProjection {
+                status: row.try_get("status")?,
+                outcome: row.try_get("outcome")?,
+                direction: row.try_get("direction")?,
+                customer_phone: row.try_get("customer_phone")?,
+                extension: row.try_get("extension")?,
+                did: row.try_get("did")?,
+                started_at: row.try_get("started_at")?,
+                answered_at: row.try_get("answered_at")?,
+                ended_at: row.try_get("ended_at")?,
+                duration_sec: row.try_get("duration_sec")?,
+                talk_sec: row.try_get("talk_sec")?,
+                hangup_cause: row.try_get("hangup_cause")?,
+                transcript: row.try_get("transcript")?,
+                summary: row.try_get("summary")?,
+                legs: parse_json(&legs, "calls.legs_json")?,
+                attributes: parse_json(&attributes, "calls.attributes_json")?,
+                recordings: Vec::new(),
+            },
+            sort_at: row.try_get("sort_at")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// The id of the call of `chain_id`, creating an empty one if it is new. On
+/// PostgreSQL the row stays locked until the transaction ends, so concurrent
+/// requests about one call take turns (SQLite has one writer anyway).
+pub(super) async fn lock_call(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    business_id: &str,
+    integration_id: &str,
+    chain_id: &str,
+) -> Result<String, StoreError> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
+         legs_json, attributes_json, sort_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'ringing', 'unknown', '[]', '{}', $5, $5, $5) \
+         ON CONFLICT (integration_id, chain_id) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(business_id)
+    .bind(integration_id)
+    .bind(chain_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let sql = if postgres {
+        "SELECT id FROM calls WHERE integration_id = $1 AND chain_id = $2 FOR UPDATE"
+    } else {
+        "SELECT id FROM calls WHERE integration_id = $1 AND chain_id = $2"
+    };
+    let id: String = sqlx::query_scalar(sql)
+        .bind(integration_id)
+        .bind(chain_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// The stored event payloads of a call, oldest first.
+pub(super) async fn call_payloads(
+    conn: &mut AnyConnection,
+    call_id: &str,
+) -> Result<Vec<Value>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT payload_json FROM inbound_events WHERE call_id = $1 ORDER BY received_at, id",
+    )
+    .bind(call_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let text: String = r.try_get("payload_json")?;
+            parse_json(&text, "inbound_events.payload_json")
+        })
+        .collect()
+}
+
+/// Writes a fresh projection over the call's row and adds recording links it
+/// has not seen (links are never removed: a vendor does not take one back).
+pub(super) async fn write_projection(
+    conn: &mut AnyConnection,
+    business_id: &str,
+    call_id: &str,
+    p: &CallProjection,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE calls SET status = $2, outcome = $3, direction = $4, customer_phone = $5, \
+         extension = $6, did = $7, started_at = $8, answered_at = $9, ended_at = $10, \
+         duration_sec = $11, talk_sec = $12, hangup_cause = $13, transcript = $14, summary = $15, \
+         legs_json = $16, attributes_json = $17, sort_at = COALESCE($8, created_at), \
+         updated_at = $18 WHERE id = $1",
+    )
+    .bind(call_id)
+    .bind(&p.status)
+    .bind(&p.outcome)
+    .bind(&p.direction)
+    .bind(&p.customer_phone)
+    .bind(&p.extension)
+    .bind(&p.did)
+    .bind(p.started_at)
+    .bind(p.answered_at)
+    .bind(p.ended_at)
+    .bind(p.duration_sec)
+    .bind(p.talk_sec)
+    .bind(&p.hangup_cause)
+    .bind(&p.transcript)
+    .bind(&p.summary)
+    .bind(p.legs.to_string())
+    .bind(p.attributes.to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for (position, (url, mime)) in p.recordings.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, url) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(business_id)
+        .bind(call_id)
+        .bind(url)
+        .bind(mime)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// One call of `business_id`; another business's call is NotFound.
+    pub async fn get_call(&self, business_id: &str, id: &str) -> Result<Call, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            call_columns!(),
+            " FROM calls WHERE business_id = $1 AND id = $2"
+        ))
+        .bind(business_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Call::from_row(&row)
+    }
+
+    /// A page of calls, newest first, after `cursor`.
+    pub async fn list_calls(
+        &self,
+        business_id: &str,
+        filter: &CallFilter,
+        cursor: Option<&CallCursor>,
+        limit: u32,
+    ) -> Result<Vec<Call>, StoreError> {
+        // Absent filters bind NULL and match everything, so the statement is
+        // one fixed text for both backends.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            call_columns!(),
+            " FROM calls WHERE business_id = $1 \
+             AND ($2 IS NULL OR customer_phone = $2) \
+             AND ($3 IS NULL OR extension = $3) \
+             AND ($4 IS NULL OR direction = $4) \
+             AND ($5 IS NULL OR status = $5) \
+             AND ($6 IS NULL OR sort_at >= $6) \
+             AND ($7 IS NULL OR sort_at < $7) \
+             AND ($8 IS NULL OR integration_id = $8) \
+             AND ($9 IS NULL OR sort_at < $9 OR (sort_at = $9 AND id < $10)) \
+             ORDER BY sort_at DESC, id DESC LIMIT $11"
+        ))
+        .bind(business_id)
+        .bind(&filter.phone)
+        .bind(&filter.extension)
+        .bind(&filter.direction)
+        .bind(&filter.status)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(&filter.integration_id)
+        .bind(cursor.map(|c| c.sort_at))
+        .bind(cursor.map(|c| c.id.clone()).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Call::from_row).collect()
+    }
+
+    pub async fn call_recordings(
+        &self,
+        business_id: &str,
+        call_id: &str,
+    ) -> Result<Vec<Recording>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, call_id, url, mime_type, created_at FROM recordings \
+             WHERE business_id = $1 AND call_id = $2 ORDER BY position, created_at, id",
+        )
+        .bind(business_id)
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Recording {
+                    id: r.try_get("id")?,
+                    call_id: r.try_get("call_id")?,
+                    url: r.try_get("url")?,
+                    mime_type: r.try_get("mime_type")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The call's events in the order they were received.
+    pub async fn call_events(
+        &self,
+        business_id: &str,
+        call_id: &str,
+    ) -> Result<Vec<InboundEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, business_id, integration_id, dedup_key, kind, payload_json, received_at \
+             FROM inbound_events WHERE business_id = $1 AND call_id = $2 \
+             ORDER BY received_at, id",
+        )
+        .bind(business_id)
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(InboundEvent::from_row).collect()
+    }
+}
