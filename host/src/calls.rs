@@ -62,6 +62,7 @@ pub fn target(event: &Event) -> EventTarget {
             chat_url: m.chat_url.clone(),
             is_group: m.is_group,
             message_id: m.message_id.clone(),
+            dedup_key: event.dedup_key.clone(),
             direction: names::message_direction(m.direction).into(),
             sender: party(&m.sender),
             recipient: party(&m.recipient),

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use crate::crypto::{SecretBox, aad};
+use crate::runtime::CallTarget;
 use crate::runtime::Runtime;
 use crate::runtime::call_state::CallContext;
-use crate::runtime::CallTarget;
 use crate::runtime::egress::AllowList;
 use crate::runtime::limits::LimitOverrides;
 use crate::runtime::registry::manifest::Manifest;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use switchboard::api::auth::Scope;
 use switchboard::config::Settings;
-use switchboard::store::Store;
 use switchboard::runtime::registry::{Registry, read_component_dir};
+use switchboard::store::Store;
 
 #[derive(Parser)]
 #[command(
@@ -152,9 +152,16 @@ async fn token_create(
     name: String,
 ) -> anyhow::Result<()> {
     let mut parsed = Vec::new();
-    for scope in scopes.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.is_empty()) {
+    for scope in scopes
+        .iter()
+        .flat_map(|s| s.split([',', ' ']))
+        .filter(|s| !s.is_empty())
+    {
         let known = Scope::parse(scope).with_context(|| {
-            format!("unknown scope `{scope}`; known: {}", Scope::all_names().join(", "))
+            format!(
+                "unknown scope `{scope}`; known: {}",
+                Scope::all_names().join(", ")
+            )
         })?;
         parsed.push(known.as_str().to_owned());
     }

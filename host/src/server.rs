@@ -151,7 +151,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     let app = api::router(Arc::clone(&state))
         // Extractors (and the hooks' own read) enforce this limit, so the
         // 413 comes in the one error shape rather than as bare text.
-        .layer(axum::extract::DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            settings.max_body_bytes,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

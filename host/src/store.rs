@@ -23,9 +23,9 @@ mod incidents;
 mod ingest;
 mod integrations;
 mod state;
-mod tokens;
 #[cfg(test)]
 mod testing;
+mod tokens;
 
 use std::str::FromStr;
 use std::sync::Once;
@@ -42,10 +42,10 @@ pub use directory::{Contact, ContactKind, User};
 pub use error::StoreError;
 pub use inbound_events::{InboundEvent, NewInboundEvent};
 pub use incidents::{Incident, NewIncident};
+pub use ingest::{EventTarget, Fold, IngestOutcome, NewEvent};
 pub use integrations::{
     Integration, IntegrationPatch, NewIntegration, ROUTE_FIELDS, kind_family, route_field,
 };
-pub use ingest::{EventTarget, Fold, IngestOutcome, NewEvent};
 pub use state::StateEntry;
 pub use tokens::{IssuedToken, TOKEN_PREFIX, TokenGrant, hash_token};
 

@@ -29,15 +29,16 @@ fn get(q: &[(&'static str, &str)]) -> Hit {
 /// one id (leg 1), 101 answers, then blind-transfers to 103 (leg 2), who
 /// hangs up; two recording links arrive later, then the analytics.
 fn scenario() -> Vec<Hit> {
-    let common = |event: &'static str, user: &'static str, leg: u32| -> Vec<(&'static str, String)> {
-        vec![
-            ("event", event.to_owned()),
-            ("callerid", "89161234567".to_owned()),
-            ("did", "74951343060".to_owned()),
-            ("user", user.to_owned()),
-            ("id", format!("{CHAIN}-{leg}")),
-        ]
-    };
+    let common =
+        |event: &'static str, user: &'static str, leg: u32| -> Vec<(&'static str, String)> {
+            vec![
+                ("event", event.to_owned()),
+                ("callerid", "89161234567".to_owned()),
+                ("did", "74951343060".to_owned()),
+                ("user", user.to_owned()),
+                ("id", format!("{CHAIN}-{leg}")),
+            ]
+        };
     let with = |mut base: Vec<(&'static str, String)>, extra: &[(&'static str, &str)]| {
         base.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
         Hit {
@@ -52,7 +53,11 @@ fn scenario() -> Vec<Hit> {
         with(common("hangupincoming", "101", 1), &[("trtype", "NotDef")]),
         with(
             common("incoming", "800", 0),
-            &[("finishtype", "Ok"), ("transfer", "true"), ("title", "queue")],
+            &[
+                ("finishtype", "Ok"),
+                ("transfer", "true"),
+                ("title", "queue"),
+            ],
         ),
         with(common("ringing", "103", 2), &[("usertype", "ext")]),
         with(
@@ -280,7 +285,12 @@ async fn retries_are_stored_once_and_bad_input_stores_nothing() {
         .await;
         assert_eq!(malformed.status, 400, "{}", malformed.text);
         assert_eq!(malformed.body["error"], "bad_request");
-        assert!(malformed.body["message"].as_str().unwrap().contains("teleport"));
+        assert!(
+            malformed.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("teleport")
+        );
         // Its own client: the server closes a connection whose body it
         // refused to read, which must not break the pooled one.
         let huge = reqwest::Client::new()
@@ -321,24 +331,44 @@ async fn the_integrations_api_is_scoped_and_validated() {
     // Auth: no token 401, a foreign business 404, a missing scope 403, a
     // business the token is not bound to 403.
     let none = app.call_as("", Method::GET, "/integrations", None).await;
-    assert_eq!((none.status.as_u16(), none.body["error"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(
+        (none.status.as_u16(), none.body["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
     let (_, other_token) = app.other_tenant().await;
     let foreign = app
-        .call_as(&other_token, Method::GET, &format!("/integrations/{id}"), None)
+        .call_as(
+            &other_token,
+            Method::GET,
+            &format!("/integrations/{id}"),
+            None,
+        )
         .await;
     assert_eq!(foreign.status, 404);
     assert_eq!(foreign.body["error"], "integration_not_found");
     let foreign_delete = app
-        .call_as(&other_token, Method::DELETE, &format!("/integrations/{id}"), None)
+        .call_as(
+            &other_token,
+            Method::DELETE,
+            &format!("/integrations/{id}"),
+            None,
+        )
         .await;
     assert_eq!(foreign_delete.status, 404);
     let reader = app.token_with(&["view_integrations"]).await;
     let denied = app
-        .call_as(&reader, Method::POST, "/integrations", Some(json!({"kind": "threecx-webhooks", "name": "x"})))
+        .call_as(
+            &reader,
+            Method::POST,
+            "/integrations",
+            Some(json!({"kind": "threecx-webhooks", "name": "x"})),
+        )
         .await;
     assert_eq!(denied.status, 403);
     assert_eq!(denied.body["error"], "missing_scope");
-    let listed = app.call_as(&reader, Method::GET, "/integrations", None).await;
+    let listed = app
+        .call_as(&reader, Method::GET, "/integrations", None)
+        .await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
     let wrong_business = app
         .client
@@ -353,10 +383,22 @@ async fn the_integrations_api_is_scoped_and_validated() {
     // Validation against the manifest; nothing is stored on refusal.
     for (body, code) in [
         (json!({"kind": "fax-machine", "name": "x"}), "unknown_kind"),
-        (json!({"kind": "threecx-webhooks", "name": " "}), "invalid_name"),
-        (json!({"kind": "threecx-webhooks", "name": "x", "config": {"token": "t"}}), "secret_in_config"),
-        (json!({"kind": "threecx-webhooks", "name": "x", "config": {"colour": "red"}}), "unknown_setting"),
-        (json!({"kind": "threecx-webhooks", "name": "x", "secrets": {"defaultCountryCode": "7"}}), "not_a_secret"),
+        (
+            json!({"kind": "threecx-webhooks", "name": " "}),
+            "invalid_name",
+        ),
+        (
+            json!({"kind": "threecx-webhooks", "name": "x", "config": {"token": "t"}}),
+            "secret_in_config",
+        ),
+        (
+            json!({"kind": "threecx-webhooks", "name": "x", "config": {"colour": "red"}}),
+            "unknown_setting",
+        ),
+        (
+            json!({"kind": "threecx-webhooks", "name": "x", "secrets": {"defaultCountryCode": "7"}}),
+            "not_a_secret",
+        ),
     ] {
         let r = app.post("/integrations", body.clone()).await;
         assert_eq!(r.status, 422, "{body}: {}", r.text);
@@ -385,12 +427,17 @@ async fn the_integrations_api_is_scoped_and_validated() {
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(patched.body["name"], "Renamed");
     assert_eq!(patched.body["secretKeys"], json!(["token"]));
-    assert_eq!(patched.body["config"]["defaultCountryCode"], "7", "config kept");
+    assert_eq!(
+        patched.body["config"]["defaultCountryCode"], "7",
+        "config kept"
+    );
     let default = app
         .post(&format!("/integrations/{id}/default"), json!({}))
         .await;
     assert_eq!(default.body["isDefault"], true, "{}", default.text);
-    let test = app.post(&format!("/integrations/{id}/test"), json!({})).await;
+    let test = app
+        .post(&format!("/integrations/{id}/test"), json!({}))
+        .await;
     assert_eq!(test.status, 422);
     assert_eq!(test.body["error"], "test_unsupported");
     let deleted = app

@@ -3,8 +3,11 @@
 //! once (and the compile cache in target/ carries them to later runs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cti;
 mod hot_load;
 mod inbound;
+mod messaging;
 mod sandbox_limits;
 mod server;
 mod threecx;
+mod usercrm;

@@ -99,7 +99,11 @@ impl TestApp {
         let store: &Store = &server.state.store;
         let business = store.create_business("Acme").await.unwrap();
         let issued = store
-            .create_token("test", std::slice::from_ref(&business.id), &Scope::all_names())
+            .create_token(
+                "test",
+                std::slice::from_ref(&business.id),
+                &Scope::all_names(),
+            )
             .await
             .unwrap();
         TestApp {
@@ -147,7 +151,13 @@ impl TestApp {
         self.call_as(&self.token, method, path, body).await
     }
 
-    pub async fn call_as(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self.client.request(method, self.url(path));
         if !token.is_empty() {
             req = req.bearer_auth(token);

@@ -27,8 +27,10 @@ mod settings;
 
 #[cfg(test)]
 mod scenarios;
-#[cfg(test)]
-mod seed;
+/// The vendor document's example payloads, verbatim; public so the host's
+/// end-to-end tests post exactly the same bytes.
+#[doc(hidden)]
+pub mod seed;
 #[cfg(test)]
 mod test_support;
 

@@ -37,8 +37,10 @@ mod users;
 
 #[cfg(test)]
 mod scenarios;
-#[cfg(test)]
-mod seed;
+/// The vendor document's examples, verbatim (single-quoted as printed);
+/// public so the host's end-to-end tests send the same messages.
+#[doc(hidden)]
+pub mod seed;
 #[cfg(test)]
 mod test_support;
 

@@ -95,13 +95,16 @@ CREATE TABLE messages (
     business_id     TEXT NOT NULL,
     conversation_id TEXT NOT NULL,
     message_id      TEXT NOT NULL,
+    -- The connector's dedup key: vendors reuse message ids (TimelinesAI's own
+    -- example gives three messages one id), so the key, not the id, is unique.
+    dedup_key       TEXT NOT NULL,
     direction       TEXT NOT NULL CHECK (direction IN ('received', 'sent')),
     sender_json     TEXT NOT NULL,
     recipient_json  TEXT NOT NULL,
     text            TEXT NOT NULL,
     sent_at         BIGINT NOT NULL,
     attributes_json TEXT NOT NULL,
-    UNIQUE (conversation_id, message_id),
+    UNIQUE (conversation_id, dedup_key),
     FOREIGN KEY (business_id, conversation_id)
         REFERENCES conversations (business_id, id) ON DELETE CASCADE
 );

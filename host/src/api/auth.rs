@@ -96,10 +96,15 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("an `Authorization: Bearer <token>` header is required"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("an `Authorization: Bearer <token>` header is required")
+            })?;
         let grant = match state.store.authenticate_token(token).await {
             Ok(g) => g,
             Err(StoreError::NotFound) => {

@@ -62,7 +62,11 @@ fn serves_call_control(state: &AppState, integration: &Integration) -> bool {
         .is_some_and(|c| c.manifest.worlds.contains(&World::CallControl))
 }
 
-async fn pick(state: &AppState, caller: &Caller, wanted: Option<&str>) -> Result<Integration, ApiError> {
+async fn pick(
+    state: &AppState,
+    caller: &Caller,
+    wanted: Option<&str>,
+) -> Result<Integration, ApiError> {
     if let Some(id) = wanted {
         let integration = match state.store.get_integration(&caller.business_id, id).await {
             Ok(i) => i,
@@ -94,7 +98,10 @@ async fn pick(state: &AppState, caller: &Caller, wanted: Option<&str>) -> Result
         return Ok(default.clone());
     }
     match candidates.len() {
-        1 => Ok(candidates.into_iter().next().ok_or_else(|| no_call_control(""))?),
+        1 => Ok(candidates
+            .into_iter()
+            .next()
+            .ok_or_else(|| no_call_control(""))?),
         0 => Err(no_call_control(
             "this business has no integration that can place calls (e.g. `cti-callcenter` or `usercrm-pbx`)",
         )),
@@ -125,9 +132,10 @@ async fn click_to_call(
         ));
     }
     let integration = pick(&state, &caller, body.integration_id.as_deref()).await?;
-    let (target, installation) = call_target(&state.store, &state.runtime, &state.secrets, &integration)
-        .await
-        .map_err(ApiError::internal)?;
+    let (target, installation) =
+        call_target(&state.store, &state.runtime, &state.secrets, &integration)
+            .await
+            .map_err(ApiError::internal)?;
     let request = DialRequest {
         extension: body.extension,
         user_id: body.user_id,
@@ -160,7 +168,11 @@ async fn hold(
         HoldBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.to_string())
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.to_string(),
+            )
         })?
     };
     let call = match state.store.get_call(&caller.business_id, &id).await {
@@ -169,9 +181,10 @@ async fn hold(
         Err(e) => return Err(ApiError::internal(e)),
     };
     let integration = pick(&state, &caller, Some(&call.integration_id)).await?;
-    let (target, installation) = call_target(&state.store, &state.runtime, &state.secrets, &integration)
-        .await
-        .map_err(ApiError::internal)?;
+    let (target, installation) =
+        call_target(&state.store, &state.runtime, &state.secrets, &integration)
+            .await
+            .map_err(ApiError::internal)?;
     // The vendor knows the call by the id of its live leg: the last one.
     let external_id = call
         .projection
@@ -195,5 +208,7 @@ async fn hold(
         .await
         .map_err(call_error)?
         .map_err(connector_error)?;
-    Ok(Json(json!({ "ok": true, "callId": call.id, "externalId": external_id })))
+    Ok(Json(
+        json!({ "ok": true, "callId": call.id, "externalId": external_id }),
+    ))
 }

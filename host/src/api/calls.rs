@@ -79,8 +79,8 @@ async fn list(
     caller.require(Scope::ViewCalls)?;
     let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
     let limit = pagination::limit(q.limit)?;
-    let cursor = pagination::decode(q.cursor.as_deref())?
-        .map(|(sort_at, id)| CallCursor { sort_at, id });
+    let cursor =
+        pagination::decode(q.cursor.as_deref())?.map(|(sort_at, id)| CallCursor { sort_at, id });
     let phone = match q.phone.as_deref() {
         Some(raw) => Some(e164(raw).ok_or_else(|| {
             invalid_filter("`phone` must be an E.164 number such as +79161234567".into())

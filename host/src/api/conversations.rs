@@ -28,10 +28,15 @@ struct Page {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("conversation_not_found", "no such conversation in this business")
+    ApiError::not_found(
+        "conversation_not_found",
+        "no such conversation in this business",
+    )
 }
 
-fn page(q: Result<Query<Page>, axum::extract::rejection::QueryRejection>) -> Result<Page, ApiError> {
+fn page(
+    q: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> Result<Page, ApiError> {
     q.map(|Query(p)| p)
         .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
 }
@@ -51,7 +56,11 @@ async fn list(
         .await
         .map_err(ApiError::internal)?;
     let next = (items.len() == limit as usize)
-        .then(|| items.last().map(|c| pagination::encode(c.last_message_at, &c.id)))
+        .then(|| {
+            items
+                .last()
+                .map(|c| pagination::encode(c.last_message_at, &c.id))
+        })
         .flatten();
     Ok(Json(json!({ "items": items, "nextCursor": next })))
 }

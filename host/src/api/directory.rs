@@ -108,7 +108,9 @@ fn contact_view(c: &Contact) -> Value {
 
 fn gone(what: &'static str) -> impl Fn(StoreError) -> ApiError {
     move |e| match e {
-        StoreError::NotFound => ApiError::not_found(what, "no such record in this business's directory"),
+        StoreError::NotFound => {
+            ApiError::not_found(what, "no such record in this business's directory")
+        }
         other => ApiError::internal(other),
     }
 }
@@ -129,7 +131,11 @@ async fn put_user(
         extension: body.extension.filter(|e| !e.is_empty()),
         pbx_user_id: body.pbx_user_id.filter(|e| !e.is_empty()),
     };
-    state.store.put_user(&user).await.map_err(ApiError::internal)?;
+    state
+        .store
+        .put_user(&user)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(user_view(&user)))
 }
 
@@ -143,7 +149,9 @@ async fn list_users(
         .list_users(&caller.business_id)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({ "items": users.iter().map(user_view).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "items": users.iter().map(user_view).collect::<Vec<_>>() }),
+    ))
 }
 
 async fn delete_user(
@@ -224,7 +232,9 @@ async fn list_contacts(
         None => state.store.list_contacts(&caller.business_id).await,
     }
     .map_err(ApiError::internal)?;
-    Ok(Json(json!({ "items": contacts.iter().map(contact_view).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "items": contacts.iter().map(contact_view).collect::<Vec<_>>() }),
+    ))
 }
 
 async fn delete_contact(

@@ -12,12 +12,12 @@
 //! 413 `payload_too_large`; the connector's refusals → 401 / 400 / 422; a
 //! stored event → the connector's reply, sent after the commit.
 
+use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use axum::Router;
 
 use super::error::ApiError;
 use crate::ingest::ingest;
@@ -55,7 +55,16 @@ async fn hook_path(
     body: Body,
 ) -> Result<Response, ApiError> {
     let integration = by_id(&state, &integration_id).await?;
-    handle(&state, &integration, format!("/{path}"), method, uri, headers, body).await
+    handle(
+        &state,
+        &integration,
+        format!("/{path}"),
+        method,
+        uri,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn wsapi(
@@ -75,7 +84,16 @@ async fn wsapi(
         Err(StoreError::NotFound) => return Err(unknown_integration()),
         Err(e) => return Err(ApiError::internal(e)),
     };
-    handle(&state, &integration, format!("/{event}"), method, uri, headers, body).await
+    handle(
+        &state,
+        &integration,
+        format!("/{event}"),
+        method,
+        uri,
+        headers,
+        body,
+    )
+    .await
 }
 
 fn unknown_integration() -> ApiError {

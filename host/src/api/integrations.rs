@@ -29,10 +29,7 @@ use crate::store::{Integration, IntegrationPatch, NewIntegration, StoreError, ne
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/integrations", get(list).post(create))
-        .route(
-            "/integrations/{id}",
-            get(read).patch(update).delete(remove),
-        )
+        .route("/integrations/{id}", get(read).patch(update).delete(remove))
         .route("/integrations/{id}/default", post(make_default))
         .route("/integrations/{id}/test", post(test))
 }
@@ -61,7 +58,10 @@ struct PatchBody {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("integration_not_found", "no such integration in this business")
+    ApiError::not_found(
+        "integration_not_found",
+        "no such integration in this business",
+    )
 }
 
 fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -97,7 +97,10 @@ fn manifest_of(state: &AppState, kind: &str) -> Result<Manifest, ApiError> {
             kinds.sort();
             unprocessable(
                 "unknown_kind",
-                format!("no connector of kind `{kind}`; available: {}", kinds.join(", ")),
+                format!(
+                    "no connector of kind `{kind}`; available: {}",
+                    kinds.join(", ")
+                ),
             )
         })
 }
@@ -122,7 +125,12 @@ fn validate(
                     format!("`{key}` is a secret: send it in `secrets`, not `config`"),
                 ));
             }
-            Some(_) if !(value.is_string() || value.is_number() || value.is_boolean() || value.is_null()) => {
+            Some(_)
+                if !(value.is_string()
+                    || value.is_number()
+                    || value.is_boolean()
+                    || value.is_null()) =>
+            {
                 return Err(unprocessable(
                     "invalid_setting",
                     format!("`{key}` must be a string, number or boolean"),
@@ -292,9 +300,10 @@ async fn update(
             };
         }
     }
-    let config = body.config.clone().unwrap_or_else(|| {
-        current.config.as_object().cloned().unwrap_or_default()
-    });
+    let config = body
+        .config
+        .clone()
+        .unwrap_or_else(|| current.config.as_object().cloned().unwrap_or_default());
     let keys: Vec<&str> = secrets.keys().map(String::as_str).collect();
     validate(&manifest, &config, &keys)?;
     let sealed = match body.secrets {
@@ -376,15 +385,18 @@ async fn test(
             ),
         ));
     }
-    let (target, installation) = call_target(&state.store, &state.runtime, &state.secrets, &integration)
-        .await
-        .map_err(ApiError::internal)?;
+    let (target, installation) =
+        call_target(&state.store, &state.runtime, &state.secrets, &integration)
+            .await
+            .map_err(ApiError::internal)?;
     match state.runtime.test_connection(&target, &installation).await {
         Ok(Ok(info)) => Ok(Json(json!({ "ok": true, "message": info.message }))),
         // A failed test is an answer, not an error: say what failed.
         Ok(Err(e)) => {
             let e = connector_error(e);
-            Ok(Json(json!({ "ok": false, "error": e.code, "message": e.message })))
+            Ok(Json(
+                json!({ "ok": false, "error": e.code, "message": e.message }),
+            ))
         }
         Err(e) => Err(call_error(e)),
     }

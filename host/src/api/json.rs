@@ -34,9 +34,7 @@ fn rejected(r: JsonRejection) -> ApiError {
             "invalid_body",
             e.body_text(),
         ),
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request("invalid_json", e.body_text())
-        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("invalid_json", e.body_text()),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

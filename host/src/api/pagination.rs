@@ -52,8 +52,17 @@ mod tests {
             decode(Some(&c)).unwrap(),
             Some((1_700_000_000_000, "0190-abc".to_owned()))
         );
-        for bad in ["", "!!!", &URL_SAFE_NO_PAD.encode("nonum:x"), &URL_SAFE_NO_PAD.encode("5:")] {
-            assert_eq!(decode(Some(bad)).unwrap_err().code, "invalid_cursor", "{bad}");
+        for bad in [
+            "",
+            "!!!",
+            &URL_SAFE_NO_PAD.encode("nonum:x"),
+            &URL_SAFE_NO_PAD.encode("5:"),
+        ] {
+            assert_eq!(
+                decode(Some(bad)).unwrap_err().code,
+                "invalid_cursor",
+                "{bad}"
+            );
         }
         assert!(limit(Some(0)).is_err());
         assert_eq!(limit(None).unwrap(), DEFAULT_LIMIT);

@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 
 use super::names;
 use crate::runtime::wit::since_v0_1_0::types::{
-    AnalysisEvent, CallEvent, CallOutcome, CallPhase, Direction, EndpointKind, Event, EventBody, RecordingLink,
-    RecordingsEvent, TransferKind,
+    AnalysisEvent, CallEvent, CallOutcome, CallPhase, Direction, EndpointKind, Event, EventBody,
+    RecordingLink, RecordingsEvent, TransferKind,
 };
 use crate::store::CallProjection;
 
@@ -56,12 +56,18 @@ fn time_of(call: &CallEvent) -> Option<i64> {
 }
 
 fn order(a: &Step<'_>, b: &Step<'_>) -> Ordering {
-    (a.call.call.leg, phase_rank(a.call.phase), time_of(a.call), a.key).cmp(&(
-        b.call.call.leg,
-        phase_rank(b.call.phase),
-        time_of(b.call),
-        b.key,
-    ))
+    (
+        a.call.call.leg,
+        phase_rank(a.call.phase),
+        time_of(a.call),
+        a.key,
+    )
+        .cmp(&(
+            b.call.call.leg,
+            phase_rank(b.call.phase),
+            time_of(b.call),
+            b.key,
+        ))
 }
 
 pub fn fold_events(events: &[Event]) -> CallProjection {
@@ -135,7 +141,9 @@ pub fn fold_events(events: &[Event]) -> CallProjection {
     }
     .to_owned();
 
-    let any_answered = legs.values().any(|l| l.outcome == Some(CallOutcome::Answered))
+    let any_answered = legs
+        .values()
+        .any(|l| l.outcome == Some(CallOutcome::Answered))
         || p.answered_at.is_some();
     p.outcome = if any_answered {
         Some("answered".to_owned())
@@ -148,10 +156,7 @@ pub fn fold_events(events: &[Event]) -> CallProjection {
     } else {
         None
     };
-    p.hangup_cause = steps
-        .iter()
-        .rev()
-        .find_map(|s| s.call.hangup_cause.clone());
+    p.hangup_cause = steps.iter().rev().find_map(|s| s.call.hangup_cause.clone());
 
     let max_duration = steps.iter().filter_map(|s| s.call.duration_sec).max();
     p.duration_sec = summary

@@ -25,15 +25,18 @@ use v0_1::types::ConnectorError;
 macro_rules! invoke {
     ($self:ident, $target:ident, $field:ident, $world:literal, |$store:ident, $pre:ident| $call:block) => {{
         let component = $self.component($target)?;
-        let $pre = $self
-            .v0_1(&component)
-            .$field
-            .clone()
-            .ok_or_else(|| CallError::WorldNotServed {
-                component: $target.component.clone(),
-                world: $world,
-            })?;
-        let _ticket = $self.admission.admit(&$target.context.business_id, &$target.limits)?;
+        let $pre =
+            $self
+                .v0_1(&component)
+                .$field
+                .clone()
+                .ok_or_else(|| CallError::WorldNotServed {
+                    component: $target.component.clone(),
+                    world: $world,
+                })?;
+        let _ticket = $self
+            .admission
+            .admit(&$target.context.business_id, &$target.limits)?;
         let mut $store = $self.new_store($target, &component);
         let result = async { $call }.await;
         match result {
@@ -225,13 +228,19 @@ impl Runtime {
         target: &CallTarget,
         installation: &v0_1::types::Installation,
     ) -> Result<Result<rec::ConnectionInfo, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, recording_source, "recording-source", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_recordings()
-                .call_test_connection(&mut store, installation)
-                .await
-        }))
+        Ok(invoke!(
+            self,
+            target,
+            recording_source,
+            "recording-source",
+            |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_recordings()
+                    .call_test_connection(&mut store, installation)
+                    .await
+            }
+        ))
     }
 
     /// `recording-source`: one page of `list-recordings`.
@@ -242,13 +251,19 @@ impl Runtime {
         cursor: Option<&str>,
         page_size: u32,
     ) -> Result<Result<rec::RecordingPage, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, recording_source, "recording-source", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_recordings()
-                .call_list_recordings(&mut store, installation, cursor, page_size)
-                .await
-        }))
+        Ok(invoke!(
+            self,
+            target,
+            recording_source,
+            "recording-source",
+            |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_recordings()
+                    .call_list_recordings(&mut store, installation, cursor, page_size)
+                    .await
+            }
+        ))
     }
 
     /// `recording-source`: how to fetch one recording's audio.
@@ -258,13 +273,19 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         recording: &rec::RemoteRecording,
     ) -> Result<Result<rec::Download, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, recording_source, "recording-source", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_recordings()
-                .call_download_request(&mut store, installation, recording)
-                .await
-        }))
+        Ok(invoke!(
+            self,
+            target,
+            recording_source,
+            "recording-source",
+            |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_recordings()
+                    .call_download_request(&mut store, installation, recording)
+                    .await
+            }
+        ))
     }
 
     /// `call-control`: click-to-call.
@@ -274,13 +295,19 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         request: &pbx::DialRequest,
     ) -> Result<Result<pbx::DialResult, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, call_control, "call-control", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_pbx_control()
-                .call_click_to_call(&mut store, installation, request)
-                .await
-        }))
+        Ok(invoke!(
+            self,
+            target,
+            call_control,
+            "call-control",
+            |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_pbx_control()
+                    .call_click_to_call(&mut store, installation, request)
+                    .await
+            }
+        ))
     }
 
     /// `call-control`: toggle hold.
@@ -290,13 +317,19 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         request: &pbx::HoldRequest,
     ) -> Result<Result<(), ConnectorError>, CallError> {
-        Ok(invoke!(self, target, call_control, "call-control", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_pbx_control()
-                .call_hold(&mut store, installation, request)
-                .await
-        }))
+        Ok(invoke!(
+            self,
+            target,
+            call_control,
+            "call-control",
+            |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_pbx_control()
+                    .call_hold(&mut store, installation, request)
+                    .await
+            }
+        ))
     }
 
     /// `channel`: check a destination's settings before it is saved.

@@ -15,8 +15,11 @@ pub struct NewMessage {
     pub chat_name: Option<String>,
     pub chat_url: Option<String>,
     pub is_group: bool,
-    /// The vendor's message id: a message is stored once per conversation.
+    /// The vendor's message id.
     pub message_id: String,
+    /// What makes the message unique in its conversation (the event's
+    /// dedup key: a vendor may reuse message ids).
+    pub dedup_key: String,
     /// `received` or `sent`.
     pub direction: String,
     pub sender: Value,
@@ -123,9 +126,9 @@ pub(super) async fn store_message(
     .await?;
     let inserted = sqlx::query(
         "INSERT INTO messages (id, business_id, conversation_id, message_id, direction, \
-         sender_json, recipient_json, text, sent_at, attributes_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (conversation_id, message_id) DO NOTHING",
+         sender_json, recipient_json, text, sent_at, attributes_json, dedup_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (conversation_id, dedup_key) DO NOTHING",
     )
     .bind(new_id())
     .bind(business_id)
@@ -137,6 +140,7 @@ pub(super) async fn store_message(
     .bind(&m.text)
     .bind(m.sent_at)
     .bind(m.attributes.to_string())
+    .bind(&m.dedup_key)
     .execute(&mut *conn)
     .await?
     .rows_affected()

@@ -1,0 +1,265 @@
+//! Switchboard's benchmarks: a harness that prints figures (recorded in
+//! docs/benchmarks.md with the command that produced them).
+//!
+//! ```sh
+//! cargo bench -p switchboard-tests --bench switchboard            # everything
+//! cargo bench -p switchboard-tests --bench switchboard -- sandbox # one part
+//! ```
+//!
+//! Every figure comes with a baseline measured in the same run, because the
+//! machine is small and noisy: medians and ratios, not absolute promises.
+//!
+//! - `sandbox`: one component call (fresh instance from the pre-instantiated
+//!   component, call, teardown) against the same parsing compiled natively.
+//! - `ingest`: a loopback load generator posting 3CX ringing events to
+//!   `/hooks/{id}` of a real server (durable ingest on SQLite), against a
+//!   bare axum handler that answers 200.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use switchboard::runtime::wit::since_v0_1_0::types as host_types;
+use switchboard_tests::app::TestApp;
+use switchboard_tests::*;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+/// Median over `rounds` of the mean time per call of `batch` calls, in µs.
+fn time_native(rounds: usize, batch: usize, mut f: impl FnMut()) -> f64 {
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        samples.push(start.elapsed().as_secs_f64() * 1e6 / batch as f64);
+    }
+    median(samples)
+}
+
+fn guest_request(query: &[(&str, &str)]) -> switchboard_sdk::types::HttpRequest {
+    switchboard_sdk::types::HttpRequest {
+        method: "GET".into(),
+        path: "/".into(),
+        query: switchboard_sdk::types::pairs(query.iter().copied()),
+        headers: Vec::new(),
+        body: Vec::new(),
+    }
+}
+
+const RINGING: &[(&str, &str)] = &[
+    ("event", "ringing"),
+    ("callerid", "89161234567"),
+    ("did", "74951343060"),
+    ("user", "101"),
+    ("usertype", "ext"),
+    ("id", "210701165649_698-1"),
+];
+
+async fn sandbox() {
+    let (store, _dir) = sqlite_store().await;
+    let rt = runtime(&store, settings());
+    load(&rt, TRIVIAL).await;
+    load(&rt, THREECX_WEBHOOKS).await;
+    // The default tenant rate (6000 calls a minute) would end the run early:
+    // this measures the call path, not admission.
+    let mut limits = rt.default_limits().clone();
+    limits.calls_per_minute = 100_000_000;
+    let rounds = 15;
+    let batch = 400;
+
+    println!("## sandbox: one component call vs the same code native\n");
+    println!("| component | native µs/call (median) | sandboxed µs/call (median) | ratio |");
+    println!("|---|---|---|---|");
+    for (name, query, native) in [
+        (
+            "trivial",
+            &[("id", "42"), ("ext", "101")][..],
+            Box::new(|r: &switchboard_sdk::types::HttpRequest| {
+                black_box(fixture_trivial::parse(r).unwrap());
+            }) as Box<dyn Fn(&switchboard_sdk::types::HttpRequest)>,
+        ),
+        (
+            "threecx-webhooks",
+            RINGING,
+            Box::new(|r: &switchboard_sdk::types::HttpRequest| {
+                black_box(
+                    threecx_webhooks::parse(r, &threecx_webhooks::Settings::default()).unwrap(),
+                );
+            }),
+        ),
+    ] {
+        let guest = guest_request(query);
+        let native_us = time_native(rounds, batch * 10, || native(&guest));
+        let target = target("bench", name, limits.clone());
+        let inst = installation("bench", name);
+        let req = host_types::HttpRequest {
+            method: "GET".into(),
+            path: "/".into(),
+            query: pairs(query),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        // Warm up: the first call pays for lazy initialisation.
+        for _ in 0..50 {
+            rt.ingest(&target, &inst, &req).await.unwrap().unwrap();
+        }
+        let mut samples = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let start = Instant::now();
+            for _ in 0..batch {
+                black_box(rt.ingest(&target, &inst, &req).await.unwrap().unwrap());
+            }
+            samples.push(start.elapsed().as_secs_f64() * 1e6 / batch as f64);
+        }
+        let sandboxed = median(samples);
+        println!(
+            "| {name} | {native_us:.2} | {sandboxed:.2} | {:.1}x |",
+            sandboxed / native_us
+        );
+    }
+    println!();
+}
+
+/// Posts with `concurrency` workers for `duration`; returns (events/s,
+/// sorted latencies in ms). `make_url(n)` gives the n-th request's URL.
+async fn load_run(
+    concurrency: usize,
+    duration: Duration,
+    make_url: Arc<dyn Fn(u64) -> String + Send + Sync>,
+) -> (f64, Vec<f64>) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let counter = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + duration;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let counter = Arc::clone(&counter);
+        let make_url = Arc::clone(&make_url);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let t = Instant::now();
+                let r = client.post(make_url(n)).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                let _ = r.bytes().await.unwrap();
+                latencies.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (all.len() as f64 / elapsed, all)
+}
+
+async fn bare_server() -> String {
+    let app = axum::Router::new().route("/hook", axum::routing::post(|| async { "OK" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/hook")
+}
+
+async fn ingest() {
+    let concurrency = 32;
+    let duration = Duration::from_secs(5);
+    let app = TestApp::start(|s| {
+        s.limits.calls_per_minute = 100_000_000;
+        s.limits.max_concurrent_calls = 1024;
+    })
+    .await;
+    let created = app
+        .post(
+            "/integrations",
+            serde_json::json!({"kind": "threecx-webhooks", "name": "bench"}),
+        )
+        .await;
+    let hook = created.body["webhookUrl"].as_str().unwrap().to_owned();
+    let bare = bare_server().await;
+
+    println!(
+        "## ingest: 3CX ringing events over loopback HTTP, {concurrency} connections, {}s per run\n",
+        duration.as_secs()
+    );
+    println!("| target | events/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    let mut ratios = Vec::new();
+    for round in 0..3 {
+        let bare_url = bare.clone();
+        let (bare_rate, bare_lat) =
+            load_run(concurrency, duration, Arc::new(move |_| bare_url.clone())).await;
+        let hook = hook.clone();
+        let (rate, lat) = load_run(
+            concurrency,
+            duration,
+            Arc::new(move |n| {
+                format!(
+                    "{hook}?event=ringing&callerid=89161234567&did=74951343060&user=101&usertype=ext&id=2107011656{round}_{n}-1"
+                )
+            }),
+        )
+        .await;
+        println!(
+            "| bare axum 200 (run {round}) | {bare_rate:.0} | {:.2} | {:.2} |",
+            percentile(&bare_lat, 0.5),
+            percentile(&bare_lat, 0.99)
+        );
+        println!(
+            "| switchboard /hooks, durable (run {round}) | {rate:.0} | {:.2} | {:.2} |",
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99)
+        );
+        ratios.push(rate / bare_rate);
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_events")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    println!(
+        "\nmedian switchboard/bare throughput ratio: {:.2}; events stored: {stored}\n",
+        median(ratios)
+    );
+    app.stop().await;
+}
+
+fn main() {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| f == name);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        if wants("sandbox") {
+            sandbox().await;
+        }
+        if wants("ingest") {
+            ingest().await;
+        }
+    });
+}

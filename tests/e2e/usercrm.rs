@@ -1,0 +1,158 @@
+//! The cloud PBX's UserCRM integration (seed 002) through the real server:
+//! directory replies built from our `/directory`, call events folded into a
+//! call, the Bearer key, and make-call / hold against a local fake PBX that
+//! records each request body.
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use switchboard_tests::app::{TestApp, reply};
+use usercrm_pbx::seed;
+
+/// The seed prints its examples as Python dicts: make them JSON.
+fn seed_json(text: &str) -> Value {
+    serde_json::from_str(&text.replace('\'', "\"")).unwrap()
+}
+
+async fn fake_pbx() -> (String, Arc<Mutex<Vec<(String, Option<String>, Value)>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
+            let log = Arc::clone(&log);
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                log.lock()
+                    .unwrap()
+                    .push((uri.path().to_owned(), auth, body));
+                axum::Json(json!({"code": 200, "body": {"call_id": "pbx-call-1"}}))
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_replies_call_events_and_call_control() {
+    let (pbx, seen) = fake_pbx().await;
+    for app in TestApp::each_backend().await {
+        for (path, body) in [
+            (
+                "/directory/users/rita",
+                json!({"name": "Менеджер Рита", "extension": "9022", "pbxUserId": "1004"}),
+            ),
+            (
+                "/directory/contacts/1",
+                json!({"kind": "company", "name": "Компания", "phones": ["+74951343060"], "ownerUserId": "rita"}),
+            ),
+        ] {
+            let r = app.call(reqwest::Method::PUT, path, Some(body)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        let created = app
+            .post(
+                "/integrations",
+                json!({"kind": "usercrm-pbx", "name": "Cloud PBX", "config": {"pbxUrl": pbx},
+                       "secrets": {"crmApiKey": "crm-key", "pbxApiKey": "pbx-key"}}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let hook = created.body["webhookUrl"].as_str().unwrap().to_owned();
+        let post = |body: Value, key: &str| {
+            let req = app.client.post(&hook).json(&body);
+            let req = if key.is_empty() {
+                req
+            } else {
+                req.bearer_auth(key)
+            };
+            async move { reply(req.send().await.unwrap()).await }
+        };
+
+        // Request/reply: the directory answers the PBX.
+        let contact = post(
+            json!({"action": "get_contact", "obj": "UserCRM", "action_id": "123",
+                   "params": {"phone": "4951343060", "e164_phone": "74951343060"}}),
+            "crm-key",
+        )
+        .await;
+        assert_eq!(contact.status, 200, "{}", contact.text);
+        assert_eq!(
+            contact.body["list"],
+            json!([{"name": "Компания", "id": 1, "type": "company", "owner_id": 1004}])
+        );
+        let users = post(seed_json(seed::GET_USERS_REQUEST), "crm-key").await;
+        assert_eq!(
+            users.body["body"][0]["name"], "Менеджер Рита",
+            "{}",
+            users.text
+        );
+        let denied = post(seed_json(seed::GET_USERS_REQUEST), "wrong").await;
+        assert_eq!(denied.status, 401);
+
+        // Events: ringing, answer, hangup of one call; a retry stored once.
+        for text in [
+            seed::CALL_RINGING,
+            seed::CALL_ANSWER,
+            seed::CALL_HANGUP,
+            seed::CALL_RINGING,
+        ] {
+            let r = post(seed_json(text), "crm-key").await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert_eq!(r.body["body"]["success"], true);
+        }
+        let calls = app.get("/calls").await;
+        let items = calls.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{}", calls.text);
+        let call = &items[0];
+        assert_eq!(call["status"], "ended", "{call:#}");
+        assert_eq!(call["direction"], "outbound");
+        assert_eq!(call["customerPhone"], "+74952523060");
+        assert_eq!(call["did"], "+74951343060");
+        assert_eq!(call["extension"], "9022");
+        let detail = app
+            .get(&format!("/calls/{}", call["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(detail.body["events"].as_array().unwrap().len(), 3);
+
+        // Call control reaches the PBX as the seed's CRM→PBX requests.
+        seen.lock().unwrap().clear();
+        let dial = app
+            .post(
+                "/calls/click-to-call",
+                json!({"phone": "+79066800404", "extension": "9022"}),
+            )
+            .await;
+        assert_eq!(dial.status, 200, "{}", dial.text);
+        assert_eq!(dial.body["externalId"], "pbx-call-1");
+        let hold = app
+            .post(
+                &format!("/calls/{}/hold", call["id"].as_str().unwrap()),
+                json!({"userId": "rita"}),
+            )
+            .await;
+        assert_eq!(hold.status, 200, "{}", hold.text);
+        let seen = std::mem::take(&mut *seen.lock().unwrap());
+        assert_eq!(seen.len(), 2, "{seen:#?}");
+        let (path, auth, body) = &seen[0];
+        assert_eq!(path, "/integration/usercrm/");
+        assert_eq!(auth.as_deref(), Some("Bearer pbx-key"));
+        assert_eq!(body["action"], "make_call");
+        assert_eq!(body["obj"], "UserCRM");
+        assert_eq!(body["params"]["crm_user_id"], "rita");
+        let (_, _, body) = &seen[1];
+        assert_eq!(body["action"], "switch_call_hold");
+        assert_eq!(
+            body["params"]["call_id"],
+            "7c97ce9e-97aa-4549-9a92-e0d63f570db8"
+        );
+        app.stop().await;
+    }
+}
