@@ -4,6 +4,8 @@
 //! retry on anything but a 2xx, so every failure here maps to a status that
 //! tells them whether a retry can help (5xx, 429) or not (4xx).
 
+pub mod writer;
+
 use axum::http::StatusCode;
 
 use crate::api::error::ApiError;
@@ -13,7 +15,7 @@ use crate::runtime::CallError;
 use crate::runtime::limits::Breach;
 use crate::runtime::wit::since_v0_1_0::types::{ConnectorError, HttpRequest, HttpResponse};
 use crate::server::AppStateInner;
-use crate::store::{IngestOutcome, Integration};
+use crate::store::{IngestJob, IngestOutcome, Integration};
 
 /// What the vendor gets back, and what was stored.
 #[derive(Debug)]
@@ -42,18 +44,31 @@ pub async fn ingest(
         tracing::warn!(integration = %integration.id, error = %m, "connector returned unusable events");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "connector_failed", m)
     })?;
-    let outcome = state
-        .store
-        .ingest(&integration.business_id, &integration.id, &events, &fold)
-        .await
-        .map_err(|e| {
-            tracing::error!(integration = %integration.id, error = %e, "storing inbound events failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "the event could not be stored; retry later",
-            )
-        })?;
+    let outcome = match &state.writer {
+        Some(writer) => {
+            writer
+                .ingest(IngestJob {
+                    business_id: integration.business_id.clone(),
+                    integration_id: integration.id.clone(),
+                    events,
+                })
+                .await
+        }
+        None => {
+            state
+                .store
+                .ingest(&integration.business_id, &integration.id, &events, &fold)
+                .await
+        }
+    }
+    .map_err(|e| {
+        tracing::error!(integration = %integration.id, error = %e, "storing inbound events failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the event could not be stored; retry later",
+        )
+    })?;
     Ok(Ingested {
         response: reply.response,
         outcome,

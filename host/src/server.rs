@@ -26,6 +26,8 @@ pub struct AppStateInner {
     pub runtime: Arc<Runtime>,
     pub secrets: Arc<SecretBox>,
     pub watcher: Arc<Mutex<Watcher>>,
+    /// Group commit of inbound events, on SQLite only (see `ingest::writer`).
+    pub writer: Option<crate::ingest::writer::Writer>,
     pub ready: AtomicBool,
 }
 
@@ -140,12 +142,15 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         Arc::clone(&watcher),
     );
 
+    let writer = (store.backend() == crate::store::Backend::Sqlite)
+        .then(|| crate::ingest::writer::Writer::spawn(store.clone()));
     let state: AppState = Arc::new(AppStateInner {
         settings: Arc::clone(&settings),
         store,
         runtime,
         secrets,
         watcher,
+        writer,
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))

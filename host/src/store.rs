@@ -42,7 +42,7 @@ pub use directory::{Contact, ContactKind, User};
 pub use error::StoreError;
 pub use inbound_events::{InboundEvent, NewInboundEvent};
 pub use incidents::{Incident, NewIncident};
-pub use ingest::{EventTarget, Fold, IngestOutcome, NewEvent};
+pub use ingest::{EventTarget, Fold, IngestJob, IngestOutcome, NewEvent};
 pub use integrations::{
     Integration, IntegrationPatch, NewIntegration, ROUTE_FIELDS, kind_family, route_field,
 };

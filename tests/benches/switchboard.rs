@@ -243,6 +243,45 @@ async fn ingest() {
     app.stop().await;
 }
 
+/// `Store::ingest` alone, one ringing event per transaction, sequential:
+/// how much of the HTTP figure is the database.
+async fn store() {
+    use switchboard::store::{EventTarget, NewEvent, NewIntegration};
+    let (store, _dir) = sqlite_store().await;
+    let business = store.create_business("bench").await.unwrap();
+    let integration = store
+        .create_integration(NewIntegration {
+            business_id: business.id.clone(),
+            kind: "threecx-webhooks".into(),
+            name: "bench".into(),
+            config: serde_json::json!({}),
+            secrets: None,
+        })
+        .await
+        .unwrap();
+    let n = 3000;
+    let start = Instant::now();
+    for i in 0..n {
+        let event = NewEvent {
+            dedup_key: format!("ringing:{i}"),
+            kind: "call.ringing".into(),
+            payload: serde_json::json!({"dedup_key": format!("ringing:{i}")}),
+            target: EventTarget::Call {
+                chain_id: format!("chain-{i}"),
+            },
+        };
+        store
+            .ingest(&business.id, &integration.id, &[event], &|_| {
+                switchboard::store::CallProjection::default()
+            })
+            .await
+            .unwrap();
+    }
+    let per = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!("## store: Store::ingest on SQLite, one event per transaction, sequential\n");
+    println!("{per:.1} µs per event ({:.0} events/s)\n", 1e6 / per);
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args()
         .skip(1)
@@ -257,6 +296,9 @@ fn main() {
     rt.block_on(async {
         if wants("sandbox") {
             sandbox().await;
+        }
+        if wants("store") {
+            store().await;
         }
         if wants("ingest") {
             ingest().await;

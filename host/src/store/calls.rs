@@ -125,40 +125,33 @@ impl Call {
     }
 }
 
-/// The id of the call of `chain_id`, creating an empty one if it is new. On
-/// PostgreSQL the row stays locked until the transaction ends, so concurrent
-/// requests about one call take turns (SQLite has one writer anyway).
+/// The id of the call of `chain_id`, creating an empty one if it is new,
+/// locked until the transaction ends.
 pub(super) async fn lock_call(
     conn: &mut AnyConnection,
-    postgres: bool,
     business_id: &str,
     integration_id: &str,
     chain_id: &str,
 ) -> Result<String, StoreError> {
+    // One statement: create the call or touch it, and get its id. On
+    // PostgreSQL the DO UPDATE takes the row lock until the transaction
+    // ends, so concurrent requests about one call take turns (SQLite has
+    // one writer anyway).
     let now = now_ms();
-    sqlx::query(
+    let id: String = sqlx::query_scalar(
         "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
          legs_json, attributes_json, sort_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'ringing', 'unknown', '[]', '{}', $5, $5, $5) \
-         ON CONFLICT (integration_id, chain_id) DO NOTHING",
+         ON CONFLICT (integration_id, chain_id) DO UPDATE SET updated_at = excluded.updated_at \
+         RETURNING id",
     )
     .bind(new_id())
     .bind(business_id)
     .bind(integration_id)
     .bind(chain_id)
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let sql = if postgres {
-        "SELECT id FROM calls WHERE integration_id = $1 AND chain_id = $2 FOR UPDATE"
-    } else {
-        "SELECT id FROM calls WHERE integration_id = $1 AND chain_id = $2"
-    };
-    let id: String = sqlx::query_scalar(sql)
-        .bind(integration_id)
-        .bind(chain_id)
-        .fetch_one(&mut *conn)
-        .await?;
     Ok(id)
 }
 

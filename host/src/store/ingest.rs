@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::calls::{call_payloads, lock_call, write_projection};
 use super::conversations::{NewMessage, store_message};
-use super::{Backend, CallProjection, Store, StoreError, new_id, now_ms};
+use super::{CallProjection, Store, StoreError, new_id, now_ms};
 
 /// What an event is about, which decides where else it is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,14 @@ pub struct IngestOutcome {
     pub call_ids: Vec<String>,
 }
 
+/// One request's events, for [`Store::ingest_batch`].
+#[derive(Debug, Clone)]
+pub struct IngestJob {
+    pub business_id: String,
+    pub integration_id: String,
+    pub events: Vec<NewEvent>,
+}
+
 impl Store {
     /// Stores `events` for the integration and folds every call they touch.
     /// All or nothing. NotFound when the integration is not `business_id`'s.
@@ -53,9 +61,50 @@ impl Store {
         events: &[NewEvent],
         fold: &Fold,
     ) -> Result<IngestOutcome, StoreError> {
-        let postgres = self.backend == Backend::Postgres;
-        let received_at = now_ms();
         let mut tx = self.pool.begin().await?;
+        let outcome = self
+            .ingest_in(&mut tx, business_id, integration_id, events, fold)
+            .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Several requests' events in one transaction (group commit): one
+    /// commit, and on SQLite one trip through the single connection, for
+    /// the whole batch. All or nothing; on error the caller retries each job
+    /// on its own so one bad job cannot fail the others.
+    pub async fn ingest_batch(
+        &self,
+        jobs: &[IngestJob],
+        fold: &Fold,
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            outcomes.push(
+                self.ingest_in(
+                    &mut tx,
+                    &job.business_id,
+                    &job.integration_id,
+                    &job.events,
+                    fold,
+                )
+                .await?,
+            );
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn ingest_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        business_id: &str,
+        integration_id: &str,
+        events: &[NewEvent],
+        fold: &Fold,
+    ) -> Result<IngestOutcome, StoreError> {
+        let received_at = now_ms();
 
         // Lock the calls first, in a fixed order, so two requests touching
         // the same two calls cannot deadlock on PostgreSQL.
@@ -68,7 +117,7 @@ impl Store {
             .collect();
         let mut call_ids = BTreeMap::new();
         for chain in chains {
-            let id = lock_call(&mut tx, postgres, business_id, integration_id, chain).await?;
+            let id = lock_call(&mut *tx, business_id, integration_id, chain).await?;
             call_ids.insert(chain, id);
         }
 
@@ -106,18 +155,17 @@ impl Store {
                     touched.insert(id);
                 }
                 (EventTarget::Message(m), _) => {
-                    store_message(&mut tx, business_id, integration_id, m).await?;
+                    store_message(&mut *tx, business_id, integration_id, m).await?;
                 }
                 _ => {}
             }
         }
 
         for call_id in &touched {
-            let payloads = call_payloads(&mut tx, call_id).await?;
+            let payloads = call_payloads(&mut *tx, call_id).await?;
             let projection = fold(&payloads);
-            write_projection(&mut tx, business_id, call_id, &projection).await?;
+            write_projection(&mut *tx, business_id, call_id, &projection).await?;
         }
-        tx.commit().await?;
         outcome.call_ids = touched.into_iter().collect();
         Ok(outcome)
     }
