@@ -10,6 +10,9 @@ const BUNDLED: &[&str] = &[
     "connectors/cti-callcenter",
     "connectors/usercrm-pbx",
     "connectors/timelines-whatsapp",
+    "connectors/telegram-channel",
+    "connectors/discord-channel",
+    "connectors/webhook-channel",
 ];
 
 fn main() {
