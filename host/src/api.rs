@@ -11,7 +11,10 @@ pub mod health;
 pub mod hooks;
 pub mod integrations;
 pub mod json;
+pub mod notifications;
 pub mod pagination;
+pub mod telegram;
+pub mod webhooks;
 
 use crate::server::AppState;
 use axum::Router;
@@ -26,6 +29,9 @@ pub fn router(state: AppState) -> Router {
         .merge(call_control::router())
         .merge(conversations::router())
         .merge(directory::router())
+        .merge(telegram::router())
+        .merge(notifications::router())
+        .merge(webhooks::router())
         .fallback(error::not_found)
         .with_state(state)
 }

@@ -41,6 +41,27 @@ pub struct Settings {
     pub log: String,
     /// Default per-tenant limits.
     pub limits: Limits,
+    /// The platform's one Telegram bot (from @BotFather). Unset: Telegram is off.
+    pub telegram_bot_token: Option<String>,
+    /// The bot's username, for `https://t.me/<bot>?start=<code>` deep links.
+    pub telegram_bot_username: Option<String>,
+    /// Where the Bot API is (tests point it at a local fake).
+    pub telegram_api_base: String,
+    /// `webhook` (Telegram POSTs updates to `/telegram/webhook`) or `polling`
+    /// (the server calls `getUpdates`).
+    pub telegram_mode: String,
+    /// The secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` with
+    /// each webhook update (set it with `setWebhook`). Webhook mode refuses
+    /// updates without it.
+    pub telegram_webhook_secret: Option<String>,
+    /// Where Discord deliveries are actually sent (the stored webhook URL's
+    /// path is kept). Validation still demands discord.com URLs.
+    pub discord_api_base: String,
+    /// How often the outbox worker looks for due notifications.
+    pub outbox_poll_ms: u64,
+    /// An outgoing webhook endpoint whose deliveries have failed without a
+    /// success for this long is switched off (default 5 days).
+    pub webhook_disable_after_ms: u64,
 }
 
 impl Default for Settings {
@@ -64,6 +85,14 @@ impl Default for Settings {
             max_body_bytes: 1 << 20,
             log: "info".into(),
             limits: Limits::default(),
+            telegram_bot_token: None,
+            telegram_bot_username: None,
+            telegram_api_base: "https://api.telegram.org".into(),
+            telegram_mode: "webhook".into(),
+            telegram_webhook_secret: None,
+            discord_api_base: "https://discord.com".into(),
+            outbox_poll_ms: 500,
+            webhook_disable_after_ms: 5 * 24 * 3_600_000,
         }
     }
 }

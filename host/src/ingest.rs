@@ -44,6 +44,18 @@ pub async fn ingest(
         tracing::warn!(integration = %integration.id, error = %m, "connector returned unusable events");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "connector_failed", m)
     })?;
+    // What outgoing webhooks need, taken before the events move to the writer.
+    let summaries: Vec<EventSummary> = events
+        .iter()
+        .map(|e| EventSummary {
+            kind: e.kind.clone(),
+            key: e.dedup_key.clone(),
+            chain: match &e.target {
+                crate::store::EventTarget::Call { chain_id } => Some(chain_id.clone()),
+                _ => None,
+            },
+        })
+        .collect();
     let outcome = match &state.writer {
         Some(writer) => {
             writer
@@ -69,10 +81,61 @@ pub async fn ingest(
             "the event could not be stored; retry later",
         )
     })?;
+    emit_events(state, integration, summaries, &outcome);
     Ok(Ingested {
         response: reply.response,
         outcome,
     })
+}
+
+/// Tells outgoing-webhook subscribers about what was just stored, off the
+/// vendor's request path: the vendor's reply does not wait for it. (A crash
+/// between the commit and this loses these notifications, not the events;
+/// moving the enqueue into the ingest transaction closes that gap.)
+struct EventSummary {
+    kind: String,
+    key: String,
+    chain: Option<String>,
+}
+
+fn emit_events(
+    state: &AppStateInner,
+    integration: &Integration,
+    events: Vec<EventSummary>,
+    outcome: &IngestOutcome,
+) {
+    let fresh: Vec<(String, serde_json::Map<String, serde_json::Value>)> = events
+        .into_iter()
+        .zip(&outcome.inserted)
+        .filter(|(_, new)| **new)
+        .map(|(e, _)| {
+            let mut data = serde_json::Map::new();
+            data.insert("integration.id".into(), integration.id.clone().into());
+            data.insert("integration.kind".into(), integration.kind.clone().into());
+            data.insert("event.key".into(), e.key.into());
+            if let Some(chain) = e.chain {
+                data.insert("call.externalId".into(), chain.into());
+            }
+            (e.kind, data)
+        })
+        .collect();
+    if fresh.is_empty() {
+        return;
+    }
+    let store = state.store.clone();
+    let business = integration.business_id.clone();
+    let call_ids = outcome.call_ids.clone();
+    tokio::spawn(async move {
+        for (kind, mut data) in fresh {
+            if let Some(id) = call_ids.first() {
+                data.insert("call.id".into(), id.clone().into());
+            }
+            if let Err(e) = crate::notify::events::emit(&store, &business, &kind, &kind, data).await
+            {
+                tracing::error!(error = %e, "queueing outgoing webhooks failed");
+            }
+        }
+    });
 }
 
 /// A connector's refusal, as the vendor sees it.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod ingest;
 pub mod installations;
+pub mod notify;
 pub mod runtime;
 pub mod server;
 pub mod store;

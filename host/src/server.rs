@@ -28,6 +28,10 @@ pub struct AppStateInner {
     pub watcher: Arc<Mutex<Watcher>>,
     /// Group commit of inbound events, on SQLite only (see `ingest::writer`).
     pub writer: Option<crate::ingest::writer::Writer>,
+    /// Delivery of outbox notifications through channel components.
+    pub notifier: Arc<crate::notify::deliver::Notifier>,
+    /// Realtime fan-out of the in-app feed.
+    pub feed: Arc<crate::notify::feed_hub::FeedHub>,
     pub ready: AtomicBool,
 }
 
@@ -40,6 +44,8 @@ pub struct Server {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     watcher_task: tokio::task::JoinHandle<()>,
+    /// The outbox worker and (in polling mode) the Telegram poller.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -49,6 +55,10 @@ impl Server {
             let _ = tx.send(());
         }
         self.watcher_task.abort();
+        self.state.feed.close_all();
+        for task in &self.background {
+            task.abort();
+        }
         let _ = (&mut self.task).await;
     }
 
@@ -144,6 +154,22 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
 
     let writer = (store.backend() == crate::store::Backend::Sqlite)
         .then(|| crate::ingest::writer::Writer::spawn(store.clone()));
+    let notifier = Arc::new(crate::notify::deliver::Notifier {
+        store: store.clone(),
+        runtime: Arc::clone(&runtime),
+        secrets: Arc::clone(&secrets),
+        settings: Arc::clone(&settings),
+        limiter: Default::default(),
+    });
+    let mut background = vec![crate::notify::worker::spawn(
+        Arc::clone(&notifier),
+        Duration::from_millis(settings.outbox_poll_ms.max(10)),
+    )];
+    if settings.telegram_mode == "polling"
+        && let Some(poller) = crate::notify::telegram_bot::spawn_polling(Arc::clone(&notifier))
+    {
+        background.push(poller);
+    }
     let state: AppState = Arc::new(AppStateInner {
         settings: Arc::clone(&settings),
         store,
@@ -151,6 +177,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         secrets,
         watcher,
         writer,
+        notifier,
+        feed: Arc::default(),
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))
@@ -177,5 +205,6 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         shutdown: Some(tx),
         task,
         watcher_task,
+        background,
     })
 }

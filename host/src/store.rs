@@ -16,16 +16,20 @@
 mod businesses;
 mod calls;
 mod conversations;
+mod destinations;
 mod directory;
 mod error;
+mod feed;
 mod inbound_events;
 mod incidents;
 mod ingest;
 mod integrations;
+mod outbox;
 mod state;
 #[cfg(test)]
 mod testing;
 mod tokens;
+mod webhook_endpoints;
 
 use std::str::FromStr;
 use std::sync::Once;
@@ -38,16 +42,20 @@ use sqlx::{AnyPool, Row};
 pub use businesses::Business;
 pub use calls::{Call, CallCursor, CallFilter, CallProjection, Recording};
 pub use conversations::{Conversation, Message, NewMessage};
+pub use destinations::{DiscordWebhook, LinkOutcome, TelegramChat};
 pub use directory::{Contact, ContactKind, User};
 pub use error::StoreError;
+pub use feed::FeedItem;
 pub use inbound_events::{InboundEvent, NewInboundEvent};
 pub use incidents::{Incident, NewIncident};
 pub use ingest::{EventTarget, Fold, IngestJob, IngestOutcome, NewEvent};
 pub use integrations::{
     Integration, IntegrationPatch, NewIntegration, ROUTE_FIELDS, kind_family, route_field,
 };
+pub use outbox::{Attempt, AttemptResult, NewNotification, Notification};
 pub use state::StateEntry;
 pub use tokens::{IssuedToken, TOKEN_PREFIX, TokenGrant, hash_token};
+pub use webhook_endpoints::WebhookEndpoint;
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");

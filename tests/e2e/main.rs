@@ -7,6 +7,8 @@ mod cti;
 mod hot_load;
 mod inbound;
 mod messaging;
+mod notifications;
+mod outgoing_webhooks;
 mod sandbox_limits;
 mod server;
 mod threecx;

@@ -1,0 +1,555 @@
+//! The notification gateway (seed 000): send now, destinations, Discord
+//! webhooks, the in-app feed and its realtime stream, preferences, and each
+//! notification's delivery log and replay.
+//!
+//! | route | scope |
+//! |---|---|
+//! | `POST /notifications/send` | manage_notifications |
+//! | `GET /notifications/destinations` | view_notifications |
+//! | `POST /notifications/discord` `{name, webhookUrl}` → 201 `{id}` | manage_notifications |
+//! | `DELETE /notifications/discord/{id}` | manage_notifications |
+//! | `GET /notifications/preferences`, `PATCH` | view / manage_notifications |
+//! | `GET /notifications/feed`, `POST /notifications/feed/read`, `GET /notifications/feed/stream` (SSE) | view_notifications |
+//! | `GET /notifications/{id}` (with attempts), `POST /notifications/{id}/replay` | view / manage_notifications |
+
+use std::convert::Infallible;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::auth::{Caller, Scope};
+use super::error::ApiError;
+use super::json::ApiJson;
+use super::telegram::{chat_not_found, chat_view};
+use crate::crypto::aad;
+use crate::notify::deliver::DISCORD_RECORD;
+use crate::server::AppState;
+use crate::store::{AttemptResult, NewNotification, StoreError, new_id};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notifications/send", post(send))
+        .route("/notifications/destinations", get(destinations))
+        .route("/notifications/discord", post(add_discord))
+        .route("/notifications/discord/{id}", delete(remove_discord))
+        .route(
+            "/notifications/preferences",
+            get(get_prefs).patch(patch_prefs),
+        )
+        .route("/notifications/feed", get(feed))
+        .route("/notifications/feed/read", post(mark_read))
+        .route("/notifications/feed/stream", get(stream))
+        .route("/notifications/{id}", get(read))
+        .route("/notifications/{id}/replay", post(replay))
+}
+
+pub const SEVERITIES: &[&str] = &["info", "warning", "critical"];
+const MAX_TITLE: usize = 256;
+const MAX_BODY: usize = 16 * 1024;
+
+fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+fn discord_not_found() -> ApiError {
+    ApiError::not_found(
+        "discord_webhook_not_found",
+        "no such Discord webhook in this business",
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SendBody {
+    channel: String,
+    chat_id: Option<String>,
+    webhook_id: Option<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    link: Option<String>,
+    severity: Option<String>,
+}
+
+fn check_link(link: Option<&str>) -> Result<(), ApiError> {
+    if let Some(l) = link {
+        let ok = url::Url::parse(l).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !ok {
+            return Err(unprocessable(
+                "invalid_link",
+                "`link` must be an http(s) URL",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Stores the notification, then tries it once right away, and answers with
+/// what happened. A failure is `200 {ok: false, error}` (the seed's contract):
+/// a transient one stays in the outbox and is retried on the documented
+/// schedule (`willRetry: true`), so the caller should not send it again.
+pub async fn send_and_answer(
+    state: &AppState,
+    n: NewNotification,
+) -> Result<Json<Value>, ApiError> {
+    let stored = state
+        .store
+        .enqueue_notification(n)
+        .await
+        .map_err(ApiError::internal)?;
+    let result = state
+        .notifier
+        .send_now(&stored)
+        .await
+        .map_err(ApiError::internal)?;
+    let id = stored.id;
+    Ok(Json(match result {
+        Some(AttemptResult::Delivered { .. }) => {
+            json!({"ok": true, "id": id, "status": "delivered"})
+        }
+        None | Some(AttemptResult::RateLimited { .. }) => {
+            json!({"ok": true, "id": id, "status": "queued"})
+        }
+        Some(AttemptResult::Retry { code, detail, .. }) => json!({
+            "ok": false, "id": id, "status": "pending", "willRetry": true,
+            "error": format!("{code}: {detail}"),
+        }),
+        Some(AttemptResult::Failed { code, detail }) => json!({
+            "ok": false, "id": id, "status": "failed", "willRetry": false,
+            "error": format!("{code}: {detail}"),
+        }),
+    }))
+}
+
+async fn send(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<SendBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let severity = b.severity.unwrap_or_else(|| "info".into());
+    if !SEVERITIES.contains(&severity.as_str()) {
+        return Err(unprocessable(
+            "invalid_severity",
+            "`severity` must be info, warning or critical",
+        ));
+    }
+    if b.title.trim().is_empty() && b.body.trim().is_empty() {
+        return Err(unprocessable(
+            "empty_notification",
+            "give a `title` or a `body`",
+        ));
+    }
+    if b.title.chars().count() > MAX_TITLE || b.body.chars().count() > MAX_BODY {
+        return Err(unprocessable(
+            "notification_too_long",
+            format!("`title` is at most {MAX_TITLE} characters and `body` {MAX_BODY}"),
+        ));
+    }
+    check_link(b.link.as_deref())?;
+    let destination_id = match b.channel.as_str() {
+        "telegram" => {
+            let id = b
+                .chat_id
+                .ok_or_else(|| unprocessable("chat_id_required", "`telegram` needs `chatId`"))?;
+            match state
+                .store
+                .get_telegram_chat(&caller.business_id, &id)
+                .await
+            {
+                Ok(_) => Some(id),
+                Err(StoreError::NotFound) => return Err(chat_not_found()),
+                Err(e) => return Err(ApiError::internal(e)),
+            }
+        }
+        "discord" => {
+            let id = b.webhook_id.ok_or_else(|| {
+                unprocessable("webhook_id_required", "`discord` needs `webhookId`")
+            })?;
+            match state
+                .store
+                .get_discord_webhook(&caller.business_id, &id)
+                .await
+            {
+                Ok(_) => Some(id),
+                Err(StoreError::NotFound) => return Err(discord_not_found()),
+                Err(e) => return Err(ApiError::internal(e)),
+            }
+        }
+        "in_app" => {
+            let data = json!({ "link": b.link });
+            let item = state
+                .store
+                .add_feed_item(&caller.business_id, &b.title, &b.body, &severity, &data)
+                .await
+                .map_err(ApiError::internal)?;
+            let id = item.id.clone();
+            state.feed.publish(&caller.business_id, item);
+            return Ok(Json(json!({"ok": true, "id": id, "status": "delivered"})));
+        }
+        _ => {
+            return Err(unprocessable(
+                "invalid_channel",
+                "`channel` must be telegram, discord or in_app",
+            ));
+        }
+    };
+    send_and_answer(
+        &state,
+        NewNotification {
+            business_id: caller.business_id.clone(),
+            channel: b.channel,
+            destination_id,
+            title: b.title,
+            body: b.body,
+            link: b.link,
+            severity,
+            attributes: json!({"event.type": "notification.sent"}),
+        },
+    )
+    .await
+}
+
+async fn destinations(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let chats = state
+        .store
+        .list_telegram_chats(&caller.business_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let hooks = state
+        .store
+        .list_discord_webhooks(&caller.business_id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({
+        "telegram": chats.iter().map(chat_view).collect::<Vec<_>>(),
+        // Never the URL: it is the webhook's credential.
+        "discord": hooks.iter().map(|h| json!({"id": h.id, "name": h.name, "isActive": h.is_active})).collect::<Vec<_>>(),
+    })))
+}
+
+/// Discord webhook URLs: `https://discord.com/api/webhooks/{id}/{token}` (or
+/// discordapp.com, ptb., canary.; an `/api/v10/` version segment is fine).
+pub fn valid_discord_webhook(raw: &str) -> bool {
+    let Ok(u) = url::Url::parse(raw) else {
+        return false;
+    };
+    let host_ok = matches!(
+        u.host_str(),
+        Some("discord.com" | "discordapp.com" | "ptb.discord.com" | "canary.discord.com")
+    );
+    if u.scheme() != "https"
+        || !host_ok
+        || !u.username().is_empty()
+        || u.password().is_some()
+        || u.port().is_some()
+    {
+        return false;
+    }
+    let segments: Vec<&str> = u.path().trim_end_matches('/').split('/').skip(1).collect();
+    let rest = match segments.as_slice() {
+        ["api", "webhooks", rest @ ..] => rest,
+        ["api", v, "webhooks", rest @ ..] if v.starts_with('v') => rest,
+        _ => return false,
+    };
+    matches!(rest, [id, token] if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !token.is_empty())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DiscordBody {
+    name: String,
+    webhook_url: String,
+}
+
+async fn add_discord(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<DiscordBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let name = b.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(unprocessable(
+            "invalid_name",
+            "`name` must be 1 to 200 characters",
+        ));
+    }
+    if !valid_discord_webhook(b.webhook_url.trim()) {
+        return Err(unprocessable(
+            "discord_invalid_webhook",
+            "`webhookUrl` must be a Discord webhook URL: https://discord.com/api/webhooks/<id>/<token>",
+        ));
+    }
+    let id = new_id();
+    let sealed = state.secrets.seal(
+        b.webhook_url.trim().as_bytes(),
+        &aad(&caller.business_id, DISCORD_RECORD, &id),
+    );
+    state
+        .store
+        .create_discord_webhook(&caller.business_id, &id, name, &sealed)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn remove_discord(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    match state
+        .store
+        .delete_discord_webhook(&caller.business_id, &id)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(discord_not_found()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// Preferences with their defaults filled in.
+fn with_defaults(stored: Option<Value>) -> Value {
+    let mut prefs = json!({
+        "inAppEnabled": true, "sound": true, "desktop": false,
+        "minSeverity": "info", "mutedRuleIds": [],
+    });
+    if let (Some(Value::Object(stored)), Some(p)) = (stored, prefs.as_object_mut()) {
+        for (k, v) in stored {
+            p.insert(k, v);
+        }
+    }
+    prefs
+}
+
+async fn get_prefs(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let stored = state
+        .store
+        .get_preferences(&caller.business_id, &caller.token_id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(with_defaults(stored)))
+}
+
+async fn patch_prefs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(patch): ApiJson<Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    for (key, value) in &patch {
+        let ok = match key.as_str() {
+            "inAppEnabled" | "sound" | "desktop" => value.is_boolean(),
+            "minSeverity" => value.as_str().is_some_and(|s| SEVERITIES.contains(&s)),
+            "mutedRuleIds" => value
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string)),
+            _ => {
+                return Err(unprocessable(
+                    "unknown_preference",
+                    format!("`{key}` is not a preference"),
+                ));
+            }
+        };
+        if !ok {
+            return Err(unprocessable(
+                "invalid_preference",
+                format!("`{key}` has the wrong type or value"),
+            ));
+        }
+    }
+    let current = state
+        .store
+        .get_preferences(&caller.business_id, &caller.token_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut merged = with_defaults(current);
+    if let Some(m) = merged.as_object_mut() {
+        m.extend(patch);
+    }
+    state
+        .store
+        .put_preferences(&caller.business_id, &caller.token_id, &merged)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(merged))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedQuery {
+    limit: Option<u32>,
+}
+
+async fn feed(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let limit = super::pagination::limit(q.limit)?;
+    let (items, unread) = state
+        .store
+        .list_feed(&caller.business_id, &caller.token_id, limit)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "items": items, "unreadCount": unread })))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReadBody {
+    ids: Option<Vec<String>>,
+}
+
+async fn mark_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<ReadBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let marked = state
+        .store
+        .mark_feed_read(&caller.business_id, &caller.token_id, b.ids.as_deref())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "marked": marked })))
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "critical" => 2,
+        "warning" => 1,
+        _ => 0,
+    }
+}
+
+/// Server-sent events: each new feed row of the business as an event
+/// `notification` with the row as JSON, filtered by the reader's
+/// `inAppEnabled` and `minSeverity` at the time they connect.
+async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let prefs = with_defaults(
+        state
+            .store
+            .get_preferences(&caller.business_id, &caller.token_id)
+            .await
+            .map_err(ApiError::internal)?,
+    );
+    let enabled = prefs["inAppEnabled"].as_bool().unwrap_or(true);
+    let min = severity_rank(prefs["minSeverity"].as_str().unwrap_or("info"));
+    let rx = state.feed.subscribe(&caller.business_id);
+    let events = futures::stream::unfold(rx, move |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(item) if enabled && severity_rank(&item.severity) >= min => {
+                    let event = Event::default()
+                        .event("notification")
+                        .id(item.id.clone())
+                        .json_data(&item)
+                        .unwrap_or_else(|_| Event::default().comment("unserialisable item"));
+                    return Some((Ok(event), rx));
+                }
+                Ok(_) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let n = match state.store.get_notification(&caller.business_id, &id).await {
+        Ok(n) => n,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::not_found(
+                "notification_not_found",
+                "no such notification in this business",
+            ));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let attempts = state
+        .store
+        .list_attempts(&id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut body = serde_json::to_value(&n).map_err(ApiError::internal)?;
+    if let Some(o) = body.as_object_mut() {
+        o.insert("deliveryAttempts".into(), json!(attempts));
+    }
+    Ok(Json(body))
+}
+
+async fn replay(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    match state
+        .store
+        .replay_notification(&caller.business_id, &id)
+        .await
+    {
+        Ok(()) => Ok(Json(json!({ "ok": true, "id": id, "status": "pending" }))),
+        Err(StoreError::NotFound) => Err(ApiError::not_found(
+            "notification_not_found",
+            "no failed notification with this id in this business",
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_discord_webhook;
+
+    #[test]
+    fn only_discord_webhook_urls_are_accepted() {
+        for good in [
+            "https://discord.com/api/webhooks/123456/abc-DEF_ghi",
+            "https://discordapp.com/api/webhooks/1/t",
+            "https://canary.discord.com/api/v10/webhooks/9/t/",
+        ] {
+            assert!(valid_discord_webhook(good), "{good}");
+        }
+        for bad in [
+            "http://discord.com/api/webhooks/1/t",
+            "https://discord.com.evil.com/api/webhooks/1/t",
+            "https://evil.com/api/webhooks/1/t",
+            "https://x@discord.com/api/webhooks/1/t",
+            "https://discord.com/api/webhooks/1",
+            "https://discord.com/api/webhooks/abc/t",
+            "https://discord.com:8443/api/webhooks/1/t",
+            "not a url",
+        ] {
+            assert!(!valid_discord_webhook(bad), "{bad}");
+        }
+    }
+}

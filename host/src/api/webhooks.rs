@@ -1,0 +1,298 @@
+//! Outgoing webhook endpoints (the seed's "Webhooks"): a business's URLs,
+//! each subscribed to event types, signed per Standard Webhooks.
+//!
+//! | route | scope |
+//! |---|---|
+//! | `POST /webhooks` `{url, eventTypes[], description?}` → 201 with `secret` (shown once) | manage_notifications |
+//! | `GET /webhooks`, `GET /webhooks/{id}` (never the secret) | view_notifications |
+//! | `PATCH /webhooks/{id}` `{url?, eventTypes?, description?, isActive?}` | manage_notifications |
+//! | `DELETE /webhooks/{id}` | manage_notifications |
+//! | `POST /webhooks/{id}/rotate-secret` → `{secret}`; the old one keeps signing for 24 h | manage_notifications |
+//! | `POST /webhooks/{id}/test` → queues a `webhook.test` event | manage_notifications |
+//!
+//! Unknown or foreign id → 404 `webhook_not_found`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::{Caller, Scope};
+use super::error::ApiError;
+use super::json::ApiJson;
+use crate::crypto::aad;
+use crate::notify::deliver::WEBHOOK_SECRET_RECORD;
+use crate::notify::events::EVENT_TYPES;
+use crate::server::AppState;
+use crate::store::{NewNotification, StoreError, WebhookEndpoint, new_id, now_ms};
+
+/// How long the previous secret keeps signing after a rotation.
+pub const ROTATION_OVERLAP_MS: i64 = 24 * 3_600_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks", get(list).post(create))
+        .route("/webhooks/{id}", get(read).patch(update).delete(remove))
+        .route("/webhooks/{id}/rotate-secret", post(rotate))
+        .route("/webhooks/{id}/test", post(test))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found(
+        "webhook_not_found",
+        "no such webhook endpoint in this business",
+    )
+}
+
+fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => not_found(),
+        other => ApiError::internal(other),
+    }
+}
+
+/// `whsec_` + base64 of 32 random bytes (Standard Webhooks' format).
+fn new_secret() -> String {
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
+}
+
+fn check_url(raw: &str) -> Result<String, ApiError> {
+    let url = url::Url::parse(raw.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .filter(|u| u.username().is_empty() && u.password().is_none())
+        .ok_or_else(|| {
+            unprocessable(
+                "invalid_webhook_url",
+                "`url` must be an http(s) URL without credentials",
+            )
+        })?;
+    Ok(url.to_string())
+}
+
+fn check_types(types: &[String]) -> Result<Vec<String>, ApiError> {
+    if types.is_empty() {
+        return Err(unprocessable(
+            "invalid_event_types",
+            "subscribe to at least one event type (or `*`)",
+        ));
+    }
+    for t in types {
+        if t != "*" && t != "webhook.test" && !EVENT_TYPES.contains(&t.as_str()) {
+            return Err(unprocessable(
+                "invalid_event_types",
+                format!(
+                    "unknown event type `{t}`; known: {}",
+                    EVENT_TYPES.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut out = types.to_vec();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn view(e: &WebhookEndpoint) -> Value {
+    json!({
+        "id": e.id, "url": e.url, "description": e.description, "eventTypes": e.event_types,
+        "isActive": e.is_active, "inactiveReason": e.inactive_reason,
+        "failingSince": e.failing_since, "createdAt": e.created_at,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateBody {
+    url: String,
+    event_types: Vec<String>,
+    description: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let url = check_url(&b.url)?;
+    let event_types = check_types(&b.event_types)?;
+    let id = new_id();
+    let secret = new_secret();
+    let sealed = state.secrets.seal(
+        secret.as_bytes(),
+        &aad(&caller.business_id, WEBHOOK_SECRET_RECORD, &id),
+    );
+    let endpoint = WebhookEndpoint {
+        id,
+        business_id: caller.business_id.clone(),
+        url,
+        description: b.description,
+        event_types,
+        secret_sealed: sealed,
+        previous_sealed: None,
+        previous_expires_at: None,
+        is_active: true,
+        inactive_reason: None,
+        failing_since: None,
+        created_at: now_ms(),
+    };
+    state
+        .store
+        .create_webhook_endpoint(&endpoint)
+        .await
+        .map_err(store_error)?;
+    let mut body = view(&endpoint);
+    body["secret"] = Value::String(secret);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let items = state
+        .store
+        .list_webhook_endpoints(&caller.business_id)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(
+        json!({ "items": items.iter().map(view).collect::<Vec<_>>() }),
+    ))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let e = state
+        .store
+        .get_webhook_endpoint(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(view(&e)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PatchBody {
+    url: Option<String>,
+    event_types: Option<Vec<String>>,
+    description: Option<String>,
+    is_active: Option<bool>,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<PatchBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let mut e = state
+        .store
+        .get_webhook_endpoint(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    if let Some(url) = b.url {
+        e.url = check_url(&url)?;
+    }
+    if let Some(types) = b.event_types {
+        e.event_types = check_types(&types)?;
+    }
+    if b.description.is_some() {
+        e.description = b.description;
+    }
+    if let Some(active) = b.is_active {
+        e.is_active = active;
+        // Switching back on starts a fresh failure window.
+        e.inactive_reason = (!active).then(|| "switched off by the business".to_owned());
+        e.failing_since = None;
+    }
+    state
+        .store
+        .update_webhook_endpoint(&e)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(view(&e)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    state
+        .store
+        .delete_webhook_endpoint(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let e = state
+        .store
+        .get_webhook_endpoint(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    let secret = new_secret();
+    let record = aad(&caller.business_id, WEBHOOK_SECRET_RECORD, &id);
+    let sealed = state.secrets.seal(secret.as_bytes(), &record);
+    let until = now_ms() + ROTATION_OVERLAP_MS;
+    state
+        .store
+        .rotate_webhook_secret(&caller.business_id, &id, &sealed, &e.secret_sealed, until)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(
+        json!({ "id": id, "secret": secret, "previousValidUntil": until }),
+    ))
+}
+
+async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    state
+        .store
+        .get_webhook_endpoint(&caller.business_id, &id)
+        .await
+        .map_err(store_error)?;
+    super::notifications::send_and_answer(
+        &state,
+        NewNotification {
+            business_id: caller.business_id.clone(),
+            channel: "webhook".into(),
+            destination_id: Some(id),
+            title: "webhook.test".into(),
+            body: "A test event from Switchboard.".into(),
+            link: None,
+            severity: "info".into(),
+            attributes: json!({"event.type": "webhook.test"}),
+        },
+    )
+    .await
+}

@@ -1,0 +1,391 @@
+//! One delivery attempt of one outbox notification through its channel
+//! component, and what follows from the outcome: the attempt is recorded
+//! with the notification's new state in one transaction; a destination the
+//! channel reports gone (bot blocked, webhook deleted) is marked inactive.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::backoff::{self, MAX_ATTEMPTS};
+use super::ratelimit::{DISCORD_WEBHOOK, RateLimiter, Rule, TELEGRAM_CHAT};
+use crate::config::Settings;
+use crate::crypto::{SecretBox, aad};
+use crate::installations::installation_egress;
+use crate::runtime::call_state::CallContext;
+use crate::runtime::limits::LimitOverrides;
+use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector::delivery::{
+    Destination, Notification as WitNotification, Outcome, Severity,
+};
+use crate::runtime::wit::since_v0_1_0::types::Pair;
+use crate::runtime::{CallTarget, Runtime};
+use crate::store::{AttemptResult, Notification, Store, StoreError, now_ms};
+
+pub const TELEGRAM_COMPONENT: &str = "telegram-channel";
+pub const DISCORD_COMPONENT: &str = "discord-channel";
+pub const WEBHOOK_COMPONENT: &str = "webhook-channel";
+
+/// The record kind outgoing-webhook signing secrets are sealed under.
+pub const WEBHOOK_SECRET_RECORD: &str = "webhook_endpoint";
+
+/// How long a claim on a notification lasts: longer than any one send.
+pub const LEASE_MS: i64 = 60_000;
+
+/// The record kind Discord webhook URLs are sealed under.
+pub const DISCORD_RECORD: &str = "discord_webhook";
+
+pub struct Notifier {
+    pub store: Store,
+    pub runtime: Arc<Runtime>,
+    pub secrets: Arc<SecretBox>,
+    pub settings: Arc<Settings>,
+    pub limiter: RateLimiter,
+}
+
+/// Where one notification goes, resolved from its destination id.
+struct Route {
+    component: &'static str,
+    key: String,
+    rules: &'static [Rule],
+    config: Vec<(String, String)>,
+    secrets: HashMap<String, String>,
+}
+
+enum Resolved {
+    Route(Route),
+    /// The destination is gone or switched off: a permanent failure.
+    Unavailable(&'static str, String),
+}
+
+fn severity(s: &str) -> Severity {
+    match s {
+        "critical" => Severity::Critical,
+        "warning" => Severity::Warning,
+        _ => Severity::Info,
+    }
+}
+
+fn attributes(v: &Value) -> Vec<Pair> {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| Pair {
+                    name: k.clone(),
+                    value: v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Notifier {
+    async fn resolve(&self, n: &Notification) -> Result<Resolved, StoreError> {
+        let Some(dest) = n.destination_id.as_deref() else {
+            return Ok(Resolved::Unavailable(
+                "no_destination",
+                "no destination".into(),
+            ));
+        };
+        match n.channel.as_str() {
+            "telegram" => {
+                let chat = match self.store.get_telegram_chat(&n.business_id, dest).await {
+                    Ok(c) => c,
+                    Err(StoreError::NotFound) => {
+                        return Ok(Resolved::Unavailable(
+                            "chat_not_found",
+                            "the chat was unlinked".into(),
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !chat.is_active {
+                    return Ok(Resolved::Unavailable(
+                        "chat_inactive",
+                        chat.inactive_reason
+                            .unwrap_or_else(|| "the chat is switched off".into()),
+                    ));
+                }
+                let Some(token) = self.settings.telegram_bot_token.clone() else {
+                    return Ok(Resolved::Unavailable(
+                        "telegram_not_configured",
+                        "no bot token is configured".into(),
+                    ));
+                };
+                Ok(Resolved::Route(Route {
+                    component: TELEGRAM_COMPONENT,
+                    key: format!("telegram:{}", chat.chat_id),
+                    rules: TELEGRAM_CHAT,
+                    config: vec![
+                        ("chatId".into(), chat.chat_id),
+                        ("apiBase".into(), self.settings.telegram_api_base.clone()),
+                    ],
+                    secrets: HashMap::from([("botToken".to_owned(), token)]),
+                }))
+            }
+            "discord" => {
+                let hook = match self.store.get_discord_webhook(&n.business_id, dest).await {
+                    Ok(h) => h,
+                    Err(StoreError::NotFound) => {
+                        return Ok(Resolved::Unavailable(
+                            "discord_webhook_not_found",
+                            "the webhook was removed".into(),
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !hook.is_active {
+                    return Ok(Resolved::Unavailable(
+                        "discord_webhook_inactive",
+                        hook.inactive_reason
+                            .unwrap_or_else(|| "the webhook is switched off".into()),
+                    ));
+                }
+                let url = self
+                    .secrets
+                    .open(
+                        &hook.url_sealed,
+                        &aad(&n.business_id, DISCORD_RECORD, &hook.id),
+                    )
+                    .map_err(|e| StoreError::Corrupt(format!("discord webhook url: {e}")))?;
+                let url = String::from_utf8(url)
+                    .map_err(|_| StoreError::Corrupt("discord webhook url is not text".into()))?;
+                Ok(Resolved::Route(Route {
+                    component: DISCORD_COMPONENT,
+                    key: format!("discord:{}", hook.id),
+                    rules: DISCORD_WEBHOOK,
+                    config: vec![("apiBase".into(), self.settings.discord_api_base.clone())],
+                    secrets: HashMap::from([("webhookUrl".to_owned(), url)]),
+                }))
+            }
+            "webhook" => {
+                let endpoint = match self.store.get_webhook_endpoint(&n.business_id, dest).await {
+                    Ok(e) => e,
+                    Err(StoreError::NotFound) => {
+                        return Ok(Resolved::Unavailable(
+                            "webhook_not_found",
+                            "the endpoint was removed".into(),
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !endpoint.is_active {
+                    return Ok(Resolved::Unavailable(
+                        "webhook_inactive",
+                        endpoint
+                            .inactive_reason
+                            .unwrap_or_else(|| "the endpoint is switched off".into()),
+                    ));
+                }
+                let open = |sealed: &[u8]| -> Result<String, StoreError> {
+                    let plain = self
+                        .secrets
+                        .open(
+                            sealed,
+                            &aad(&n.business_id, WEBHOOK_SECRET_RECORD, &endpoint.id),
+                        )
+                        .map_err(|e| StoreError::Corrupt(format!("webhook secret: {e}")))?;
+                    String::from_utf8(plain)
+                        .map_err(|_| StoreError::Corrupt("webhook secret is not text".into()))
+                };
+                let mut secrets =
+                    HashMap::from([("secret".to_owned(), open(&endpoint.secret_sealed)?)]);
+                if let (Some(prev), Some(until)) =
+                    (&endpoint.previous_sealed, endpoint.previous_expires_at)
+                    && until > now_ms()
+                {
+                    secrets.insert("previousSecret".to_owned(), open(prev)?);
+                }
+                Ok(Resolved::Route(Route {
+                    component: WEBHOOK_COMPONENT,
+                    key: format!("webhook:{}", endpoint.id),
+                    rules: &[],
+                    config: vec![("url".into(), endpoint.url.clone())],
+                    secrets,
+                }))
+            }
+            other => Ok(Resolved::Unavailable(
+                "unsupported_channel",
+                format!("channel `{other}`"),
+            )),
+        }
+    }
+
+    async fn target(
+        &self,
+        business_id: &str,
+        destination_id: &str,
+        route: &Route,
+    ) -> anyhow::Result<CallTarget> {
+        let overrides: Option<LimitOverrides> = self
+            .store
+            .business_limits(business_id)
+            .await?
+            .map(serde_json::from_value)
+            .transpose()?;
+        let config_json: serde_json::Map<String, Value> = route
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let egress_extra = self
+            .runtime
+            .registry
+            .get(route.component)
+            .and_then(|c| installation_egress(&c.manifest, &Value::Object(config_json)));
+        Ok(CallTarget {
+            component: route.component.to_owned(),
+            context: CallContext {
+                business_id: business_id.to_owned(),
+                installation_id: destination_id.to_owned(),
+                kind: route.component.to_owned(),
+                config: route.config.clone(),
+                secrets: route.secrets.clone(),
+                egress_narrowing: None,
+                egress_extra,
+            },
+            limits: self.runtime.limits_for(overrides.as_ref()),
+        })
+    }
+
+    /// One attempt, not yet recorded.
+    pub async fn attempt(&self, n: &Notification) -> Result<AttemptResult, StoreError> {
+        let route = match self.resolve(n).await? {
+            Resolved::Route(r) => r,
+            Resolved::Unavailable(code, detail) => {
+                return Ok(AttemptResult::Failed {
+                    code: code.into(),
+                    detail,
+                });
+            }
+        };
+        if let Err(wait) = self
+            .limiter
+            .reserve(&route.key, route.rules, Instant::now())
+        {
+            let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+            return Ok(AttemptResult::RateLimited {
+                next_at: now_ms() + wait_ms,
+            });
+        }
+        let destination_id = n.destination_id.clone().unwrap_or_default();
+        let target = match self.target(&n.business_id, &destination_id, &route).await {
+            Ok(t) => t,
+            Err(e) => return Err(StoreError::Corrupt(e.to_string())),
+        };
+        let destination = Destination {
+            id: destination_id.clone(),
+            config: route
+                .config
+                .iter()
+                .map(|(name, value)| Pair {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+        };
+        let notification = WitNotification {
+            id: n.id.clone(),
+            title: n.title.clone(),
+            body: n.body.clone(),
+            link: n.link.clone(),
+            severity: severity(&n.severity),
+            attributes: attributes(&n.attributes),
+        };
+        let outcome = self
+            .runtime
+            .send(&target, &destination, &notification)
+            .await;
+        let retry = |after_ms: u64, code: &str, detail: String| {
+            if n.attempts + 1 >= MAX_ATTEMPTS {
+                AttemptResult::Failed {
+                    code: "retries_exhausted".into(),
+                    detail: format!("{code}: {detail}"),
+                }
+            } else {
+                let delay = backoff::delay_ms(n.attempts + 1, after_ms);
+                AttemptResult::Retry {
+                    next_at: now_ms() + i64::try_from(delay).unwrap_or(i64::MAX),
+                    code: code.into(),
+                    detail,
+                }
+            }
+        };
+        Ok(match outcome {
+            Ok(Outcome::Delivered(external_id)) => AttemptResult::Delivered { external_id },
+            Ok(Outcome::RetryAfter(r)) => retry(r.after_ms, "retry", r.reason),
+            Ok(Outcome::Failed(f)) => {
+                if f.destination_gone {
+                    self.mark_gone(n, &f.code).await?;
+                }
+                AttemptResult::Failed {
+                    code: f.code,
+                    detail: f.message,
+                }
+            }
+            // The sandbox refused or the component broke: transient from
+            // the notification's point of view; the incident is recorded.
+            Err(e) => retry(0, e.code(), e.to_string()),
+        })
+    }
+
+    async fn mark_gone(&self, n: &Notification, code: &str) -> Result<(), StoreError> {
+        let Some(dest) = n.destination_id.as_deref() else {
+            return Ok(());
+        };
+        tracing::warn!(business = %n.business_id, destination = dest, code, "destination gone: marked inactive");
+        match n.channel.as_str() {
+            "telegram" => self
+                .store
+                .set_telegram_chat_active(&n.business_id, dest, false, Some(code))
+                .await
+                .or_else(|e| {
+                    if matches!(e, StoreError::NotFound) {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                }),
+            "discord" => {
+                self.store
+                    .set_discord_webhook_active(&n.business_id, dest, false, Some(code))
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Claims, attempts and records one notification. Returns the result, or
+    /// `None` when another worker holds it.
+    pub async fn process(&self, n: &Notification) -> Result<Option<AttemptResult>, StoreError> {
+        let started = Instant::now();
+        let result = self.attempt(n).await?;
+        let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.store.record_attempt(&n.id, &result, latency).await?;
+        if n.channel == "webhook"
+            && let Some(endpoint) = n.destination_id.as_deref()
+        {
+            let success = matches!(result, AttemptResult::Delivered { .. });
+            let counts = !matches!(result, AttemptResult::RateLimited { .. });
+            let window = i64::try_from(self.settings.webhook_disable_after_ms).unwrap_or(i64::MAX);
+            if counts
+                && self
+                    .store
+                    .note_webhook_result(&n.business_id, endpoint, success, window)
+                    .await?
+            {
+                tracing::warn!(business = %n.business_id, endpoint, "outgoing webhook endpoint disabled after failing for the whole window");
+            }
+        }
+        Ok(Some(result))
+    }
+
+    /// Sends `n` now if it can be claimed (the `/notifications/send` path).
+    pub async fn send_now(&self, n: &Notification) -> Result<Option<AttemptResult>, StoreError> {
+        if !self.store.claim_notification(&n.id, LEASE_MS).await? {
+            return Ok(None);
+        }
+        self.process(n).await
+    }
+}

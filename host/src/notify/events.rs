@@ -1,0 +1,64 @@
+//! Platform events for outgoing webhooks: each becomes one outbox
+//! notification per active endpoint subscribed to its type, delivered and
+//! signed by the `webhook-channel` component with the outbox's retries.
+//!
+//! Event types: the call events ingest stores (`call.ringing`,
+//! `call.answered`, `call.held`, `call.resumed`, `call.ended`,
+//! `call.summary`, `call.recordings`, `call.analysis`), `message.received`,
+//! `message.sent`, and `recording.completed`, `ai.failed`,
+//! `billing.threshold` as the recording, analysis and billing stages emit
+//! them. An endpoint subscribed to `*` gets every type.
+
+use serde_json::{Map, Value};
+
+use crate::store::{NewNotification, Store, StoreError};
+
+pub const EVENT_TYPES: &[&str] = &[
+    "call.ringing",
+    "call.answered",
+    "call.held",
+    "call.resumed",
+    "call.ended",
+    "call.summary",
+    "call.recordings",
+    "call.analysis",
+    "message.received",
+    "message.sent",
+    "recording.completed",
+    "ai.failed",
+    "billing.threshold",
+];
+
+/// Queues `event_type` with `data` (flat string attributes) for every
+/// subscribed endpoint of the business. Returns how many were queued.
+pub async fn emit(
+    store: &Store,
+    business_id: &str,
+    event_type: &str,
+    summary: &str,
+    data: Map<String, Value>,
+) -> Result<usize, StoreError> {
+    let endpoints = store.list_webhook_endpoints(business_id).await?;
+    let mut queued = 0;
+    for endpoint in endpoints
+        .iter()
+        .filter(|e| e.is_active && e.wants(event_type))
+    {
+        let mut attributes = data.clone();
+        attributes.insert("event.type".into(), Value::String(event_type.to_owned()));
+        store
+            .enqueue_notification(NewNotification {
+                business_id: business_id.to_owned(),
+                channel: "webhook".into(),
+                destination_id: Some(endpoint.id.clone()),
+                title: event_type.to_owned(),
+                body: summary.to_owned(),
+                link: None,
+                severity: "info".into(),
+                attributes: Value::Object(attributes),
+            })
+            .await?;
+        queued += 1;
+    }
+    Ok(queued)
+}

@@ -1,0 +1,199 @@
+//! The platform bot's side of the link flow: a user opens
+//! `https://t.me/<bot>?start=<code>`, Telegram sends the bot `/start <code>`,
+//! and the chat is bound to the business that minted the code. Updates
+//! arrive by webhook (`POST /telegram/webhook`, guarded by the secret-token
+//! header) or by long polling (`getUpdates`), as configured. The bot answers
+//! in the chat either way; an unknown, expired or spent code binds nothing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::deliver::{Notifier, TELEGRAM_COMPONENT};
+use crate::runtime::CallTarget;
+use crate::runtime::call_state::CallContext;
+use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector::delivery::{
+    Destination, Notification, Severity,
+};
+use crate::runtime::wit::since_v0_1_0::types::Pair;
+use crate::store::LinkOutcome;
+
+/// What the bot says back.
+pub fn answer(outcome: Option<&LinkOutcome>) -> &'static str {
+    match outcome {
+        Some(LinkOutcome::Linked(_)) => {
+            "This chat is now connected: notifications for your business will arrive here."
+        }
+        Some(LinkOutcome::Expired) => {
+            "This link has expired. Create a new one in the dashboard and open it again."
+        }
+        Some(LinkOutcome::Used) => {
+            "This link was already used. Create a new one in the dashboard to connect another chat."
+        }
+        Some(LinkOutcome::Unknown) => {
+            "This link is not valid. Create a new one in the dashboard and open it again."
+        }
+        None => {
+            "To connect this chat, open the link from your dashboard (it starts the bot with a code)."
+        }
+    }
+}
+
+/// The chat's display name: a group's title, else the person's name.
+fn chat_title(chat: &Value) -> String {
+    if let Some(t) = chat.get("title").and_then(Value::as_str) {
+        return t.to_owned();
+    }
+    let first = chat.get("first_name").and_then(Value::as_str).unwrap_or("");
+    let last = chat.get("last_name").and_then(Value::as_str).unwrap_or("");
+    let name = format!("{first} {last}").trim().to_owned();
+    if !name.is_empty() {
+        return name;
+    }
+    chat.get("username")
+        .and_then(Value::as_str)
+        .map_or_else(|| "Telegram chat".to_owned(), |u| format!("@{u}"))
+}
+
+/// Handles one update. Returns what was done with it, for logs and tests.
+pub async fn handle_update(notifier: &Notifier, update: &Value) -> Option<LinkOutcome> {
+    let message = update
+        .get("message")
+        .or_else(|| update.get("channel_post"))?;
+    let text = message.get("text").and_then(Value::as_str)?.trim();
+    let command = text.split_whitespace().next()?;
+    // `/start` or `/start@SwitchboardBot`.
+    if command.split('@').next() != Some("/start") {
+        return None;
+    }
+    let chat = message.get("chat")?;
+    let chat_id = match chat.get("id")? {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let code = text.split_whitespace().nth(1);
+    let outcome = match code {
+        Some(code) => match notifier
+            .store
+            .redeem_link_code(code, &chat_id, &chat_title(chat))
+            .await
+        {
+            Ok(o) => Some(o),
+            Err(e) => {
+                tracing::error!(error = %e, "telegram: redeeming a link code failed");
+                return None;
+            }
+        },
+        None => None,
+    };
+    reply(notifier, &chat_id, answer(outcome.as_ref())).await;
+    outcome
+        .or(Some(LinkOutcome::Unknown))
+        .filter(|_| code.is_some())
+}
+
+/// Sends the bot's answer straight through the Telegram channel component:
+/// a conversational reply, not a business notification, so no outbox.
+async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
+    let Some(token) = notifier.settings.telegram_bot_token.clone() else {
+        return;
+    };
+    let config = vec![
+        ("chatId".to_owned(), chat_id.to_owned()),
+        (
+            "apiBase".to_owned(),
+            notifier.settings.telegram_api_base.clone(),
+        ),
+    ];
+    let config_json: serde_json::Map<String, Value> = config
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let egress_extra = notifier
+        .runtime
+        .registry
+        .get(TELEGRAM_COMPONENT)
+        .and_then(|c| {
+            crate::installations::installation_egress(&c.manifest, &Value::Object(config_json))
+        });
+    let target = CallTarget {
+        component: TELEGRAM_COMPONENT.to_owned(),
+        context: CallContext {
+            business_id: "platform".into(),
+            installation_id: "telegram-bot".into(),
+            kind: TELEGRAM_COMPONENT.into(),
+            config: config.clone(),
+            secrets: HashMap::from([("botToken".to_owned(), token)]),
+            egress_narrowing: None,
+            egress_extra,
+        },
+        limits: notifier.runtime.default_limits().clone(),
+    };
+    let destination = Destination {
+        id: chat_id.to_owned(),
+        config: config
+            .into_iter()
+            .map(|(name, value)| Pair { name, value })
+            .collect(),
+    };
+    let message = Notification {
+        id: format!("bot-reply-{chat_id}-{}", crate::store::now_ms()),
+        title: String::new(),
+        body: text.to_owned(),
+        link: None,
+        severity: Severity::Info,
+        attributes: Vec::new(),
+    };
+    if let Err(e) = notifier.runtime.send(&target, &destination, &message).await {
+        tracing::warn!(error = %e, "telegram: the bot's reply could not be sent");
+    }
+}
+
+/// Long polling: `getUpdates` with the offset after the last update seen.
+pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<()>> {
+    let token = notifier.settings.telegram_bot_token.clone()?;
+    let base = notifier
+        .settings
+        .telegram_api_base
+        .trim_end_matches('/')
+        .to_owned();
+    Some(tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut offset: i64 = 0;
+        loop {
+            let url = format!("{base}/bot{token}/getUpdates");
+            let answer = client
+                .post(&url)
+                .json(&serde_json::json!({"offset": offset, "timeout": 25, "allowed_updates": ["message", "channel_post"]}))
+                .timeout(Duration::from_secs(35))
+                .send()
+                .await;
+            let updates: Value = match answer {
+                Ok(r) => r.json().await.unwrap_or(Value::Null),
+                Err(e) => {
+                    // Never log the URL: it holds the token.
+                    tracing::warn!(error = %e.without_url(), "telegram: getUpdates failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            let list = updates
+                .get("result")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if list.is_empty() && updates.get("ok") != Some(&Value::Bool(true)) {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            for update in &list {
+                if let Some(id) = update.get("update_id").and_then(Value::as_i64) {
+                    offset = offset.max(id + 1);
+                }
+                handle_update(&notifier, update).await;
+            }
+        }
+    }))
+}

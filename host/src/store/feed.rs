@@ -1,0 +1,179 @@
+//! The in-app feed (one row per in-app notification, read state per reader)
+//! and each reader's notification preferences. A reader is an API token:
+//! the user the token acts for.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, get_bool, new_id, now_ms, parse_json};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedItem {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub severity: String,
+    pub data: Value,
+    pub read: bool,
+    pub created_at: i64,
+}
+
+fn item(row: &AnyRow) -> Result<FeedItem, StoreError> {
+    let data: String = row.try_get("data_json")?;
+    Ok(FeedItem {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        severity: row.try_get("severity")?,
+        data: parse_json(&data, "feed_items.data_json")?,
+        read: get_bool(row, "is_read")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn add_feed_item(
+        &self,
+        business_id: &str,
+        title: &str,
+        body: &str,
+        severity: &str,
+        data: &Value,
+    ) -> Result<FeedItem, StoreError> {
+        let item = FeedItem {
+            id: new_id(),
+            title: title.to_owned(),
+            body: body.to_owned(),
+            severity: severity.to_owned(),
+            data: data.clone(),
+            read: false,
+            created_at: now_ms(),
+        };
+        sqlx::query(
+            "INSERT INTO feed_items (id, business_id, title, body, severity, data_json, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&item.id)
+        .bind(business_id)
+        .bind(&item.title)
+        .bind(&item.body)
+        .bind(&item.severity)
+        .bind(item.data.to_string())
+        .bind(item.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(item)
+    }
+
+    /// Newest first, with `reader`'s read state; and the reader's unread count.
+    pub async fn list_feed(
+        &self,
+        business_id: &str,
+        reader: &str,
+        limit: u32,
+    ) -> Result<(Vec<FeedItem>, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.id, f.title, f.body, f.severity, f.data_json, f.created_at, \
+             CASE WHEN r.item_id IS NULL THEN 0 ELSE 1 END AS is_read \
+             FROM feed_items f LEFT JOIN feed_reads r ON r.item_id = f.id AND r.reader_id = $2 \
+             WHERE f.business_id = $1 ORDER BY f.created_at DESC, f.id DESC LIMIT $3",
+        )
+        .bind(business_id)
+        .bind(reader)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let unread: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM feed_items f WHERE f.business_id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM feed_reads r WHERE r.item_id = f.id AND r.reader_id = $2)",
+        )
+        .bind(business_id)
+        .bind(reader)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((rows.iter().map(item).collect::<Result<_, _>>()?, unread))
+    }
+
+    /// Marks items read for `reader`; `None` marks every item of the business.
+    /// Ids of other businesses are ignored.
+    pub async fn mark_feed_read(
+        &self,
+        business_id: &str,
+        reader: &str,
+        ids: Option<&[String]>,
+    ) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let mut marked = 0;
+        match ids {
+            Some(ids) => {
+                for id in ids {
+                    marked += sqlx::query(
+                        "INSERT INTO feed_reads (item_id, reader_id, read_at) \
+                         SELECT id, $2, $3 FROM feed_items WHERE id = $4 AND business_id = $1 \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(business_id)
+                    .bind(reader)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                }
+            }
+            None => {
+                marked = sqlx::query(
+                    "INSERT INTO feed_reads (item_id, reader_id, read_at) \
+                     SELECT id, $2, $3 FROM feed_items WHERE business_id = $1 \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(business_id)
+                .bind(reader)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            }
+        }
+        Ok(marked)
+    }
+
+    pub async fn get_preferences(
+        &self,
+        business_id: &str,
+        reader: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        let text: Option<String> = sqlx::query_scalar(
+            "SELECT prefs_json FROM notification_preferences WHERE business_id = $1 AND reader_id = $2",
+        )
+        .bind(business_id)
+        .bind(reader)
+        .fetch_optional(&self.pool)
+        .await?;
+        text.map(|t| parse_json(&t, "notification_preferences.prefs_json"))
+            .transpose()
+    }
+
+    pub async fn put_preferences(
+        &self,
+        business_id: &str,
+        reader: &str,
+        prefs: &Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO notification_preferences (business_id, reader_id, prefs_json, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (business_id, reader_id) \
+             DO UPDATE SET prefs_json = excluded.prefs_json, updated_at = excluded.updated_at",
+        )
+        .bind(business_id)
+        .bind(reader)
+        .bind(prefs.to_string())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,346 @@
+//! The delivery outbox: every notification is stored before it is
+//! acknowledged and changes state only together with a recorded attempt.
+//!
+//! `pending` → a worker *claims* it (`sending`, with a lease, so two workers
+//! never send one notification at once and a crashed worker's claim runs
+//! out) → `delivered`, `failed` (permanent), or back to `pending` with the
+//! time of the next attempt.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, new_id, now_ms, parse_json};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: String,
+    #[serde(skip)]
+    pub business_id: String,
+    pub channel: String,
+    pub destination_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub severity: String,
+    pub attributes: Value,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub external_id: Option<String>,
+    pub delivered_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    pub business_id: String,
+    pub channel: String,
+    pub destination_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub severity: String,
+    pub attributes: Value,
+}
+
+/// One delivery attempt's result, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptResult {
+    Delivered {
+        external_id: Option<String>,
+    },
+    /// Try again at `next_at` (ms since the epoch).
+    Retry {
+        next_at: i64,
+        code: String,
+        detail: String,
+    },
+    /// Not sent because the destination's rate limit says wait: not counted
+    /// as an attempt of the channel, only logged.
+    RateLimited {
+        next_at: i64,
+    },
+    Failed {
+        code: String,
+        detail: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub attempt: i64,
+    pub outcome: String,
+    pub code: Option<String>,
+    pub detail: Option<String>,
+    pub latency_ms: i64,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, business_id, channel, destination_id, title, body, link, severity, \
+     attributes_json, status, attempts, next_attempt_at, last_error, external_id, delivered_at, \
+     created_at";
+
+fn notification(row: &AnyRow) -> Result<Notification, StoreError> {
+    let attributes: String = row.try_get("attributes_json")?;
+    Ok(Notification {
+        id: row.try_get("id")?,
+        business_id: row.try_get("business_id")?,
+        channel: row.try_get("channel")?,
+        destination_id: row.try_get("destination_id")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        link: row.try_get("link")?,
+        severity: row.try_get("severity")?,
+        attributes: parse_json(&attributes, "notifications.attributes_json")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+        external_id: row.try_get("external_id")?,
+        delivered_at: row.try_get("delivered_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a pending notification, due now.
+    pub async fn enqueue_notification(
+        &self,
+        n: NewNotification,
+    ) -> Result<Notification, StoreError> {
+        let id = new_id();
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, link, \
+             severity, attributes_json, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10)",
+        )
+        .bind(&id)
+        .bind(&n.business_id)
+        .bind(&n.channel)
+        .bind(&n.destination_id)
+        .bind(&n.title)
+        .bind(&n.body)
+        .bind(&n.link)
+        .bind(&n.severity)
+        .bind(n.attributes.to_string())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.get_notification(&n.business_id, &id).await
+    }
+
+    pub async fn get_notification(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<Notification, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM notifications WHERE business_id = $1 AND id = $2"
+        )))
+        .bind(business_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        notification(&row)
+    }
+
+    /// Claims one notification for sending now, if it is pending (or its
+    /// previous claim's lease ran out). False when someone else has it.
+    pub async fn claim_notification(&self, id: &str, lease_ms: i64) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE notifications SET status = 'sending', lease_until = $2 WHERE id = $1 \
+             AND (status = 'pending' OR (status = 'sending' AND lease_until < $3))",
+        )
+        .bind(id)
+        .bind(now + lease_ms)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims up to `limit` due notifications, oldest first.
+    pub async fn claim_due_notifications(
+        &self,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let now = now_ms();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM notifications WHERE \
+             ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
+             ORDER BY next_attempt_at, id LIMIT $2"
+        )))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for row in &rows {
+            let n = notification(row)?;
+            if self.claim_notification(&n.id, lease_ms).await? {
+                claimed.push(n);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Records an attempt and moves the notification on, in one transaction.
+    pub async fn record_attempt(
+        &self,
+        id: &str,
+        result: &AttemptResult,
+        latency_ms: i64,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM notifications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let counted = !matches!(result, AttemptResult::RateLimited { .. });
+        let attempt = if counted { attempts + 1 } else { attempts };
+        let (outcome, code, detail) = match result {
+            AttemptResult::Delivered { .. } => ("delivered", None, None),
+            AttemptResult::Retry { code, detail, .. } => {
+                ("retry", Some(code.as_str()), Some(detail.as_str()))
+            }
+            AttemptResult::RateLimited { .. } => ("rate_limited", None, None),
+            AttemptResult::Failed { code, detail } => {
+                ("failed", Some(code.as_str()), Some(detail.as_str()))
+            }
+        };
+        sqlx::query(
+            "INSERT INTO delivery_attempts (id, notification_id, attempt, outcome, code, detail, \
+             latency_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(new_id())
+        .bind(id)
+        .bind(attempt)
+        .bind(outcome)
+        .bind(code)
+        .bind(detail.map(|d| d.chars().take(500).collect::<String>()))
+        .bind(latency_ms)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        match result {
+            AttemptResult::Delivered { external_id } => {
+                sqlx::query(
+                    "UPDATE notifications SET status = 'delivered', attempts = $2, external_id = $3, \
+                     delivered_at = $4, lease_until = NULL, last_error = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(attempt)
+                .bind(external_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            AttemptResult::Retry {
+                next_at,
+                code,
+                detail,
+            } => {
+                sqlx::query(
+                    "UPDATE notifications SET status = 'pending', attempts = $2, next_attempt_at = $3, \
+                     lease_until = NULL, last_error = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(attempt)
+                .bind(next_at)
+                .bind(format!("{code}: {detail}"))
+                .execute(&mut *tx)
+                .await?;
+            }
+            AttemptResult::RateLimited { next_at } => {
+                sqlx::query(
+                    "UPDATE notifications SET status = 'pending', next_attempt_at = $2, \
+                     lease_until = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(next_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            AttemptResult::Failed { code, detail } => {
+                sqlx::query(
+                    "UPDATE notifications SET status = 'failed', attempts = $2, lease_until = NULL, \
+                     last_error = $3 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(attempt)
+                .bind(format!("{code}: {detail}"))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts a failed notification back in the queue (replay).
+    pub async fn replay_notification(&self, business_id: &str, id: &str) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE notifications SET status = 'pending', next_attempt_at = $3, lease_until = NULL \
+             WHERE business_id = $1 AND id = $2 AND status = 'failed'",
+        )
+        .bind(business_id)
+        .bind(id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn list_attempts(&self, notification_id: &str) -> Result<Vec<Attempt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT attempt, outcome, code, detail, latency_ms, created_at FROM delivery_attempts \
+             WHERE notification_id = $1 ORDER BY created_at, id",
+        )
+        .bind(notification_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Attempt {
+                    attempt: r.try_get("attempt")?,
+                    outcome: r.try_get("outcome")?,
+                    code: r.try_get("code")?,
+                    detail: r.try_get("detail")?,
+                    latency_ms: r.try_get("latency_ms")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A business's notifications, newest first.
+    pub async fn list_notifications(
+        &self,
+        business_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM notifications WHERE business_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        )))
+        .bind(business_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(notification).collect()
+    }
+}

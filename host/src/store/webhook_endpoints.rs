@@ -1,0 +1,213 @@
+//! Outgoing webhook endpoints: a business's URLs subscribed to event types,
+//! with a signing secret (sealed; shown to the business once) and, during a
+//! rotation, the previous one.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, get_bool, now_ms};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpoint {
+    pub id: String,
+    #[serde(skip)]
+    pub business_id: String,
+    pub url: String,
+    pub description: Option<String>,
+    pub event_types: Vec<String>,
+    #[serde(skip)]
+    pub secret_sealed: Vec<u8>,
+    #[serde(skip)]
+    pub previous_sealed: Option<Vec<u8>>,
+    #[serde(skip)]
+    pub previous_expires_at: Option<i64>,
+    pub is_active: bool,
+    pub inactive_reason: Option<String>,
+    pub failing_since: Option<i64>,
+    pub created_at: i64,
+}
+
+impl WebhookEndpoint {
+    /// Whether this endpoint wants events of `event_type`.
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.event_types.iter().any(|t| t == "*" || t == event_type)
+    }
+}
+
+const COLUMNS: &str = "id, business_id, url, description, event_types, secret_sealed, \
+     previous_sealed, previous_expires_at, is_active, inactive_reason, failing_since, created_at";
+
+fn endpoint(row: &AnyRow) -> Result<WebhookEndpoint, StoreError> {
+    let types: String = row.try_get("event_types")?;
+    Ok(WebhookEndpoint {
+        id: row.try_get("id")?,
+        business_id: row.try_get("business_id")?,
+        url: row.try_get("url")?,
+        description: row.try_get("description")?,
+        event_types: types.split_whitespace().map(str::to_owned).collect(),
+        secret_sealed: row.try_get("secret_sealed")?,
+        previous_sealed: row.try_get("previous_sealed")?,
+        previous_expires_at: row.try_get("previous_expires_at")?,
+        is_active: get_bool(row, "is_active")?,
+        inactive_reason: row.try_get("inactive_reason")?,
+        failing_since: row.try_get("failing_since")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn create_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, business_id, url, description, event_types, \
+             secret_sealed, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)",
+        )
+        .bind(&e.id)
+        .bind(&e.business_id)
+        .bind(&e.url)
+        .bind(&e.description)
+        .bind(e.event_types.join(" "))
+        .bind(&e.secret_sealed)
+        .bind(e.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_webhook_endpoints(
+        &self,
+        business_id: &str,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM webhook_endpoints WHERE business_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(business_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(endpoint).collect()
+    }
+
+    pub async fn get_webhook_endpoint(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM webhook_endpoints WHERE business_id = $1 AND id = $2"
+        )))
+        .bind(business_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        endpoint(&row)
+    }
+
+    /// Writes url, description, types and active state.
+    pub async fn update_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, \
+             is_active = $6, inactive_reason = $7, failing_since = $8 \
+             WHERE business_id = $1 AND id = $2",
+        )
+        .bind(&e.business_id)
+        .bind(&e.id)
+        .bind(&e.url)
+        .bind(&e.description)
+        .bind(e.event_types.join(" "))
+        .bind(e.is_active)
+        .bind(&e.inactive_reason)
+        .bind(e.failing_since)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Installs a new secret; the old one keeps signing until `previous_until`.
+    pub async fn rotate_webhook_secret(
+        &self,
+        business_id: &str,
+        id: &str,
+        new_sealed: &[u8],
+        previous_sealed: &[u8],
+        previous_until: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET secret_sealed = $3, previous_sealed = $4, \
+             previous_expires_at = $5 WHERE business_id = $1 AND id = $2",
+        )
+        .bind(business_id)
+        .bind(id)
+        .bind(new_sealed)
+        .bind(previous_sealed)
+        .bind(previous_until)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_webhook_endpoint(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE business_id = $1 AND id = $2")
+            .bind(business_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// After a delivery: a success clears the failure run; a failure starts
+    /// one, and a run longer than `disable_after_ms` switches the endpoint
+    /// off. Returns true when this call disabled it.
+    pub async fn note_webhook_result(
+        &self,
+        business_id: &str,
+        id: &str,
+        success: bool,
+        disable_after_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        if success {
+            sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE business_id = $1 AND id = $2")
+                .bind(business_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $3) \
+             WHERE business_id = $1 AND id = $2",
+        )
+        .bind(business_id)
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let disabled = sqlx::query(
+            "UPDATE webhook_endpoints SET is_active = FALSE, \
+             inactive_reason = 'failing for longer than the disable window' \
+             WHERE business_id = $1 AND id = $2 AND is_active = TRUE AND failing_since <= $3",
+        )
+        .bind(business_id)
+        .bind(id)
+        .bind(now - disable_after_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(disabled > 0)
+    }
+}

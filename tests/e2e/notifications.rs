@@ -1,0 +1,521 @@
+//! The notification gateway (seed 000) through the real server, with local
+//! fakes of Telegram's Bot API and Discord's webhooks: the `/start <code>`
+//! link flow, sending, destinations, Discord validation, the in-app feed
+//! and its stream, rate limits held exactly, a vanished destination marked
+//! inactive, auth on every route, and an outbox that delivers what it
+//! accepted exactly once across a restart.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use switchboard::config::Settings;
+use switchboard::store::NewNotification;
+use switchboard_tests::app::TestApp;
+use switchboard_tests::fakes::{self, Fake};
+
+const BOT_TOKEN: &str = "123456:TEST-token";
+const HOOK_SECRET: &str = "telegram-hook-secret";
+const DISCORD_URL: &str = "https://discord.com/api/webhooks/1111/tok-en";
+
+fn gateway(s: &mut Settings, tg: &Fake, dc: &Fake) {
+    s.telegram_bot_token = Some(BOT_TOKEN.into());
+    s.telegram_bot_username = Some("SwitchboardBot".into());
+    s.telegram_api_base = tg.base.clone();
+    s.telegram_webhook_secret = Some(HOOK_SECRET.into());
+    s.discord_api_base = dc.base.clone();
+    s.outbox_poll_ms = 50;
+}
+
+async fn telegram_update(app: &TestApp, secret: &str, chat_id: i64, text: &str) -> StatusCode {
+    app.client
+        .post(app.url("/telegram/webhook"))
+        .header("x-telegram-bot-api-secret-token", secret)
+        .json(
+            &json!({"update_id": 1, "message": {"message_id": 5, "text": text,
+            "chat": {"id": chat_id, "type": "group", "title": "Sales team"}}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Links chat `chat_id` through the whole flow and returns its row id.
+async fn link_chat(app: &TestApp, chat_id: i64) -> String {
+    let code = app.post("/telegram/link-code", json!({})).await;
+    assert_eq!(code.status, StatusCode::CREATED, "{}", code.text);
+    let c = code.body["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.body["expiresInSec"], 900);
+    assert_eq!(
+        code.body["deepLink"],
+        format!("https://t.me/SwitchboardBot?start={c}")
+    );
+    assert_eq!(
+        telegram_update(app, HOOK_SECRET, chat_id, &format!("/start {c}")).await,
+        200
+    );
+    let chats = app.get("/telegram/chats").await;
+    chats.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ch| ch["chatId"] == chat_id.to_string())
+        .unwrap_or_else(|| panic!("chat {chat_id} not linked: {}", chats.text))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn eventually(mut check: impl AsyncFnMut() -> bool, what: &str) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_link_flow_and_sending() {
+    let (tg, dc) = (fakes::telegram(BOT_TOKEN).await, fakes::discord().await);
+    let app = TestApp::start(|s| gateway(s, &tg, &dc)).await;
+
+    // The webhook is Telegram's alone.
+    assert_eq!(telegram_update(&app, "guess", 1, "/start x").await, 401);
+
+    let chat = link_chat(&app, -1001).await;
+    let listed = app.get("/telegram/chats").await;
+    assert_eq!(
+        listed.body["items"][0],
+        json!({"id": chat, "chatId": "-1001", "title": "Sales team", "isActive": true})
+    );
+    // The bot answered in the chat.
+    assert!(
+        tg.state.texts()[0].contains("now connected"),
+        "{:?}",
+        tg.state.texts()
+    );
+
+    // A code works once; an unknown one binds nothing; both are answered.
+    let code = app.post("/telegram/link-code", json!({})).await.body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        telegram_update(&app, HOOK_SECRET, -2002, &format!("/start {code}")).await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the fake's 1/s per chat
+    assert_eq!(
+        telegram_update(&app, HOOK_SECRET, -2002, &format!("/start {code}")).await,
+        200
+    );
+    assert_eq!(
+        telegram_update(&app, HOOK_SECRET, -3003, "/start not-a-code").await,
+        200
+    );
+    let ids: Vec<String> = app.get("/telegram/chats").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["chatId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["-1001", "-2002"]);
+    let texts = tg.state.texts();
+    assert!(
+        texts.iter().any(|t| t.contains("already used")),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t.contains("not valid")), "{texts:?}");
+
+    // An expired code binds nothing.
+    app.store()
+        .create_link_code(&app.business_id, "expired-code", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        telegram_update(&app, HOOK_SECRET, -4004, "/start expired-code").await,
+        200
+    );
+    assert_eq!(
+        app.get("/telegram/chats").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Send: delivered to the chat, HTML-escaped by the channel.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let sent = app
+        .post(
+            "/notifications/send",
+            json!({"channel": "telegram", "chatId": chat, "title": "Lead ใหม่: คุณสมชาย",
+                   "body": "score < 50", "link": "https://crm.example.com/leads/123", "severity": "info"}),
+        )
+        .await;
+    assert_eq!(sent.body["ok"], true, "{}", sent.text);
+    let last = tg.state.received().last().unwrap().clone();
+    assert_eq!(last.target, "-1001");
+    let text = last.body["text"].as_str().unwrap();
+    assert!(
+        text.contains("คุณสมชาย") && text.contains("score &lt; 50"),
+        "{text}"
+    );
+
+    // Test message, switch off, and a switched-off chat is not sent to.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let test = app
+        .post(&format!("/telegram/chats/{chat}/test"), json!({}))
+        .await;
+    assert_eq!(test.body["ok"], true, "{}", test.text);
+    let off = app
+        .call(
+            Method::PATCH,
+            &format!("/telegram/chats/{chat}"),
+            Some(json!({"isActive": false})),
+        )
+        .await;
+    assert_eq!(off.body["isActive"], false);
+    let refused = app
+        .post(
+            "/notifications/send",
+            json!({"channel": "telegram", "chatId": chat, "body": "x"}),
+        )
+        .await;
+    assert_eq!(refused.status, 200);
+    assert_eq!(refused.body["ok"], false, "{}", refused.text);
+
+    // A blocked bot: the chat is marked inactive by the delivery.
+    let other = app.get("/telegram/chats").await.body["items"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tg.state.gone.lock().unwrap().insert("-2002".into());
+    let blocked = app
+        .post(
+            "/notifications/send",
+            json!({"channel": "telegram", "chatId": other, "body": "x"}),
+        )
+        .await;
+    assert_eq!(blocked.body["ok"], false);
+    assert!(
+        blocked.body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("bot_blocked"),
+        "{}",
+        blocked.text
+    );
+    let after = app.get("/telegram/chats").await;
+    assert_eq!(after.body["items"][1]["isActive"], false, "{}", after.text);
+
+    // Auth on every route: no token 401, missing scope 403, foreign id 404.
+    let (_, other_token) = app.other_tenant().await;
+    let reader = app.token_with(&["view_notifications"]).await;
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/telegram/link-code".to_owned(),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            format!("/telegram/chats/{chat}/test"),
+            Some(json!({})),
+        ),
+        (
+            Method::PATCH,
+            format!("/telegram/chats/{chat}"),
+            Some(json!({"isActive": true})),
+        ),
+        (Method::DELETE, format!("/telegram/chats/{chat}"), None),
+        (
+            Method::POST,
+            "/notifications/send".to_owned(),
+            Some(json!({"channel": "telegram", "chatId": chat, "body": "x"})),
+        ),
+    ] {
+        let none = app.call_as("", method.clone(), &path, body.clone()).await;
+        assert_eq!(none.status, 401, "{method} {path}");
+        let scoped = app
+            .call_as(&reader, method.clone(), &path, body.clone())
+            .await;
+        assert_eq!(scoped.status, 403, "{method} {path}: {}", scoped.text);
+        if !path.ends_with("link-code") {
+            let foreign = app
+                .call_as(&other_token, method.clone(), &path, body.clone())
+                .await;
+            assert_eq!(foreign.status, 404, "{method} {path}: {}", foreign.text);
+            assert_eq!(foreign.body["error"], "chat_not_found");
+        }
+    }
+    let deleted = app
+        .call(Method::DELETE, &format!("/telegram/chats/{chat}"), None)
+        .await;
+    assert_eq!(deleted.status, 204);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_webhooks_limits_and_feed() {
+    let (tg, dc) = (fakes::telegram(BOT_TOKEN).await, fakes::discord().await);
+    let app = TestApp::start(|s| gateway(s, &tg, &dc)).await;
+
+    let bad = app
+        .post(
+            "/notifications/discord",
+            json!({"name": "x", "webhookUrl": "https://evil.example/api/webhooks/1/t"}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["error"], "discord_invalid_webhook");
+    let made = app
+        .post(
+            "/notifications/discord",
+            json!({"name": "#alerts", "webhookUrl": DISCORD_URL}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let hook = made.body["id"].as_str().unwrap().to_owned();
+    let dest = app.get("/notifications/destinations").await;
+    assert_eq!(
+        dest.body["discord"],
+        json!([{"id": hook, "name": "#alerts", "isActive": true}])
+    );
+    assert!(!dest.text.contains("tok-en"), "the URL never leaves");
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT url_sealed FROM discord_webhooks")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&stored).contains("tok-en"),
+        "sealed at rest"
+    );
+
+    // Seven at once: five go now, two wait for the window; Discord never
+    // has to say 429.
+    for i in 0..7 {
+        let r = app
+            .post("/notifications/send", json!({"channel": "discord", "webhookId": hook, "title": "t", "body": format!("m{i}")}))
+            .await;
+        assert_eq!(r.body["ok"], true, "{}", r.text);
+        let expected = if i < 5 { "delivered" } else { "queued" };
+        assert_eq!(r.body["status"], expected, "{i}: {}", r.text);
+    }
+    eventually(async || dc.state.received().len() == 7, "the queued two").await;
+    assert_eq!(
+        *dc.state.throttled.lock().unwrap(),
+        0,
+        "our limiter kept to Discord's"
+    );
+    let at: Vec<_> = dc.state.received().iter().map(|r| r.at).collect();
+    assert!(
+        at[5].duration_since(at[0]) >= Duration::from_millis(1990),
+        "5 per 2 s held"
+    );
+
+    // Foreign and unknown ids.
+    let (_, other_token) = app.other_tenant().await;
+    let foreign = app
+        .call_as(
+            &other_token,
+            Method::POST,
+            "/notifications/send",
+            Some(json!({"channel": "discord", "webhookId": hook, "body": "x"})),
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+    assert_eq!(foreign.body["error"], "discord_webhook_not_found");
+    let foreign_delete = app
+        .call_as(
+            &other_token,
+            Method::DELETE,
+            &format!("/notifications/discord/{hook}"),
+            None,
+        )
+        .await;
+    assert_eq!(foreign_delete.status, 404);
+
+    // A deleted webhook at Discord: {ok:false}, and it is marked inactive.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    dc.state.gone.lock().unwrap().insert("1111".into());
+    let gone = app
+        .post(
+            "/notifications/send",
+            json!({"channel": "discord", "webhookId": hook, "body": "x"}),
+        )
+        .await;
+    assert_eq!(gone.body["ok"], false, "{}", gone.text);
+    let detail = app
+        .get(&format!(
+            "/notifications/{}",
+            gone.body["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(detail.body["status"], "failed");
+    assert_eq!(
+        detail.body["deliveryAttempts"][0]["code"], "webhook_unknown",
+        "{}",
+        detail.text
+    );
+    let dest = app.get("/notifications/destinations").await;
+    assert_eq!(dest.body["discord"][0]["isActive"], false);
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/notifications/discord/{hook}"),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/notifications/discord/{hook}"),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+
+    // In-app: the stream receives the row as it is created.
+    let stream = app
+        .client
+        .get(app.url("/notifications/feed/stream"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let posted = app
+        .post("/notifications/send", json!({"channel": "in_app", "title": "Call missed", "body": "from +66812345678", "link": "https://app.example/calls/1", "severity": "warning"}))
+        .await;
+    assert_eq!(posted.body["ok"], true);
+    let mut stream = stream.bytes_stream();
+    let mut seen = String::new();
+    let got = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures::StreamExt;
+        while let Some(chunk) = stream.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            if seen.contains("Call missed") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(got, Ok(true), "{seen}");
+    assert!(seen.contains("event: notification"));
+    let feed = app.get("/notifications/feed").await;
+    assert_eq!(feed.body["unreadCount"], 1);
+    assert_eq!(
+        feed.body["items"][0]["data"]["link"],
+        "https://app.example/calls/1"
+    );
+    let read = app.post("/notifications/feed/read", json!({})).await;
+    assert_eq!(read.body["marked"], 1);
+    assert_eq!(app.get("/notifications/feed").await.body["unreadCount"], 0);
+
+    // Preferences: defaults, a patch, validation.
+    let prefs = app.get("/notifications/preferences").await;
+    assert_eq!(prefs.body["minSeverity"], "info");
+    let patched = app
+        .call(
+            Method::PATCH,
+            "/notifications/preferences",
+            Some(json!({"minSeverity": "critical", "mutedRuleIds": ["r1"]})),
+        )
+        .await;
+    assert_eq!(patched.body["minSeverity"], "critical", "{}", patched.text);
+    assert_eq!(patched.body["inAppEnabled"], true);
+    let invalid = app
+        .call(
+            Method::PATCH,
+            "/notifications/preferences",
+            Some(json!({"minSeverity": "loud"})),
+        )
+        .await;
+    assert_eq!(invalid.status, 422);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_notifications_survive_a_restart_and_arrive_once() {
+    let (tg, dc) = (fakes::telegram(BOT_TOKEN).await, fakes::discord().await);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let configure = |s: &mut Settings| {
+        gateway(s, &tg, &dc);
+        s.data_dir = data.clone();
+    };
+    let app = TestApp::start(configure).await;
+    let hook = app
+        .post(
+            "/notifications/discord",
+            json!({"name": "ops", "webhookUrl": DISCORD_URL}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let business = app.business_id.clone();
+    app.stop().await;
+
+    // Accepted while the server is down: three pending, and one a crashed
+    // worker had claimed (its lease long gone).
+    let store = switchboard::store::Store::connect(&format!(
+        "sqlite://{}",
+        data.join("switchboard.db").display()
+    ))
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let n = store
+            .enqueue_notification(NewNotification {
+                business_id: business.clone(),
+                channel: "discord".into(),
+                destination_id: Some(hook.clone()),
+                title: "restart".into(),
+                body: format!("n{i}"),
+                link: None,
+                severity: "info".into(),
+                attributes: json!({}),
+            })
+            .await
+            .unwrap();
+        ids.push(n.id);
+    }
+    assert!(
+        store.claim_notification(&ids[3], -1).await.unwrap(),
+        "a stale claim"
+    );
+    store.close().await;
+
+    let app = TestApp::start(configure).await;
+    eventually(
+        async || dc.state.received().len() >= 4,
+        "delivery after restart",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut texts = dc.state.texts();
+    texts.sort();
+    assert_eq!(texts.len(), 4, "each exactly once: {texts:?}");
+    for (i, t) in texts.iter().enumerate() {
+        assert!(t.contains(&format!("n{i}")), "{t}");
+    }
+    for id in &ids {
+        let n = app.store().get_notification(&business, id).await.unwrap();
+        assert_eq!(n.status, "delivered", "{n:?}");
+        assert_eq!(n.attempts, 1, "{n:?}");
+    }
+    app.stop().await;
+}

@@ -1,0 +1,154 @@
+//! Outgoing webhooks: an endpoint subscribed to call events receives a
+//! Standard Webhooks request, signed with the secret shown at creation,
+//! when a vendor webhook is ingested; after a rotation both secrets sign.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use switchboard_tests::app::TestApp;
+
+type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+async fn receiver() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let log = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let log = Arc::clone(&log);
+            async move {
+                log.lock().unwrap().push((headers, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), seen)
+}
+
+/// The receiver's side of Standard Webhooks: which of `secrets` signed it.
+fn verified_by(headers: &HeaderMap, body: &str, secrets: &[&str]) -> Vec<usize> {
+    let h = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
+    let signed = format!("{}.{}.{}", h("webhook-id"), h("webhook-timestamp"), body);
+    let presented = h("webhook-signature");
+    secrets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            let key = base64::engine::general_purpose::STANDARD
+                .decode(s.strip_prefix("whsec_").unwrap())
+                .unwrap();
+            let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+            mac.update(signed.as_bytes());
+            let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+            presented.split(' ').any(|p| p == format!("v1,{sig}"))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+async fn wait_for(seen: &Seen, n: usize) {
+    for _ in 0..200 {
+        if seen.lock().unwrap().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the receiver got {} of {n} requests",
+        seen.lock().unwrap().len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_events_reach_a_signed_endpoint() {
+    let (url, seen) = receiver().await;
+    let app = TestApp::start(|s| s.outbox_poll_ms = 50).await;
+    let bad = app
+        .post(
+            "/webhooks",
+            json!({"url": url, "eventTypes": ["call.teleported"]}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["error"], "invalid_event_types");
+    let made = app
+        .post(
+            "/webhooks",
+            json!({"url": url, "eventTypes": ["call.ringing", "webhook.test"]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let secret = made.body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let listed = app.get("/webhooks").await;
+    assert!(!listed.text.contains(&secret), "the secret is shown once");
+
+    let integration = app
+        .post(
+            "/integrations",
+            json!({"kind": "threecx-webhooks", "name": "PBX"}),
+        )
+        .await;
+    let hook = integration.body["webhookUrl"].as_str().unwrap();
+    let r = app
+        .client
+        .get(hook)
+        .query(&[
+            ("event", "ringing"),
+            ("callerid", "+79161234567"),
+            ("user", "101"),
+            ("id", "210701165649_900-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for(&seen, 1).await;
+    let (headers, body) = seen.lock().unwrap()[0].clone();
+    assert_eq!(verified_by(&headers, &body, &[&secret]), [0]);
+    let payload: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(payload["type"], "call.ringing");
+    assert_eq!(
+        payload["data"]["attributes"]["call.externalId"],
+        "210701165649_900"
+    );
+
+    // Rotation: the next delivery carries both signatures.
+    let rotated = app
+        .post(&format!("/webhooks/{id}/rotate-secret"), json!({}))
+        .await;
+    let new_secret = rotated.body["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, secret);
+    let test = app.post(&format!("/webhooks/{id}/test"), json!({})).await;
+    assert_eq!(test.body["ok"], true, "{}", test.text);
+    wait_for(&seen, 2).await;
+    let (headers, body) = seen.lock().unwrap()[1].clone();
+    assert_eq!(
+        verified_by(&headers, &body, &[&new_secret, &secret]),
+        [0, 1]
+    );
+
+    // Scoping.
+    let (_, other) = app.other_tenant().await;
+    let foreign = app
+        .call_as(
+            &other,
+            reqwest::Method::DELETE,
+            &format!("/webhooks/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+    assert_eq!(foreign.body["error"], "webhook_not_found");
+    app.stop().await;
+}
