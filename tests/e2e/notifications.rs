@@ -60,7 +60,7 @@ async fn link_chat(app: &TestApp, chat_id: i64) -> String {
         .as_array()
         .unwrap()
         .iter()
-        .find(|ch| ch["chatId"] == chat_id.to_string())
+        .find(|ch| ch["chatId"].as_str() == Some(chat_id.to_string().as_str()))
         .unwrap_or_else(|| panic!("chat {chat_id} not linked: {}", chats.text))["id"]
         .as_str()
         .unwrap()
