@@ -220,6 +220,16 @@ fn sqlite_url_with_create(url: &str) -> String {
     }
 }
 
+/// An UPDATE or DELETE of one record: NotFound when it touched none (the
+/// record does not exist, or belongs to another business).
+fn one_row(done: sqlx::any::AnyQueryResult) -> Result<(), StoreError> {
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Reads a boolean column. PostgreSQL hands back BOOLEAN; SQLite stores 0/1
 /// and the Any driver sees an integer.
 fn get_bool(row: &AnyRow, column: &str) -> Result<bool, StoreError> {

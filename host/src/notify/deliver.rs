@@ -45,12 +45,29 @@ pub struct Notifier {
 }
 
 /// Where one notification goes, resolved from its destination id.
-struct Route {
-    component: &'static str,
-    key: String,
-    rules: &'static [Rule],
-    config: Vec<(String, String)>,
-    secrets: HashMap<String, String>,
+pub(crate) struct Route {
+    pub component: &'static str,
+    pub key: String,
+    pub rules: &'static [Rule],
+    pub config: Vec<(String, String)>,
+    pub secrets: HashMap<String, String>,
+}
+
+impl Route {
+    /// The destination as the channel component sees it.
+    pub fn destination(&self, id: &str) -> Destination {
+        Destination {
+            id: id.to_owned(),
+            config: self
+                .config
+                .iter()
+                .map(|(name, value)| Pair {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 enum Resolved {
@@ -212,18 +229,21 @@ impl Notifier {
         }
     }
 
-    async fn target(
+    /// The call target for a channel component: the business's limits (the
+    /// defaults for the platform's own calls, which have no business), and
+    /// egress to the route's base-URL settings.
+    pub(crate) async fn target(
         &self,
         business_id: &str,
         destination_id: &str,
         route: &Route,
     ) -> anyhow::Result<CallTarget> {
-        let overrides: Option<LimitOverrides> = self
-            .store
-            .business_limits(business_id)
-            .await?
-            .map(serde_json::from_value)
-            .transpose()?;
+        let overrides: Option<LimitOverrides> = match self.store.business_limits(business_id).await
+        {
+            Ok(limits) => limits.map(serde_json::from_value).transpose()?,
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
         let config_json: serde_json::Map<String, Value> = route
             .config
             .iter()
@@ -274,17 +294,7 @@ impl Notifier {
             Ok(t) => t,
             Err(e) => return Err(StoreError::Corrupt(e.to_string())),
         };
-        let destination = Destination {
-            id: destination_id.clone(),
-            config: route
-                .config
-                .iter()
-                .map(|(name, value)| Pair {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-        };
+        let destination = route.destination(&destination_id);
         let notification = WitNotification {
             id: n.id.clone(),
             title: n.title.clone(),

@@ -11,14 +11,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::deliver::{Notifier, TELEGRAM_COMPONENT};
-use crate::runtime::CallTarget;
-use crate::runtime::call_state::CallContext;
+use super::deliver::{Notifier, Route, TELEGRAM_COMPONENT};
+use super::ratelimit::TELEGRAM_CHAT;
 use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector::delivery::{
-    Destination, Notification, Severity,
+    Notification, Severity,
 };
-use crate::runtime::wit::since_v0_1_0::types::Pair;
 use crate::store::LinkOutcome;
+
+/// The business id the bot's own calls are accounted to (incidents, logs).
+const PLATFORM: &str = "platform";
 
 /// What the bot says back.
 pub fn answer(outcome: Option<&LinkOutcome>) -> &'static str {
@@ -101,43 +102,26 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
     let Some(token) = notifier.settings.telegram_bot_token.clone() else {
         return;
     };
-    let config = vec![
-        ("chatId".to_owned(), chat_id.to_owned()),
-        (
-            "apiBase".to_owned(),
-            notifier.settings.telegram_api_base.clone(),
-        ),
-    ];
-    let config_json: serde_json::Map<String, Value> = config
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    let egress_extra = notifier
-        .runtime
-        .registry
-        .get(TELEGRAM_COMPONENT)
-        .and_then(|c| {
-            crate::installations::installation_egress(&c.manifest, &Value::Object(config_json))
-        });
-    let target = CallTarget {
-        component: TELEGRAM_COMPONENT.to_owned(),
-        context: CallContext {
-            business_id: "platform".into(),
-            installation_id: "telegram-bot".into(),
-            kind: TELEGRAM_COMPONENT.into(),
-            config: config.clone(),
-            secrets: HashMap::from([("botToken".to_owned(), token)]),
-            egress_narrowing: None,
-            egress_extra,
-        },
-        limits: notifier.runtime.default_limits().clone(),
+    let route = Route {
+        component: TELEGRAM_COMPONENT,
+        key: format!("telegram:{chat_id}"),
+        rules: TELEGRAM_CHAT,
+        config: vec![
+            ("chatId".to_owned(), chat_id.to_owned()),
+            (
+                "apiBase".to_owned(),
+                notifier.settings.telegram_api_base.clone(),
+            ),
+        ],
+        secrets: HashMap::from([("botToken".to_owned(), token)]),
     };
-    let destination = Destination {
-        id: chat_id.to_owned(),
-        config: config
-            .into_iter()
-            .map(|(name, value)| Pair { name, value })
-            .collect(),
+    // The bot's own conversation, not a business's: no business limits.
+    let target = match notifier.target(PLATFORM, "telegram-bot", &route).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "telegram: cannot prepare the bot's reply");
+            return;
+        }
     };
     let message = Notification {
         id: format!("bot-reply-{chat_id}-{}", crate::store::now_ms()),
@@ -147,7 +131,11 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
         severity: Severity::Info,
         attributes: Vec::new(),
     };
-    if let Err(e) = notifier.runtime.send(&target, &destination, &message).await {
+    if let Err(e) = notifier
+        .runtime
+        .send(&target, &route.destination(chat_id), &message)
+        .await
+    {
         tracing::warn!(error = %e, "telegram: the bot's reply could not be sent");
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, get_bool, new_id, now_ms};
+use super::{Store, StoreError, get_bool, new_id, now_ms, one_row};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -182,20 +182,18 @@ impl Store {
         active: bool,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE telegram_chats SET is_active = $3, inactive_reason = $4 \
+        one_row(
+            sqlx::query(
+                "UPDATE telegram_chats SET is_active = $3, inactive_reason = $4 \
              WHERE business_id = $1 AND id = $2",
+            )
+            .bind(business_id)
+            .bind(id)
+            .bind(active)
+            .bind(reason)
+            .execute(&self.pool)
+            .await?,
         )
-        .bind(business_id)
-        .bind(id)
-        .bind(active)
-        .bind(reason)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     pub async fn delete_telegram_chat(
@@ -203,15 +201,13 @@ impl Store {
         business_id: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM telegram_chats WHERE business_id = $1 AND id = $2")
-            .bind(business_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(
+            sqlx::query("DELETE FROM telegram_chats WHERE business_id = $1 AND id = $2")
+                .bind(business_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn create_discord_webhook(
@@ -291,14 +287,12 @@ impl Store {
         business_id: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM discord_webhooks WHERE business_id = $1 AND id = $2")
-            .bind(business_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(
+            sqlx::query("DELETE FROM discord_webhooks WHERE business_id = $1 AND id = $2")
+                .bind(business_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, new_id, now_ms, parse_json};
+use super::{Store, StoreError, new_id, now_ms, one_row, parse_json};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -290,19 +290,17 @@ impl Store {
 
     /// Puts a failed notification back in the queue (replay).
     pub async fn replay_notification(&self, business_id: &str, id: &str) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE notifications SET status = 'pending', next_attempt_at = $3, lease_until = NULL \
-             WHERE business_id = $1 AND id = $2 AND status = 'failed'",
+        one_row(
+            sqlx::query(
+                "UPDATE notifications SET status = 'pending', next_attempt_at = $3, \
+                 lease_until = NULL WHERE business_id = $1 AND id = $2 AND status = 'failed'",
+            )
+            .bind(business_id)
+            .bind(id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?,
         )
-        .bind(business_id)
-        .bind(id)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     pub async fn list_attempts(&self, notification_id: &str) -> Result<Vec<Attempt>, StoreError> {

@@ -6,7 +6,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::{Store, StoreError, new_id, now_ms};
+use super::{Store, StoreError, new_id, now_ms, one_row};
 
 /// Every token starts with this, so a leaked one is easy to grep for in logs
 /// and repositories.
@@ -124,17 +124,15 @@ impl Store {
 
     /// Revokes a token; later requests with it are 401.
     pub async fn revoke_token(&self, token_id: &str) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        one_row(
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            )
+            .bind(token_id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?,
         )
-        .bind(token_id)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, get_bool, now_ms};
+use super::{Store, StoreError, get_bool, now_ms, one_row};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,25 +106,23 @@ impl Store {
 
     /// Writes url, description, types and active state.
     pub async fn update_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, \
+        one_row(
+            sqlx::query(
+                "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, \
              is_active = $6, inactive_reason = $7, failing_since = $8 \
              WHERE business_id = $1 AND id = $2",
+            )
+            .bind(&e.business_id)
+            .bind(&e.id)
+            .bind(&e.url)
+            .bind(&e.description)
+            .bind(e.event_types.join(" "))
+            .bind(e.is_active)
+            .bind(&e.inactive_reason)
+            .bind(e.failing_since)
+            .execute(&self.pool)
+            .await?,
         )
-        .bind(&e.business_id)
-        .bind(&e.id)
-        .bind(&e.url)
-        .bind(&e.description)
-        .bind(e.event_types.join(" "))
-        .bind(e.is_active)
-        .bind(&e.inactive_reason)
-        .bind(e.failing_since)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     /// Installs a new secret; the old one keeps signing until `previous_until`.
@@ -136,21 +134,19 @@ impl Store {
         previous_sealed: &[u8],
         previous_until: i64,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE webhook_endpoints SET secret_sealed = $3, previous_sealed = $4, \
+        one_row(
+            sqlx::query(
+                "UPDATE webhook_endpoints SET secret_sealed = $3, previous_sealed = $4, \
              previous_expires_at = $5 WHERE business_id = $1 AND id = $2",
+            )
+            .bind(business_id)
+            .bind(id)
+            .bind(new_sealed)
+            .bind(previous_sealed)
+            .bind(previous_until)
+            .execute(&self.pool)
+            .await?,
         )
-        .bind(business_id)
-        .bind(id)
-        .bind(new_sealed)
-        .bind(previous_sealed)
-        .bind(previous_until)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     pub async fn delete_webhook_endpoint(
@@ -158,15 +154,13 @@ impl Store {
         business_id: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE business_id = $1 AND id = $2")
-            .bind(business_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(
+            sqlx::query("DELETE FROM webhook_endpoints WHERE business_id = $1 AND id = $2")
+                .bind(business_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?,
+        )
     }
 
     /// After a delivery: a success clears the failure run; a failure starts
