@@ -282,6 +282,125 @@ async fn store() {
     println!("{per:.1} µs per event ({:.0} events/s)\n", 1e6 / per);
 }
 
+/// A sink that counts POSTs and answers 204.
+async fn sink() -> (String, Arc<AtomicU64>) {
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    let app = axum::Router::new().route(
+        "/sink",
+        axum::routing::post(move || {
+            let c = Arc::clone(&c);
+            async move {
+                c.fetch_add(1, Ordering::Relaxed);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/sink"), count)
+}
+
+/// The outbox draining into a local sink through the webhook channel
+/// component (signed Standard Webhooks requests), against the same number
+/// of plain POSTs to the same sink with the same concurrency.
+async fn outbox() {
+    use switchboard::store::NewNotification;
+    let n: u64 = 3000;
+    let (url, received) = sink().await;
+    let app = TestApp::start(|s| {
+        s.outbox_poll_ms = 10;
+        s.limits.calls_per_minute = 100_000_000;
+        s.limits.max_concurrent_calls = 1024;
+    })
+    .await;
+    let endpoint = app
+        .post(
+            "/webhooks",
+            serde_json::json!({"url": url, "eventTypes": ["*"]}),
+        )
+        .await;
+    let endpoint_id = endpoint.body["id"].as_str().unwrap().to_owned();
+
+    // Baseline: the same number of POSTs straight to the sink, 16 at a time.
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let sem = Arc::new(tokio::sync::Semaphore::new(16));
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let permit = Arc::clone(&sem).acquire_owned().await.unwrap();
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            client.post(&url).body("{}").send().await.unwrap();
+            drop(permit);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let bare_rate = n as f64 / start.elapsed().as_secs_f64();
+    received.store(0, Ordering::Relaxed);
+
+    // Enqueue with the worker running: it drains as rows arrive.
+    let start = Instant::now();
+    for i in 0..n {
+        app.store()
+            .enqueue_notification(NewNotification {
+                business_id: app.business_id.clone(),
+                channel: "webhook".into(),
+                destination_id: Some(endpoint_id.clone()),
+                title: "bench".into(),
+                body: format!("n{i}"),
+                link: None,
+                severity: "info".into(),
+                attributes: serde_json::json!({"event.type": "call.ended"}),
+            })
+            .await
+            .unwrap();
+    }
+    let enqueued = start.elapsed().as_secs_f64();
+    while received.load(Ordering::Relaxed) < n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+
+    // Added latency: one notification sent inline (`/webhooks/{id}/test`:
+    // store, claim, sign, deliver, record) vs one plain POST.
+    let mut inline = Vec::new();
+    let mut plain = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let r = app
+            .post(
+                &format!("/webhooks/{endpoint_id}/test"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.body["ok"], true, "{}", r.text);
+        inline.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        client.post(&url).body("{}").send().await.unwrap();
+        plain.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!("## outbox: deliveries through the webhook channel component to a local sink\n");
+    println!("| what | figure |");
+    println!("|---|---|");
+    println!("| plain POSTs to the sink, 16 concurrent | {bare_rate:.0} requests/s |");
+    println!(
+        "| outbox → webhook-channel → sink ({n} notifications) | {rate:.0} deliveries/s (enqueueing took {enqueued:.2} s) |"
+    );
+    println!(
+        "| one notification sent inline, median of 50 | {:.2} ms |",
+        median(inline)
+    );
+    println!(
+        "| one plain POST, median of 50 | {:.2} ms |\n",
+        median(plain)
+    );
+    app.stop().await;
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args()
         .skip(1)
@@ -299,6 +418,9 @@ fn main() {
         }
         if wants("store") {
             store().await;
+        }
+        if wants("outbox") {
+            outbox().await;
         }
         if wants("ingest") {
             ingest().await;

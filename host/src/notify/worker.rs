@@ -6,9 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use super::deliver::{LEASE_MS, Notifier};
 
 const BATCH: u32 = 64;
+/// Deliveries in flight at once: sends wait on the network, not the CPU.
+/// Per-destination limits still hold (the limiter is shared).
+const CONCURRENCY: usize = 16;
 
 pub fn spawn(notifier: Arc<Notifier>, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -29,11 +34,16 @@ pub fn spawn(notifier: Arc<Notifier>, every: Duration) -> tokio::task::JoinHandl
                     }
                 };
                 let n = due.len();
-                for notification in &due {
-                    if let Err(e) = notifier.process(notification).await {
-                        tracing::error!(id = %notification.id, error = %e, "outbox: delivery bookkeeping failed");
-                    }
-                }
+                futures::stream::iter(&due)
+                    .for_each_concurrent(CONCURRENCY, |notification| {
+                        let notifier = &notifier;
+                        async move {
+                            if let Err(e) = notifier.process(notification).await {
+                                tracing::error!(id = %notification.id, error = %e, "outbox: delivery bookkeeping failed");
+                            }
+                        }
+                    })
+                    .await;
                 if n < BATCH as usize {
                     break;
                 }
