@@ -13,6 +13,8 @@ const BUNDLED: &[&str] = &[
     "connectors/telegram-channel",
     "connectors/discord-channel",
     "connectors/webhook-channel",
+    "connectors/dtac-orktrack",
+    "connectors/threecx-cloud",
 ];
 
 fn main() {
