@@ -14,6 +14,7 @@ pub mod capabilities;
 pub mod egress;
 pub mod engine;
 pub mod limits;
+pub mod refusals;
 pub mod registry;
 pub mod services;
 pub mod wit;
@@ -61,6 +62,7 @@ impl Default for RuntimeSettings {
 pub struct Runtime {
     pub registry: Arc<Registry>,
     pub(crate) admission: Admission,
+    pub(crate) refusals: refusals::RefusalLog,
     pub(crate) env: Arc<HostEnv>,
     pub(crate) settings: RuntimeSettings,
     _ticker: engine::EpochTicker,
@@ -98,6 +100,7 @@ impl Runtime {
         Ok(Runtime {
             registry,
             admission: Admission::default(),
+            refusals: Default::default(),
             env,
             settings,
             _ticker: ticker,

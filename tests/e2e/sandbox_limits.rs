@@ -307,6 +307,16 @@ async fn concurrency_and_rate_limits_are_per_tenant() {
         breach(call(&w.rt, &w.a, limits.clone(), "/ok", &[]).await),
         Breach::Rate { limit: 2 }
     );
+    // Refusals are recorded at a sampled rate: the first of a burst only.
+    for _ in 0..5 {
+        assert!(call(&w.rt, &w.a, limits.clone(), "/ok", &[]).await.is_err());
+    }
+    let incidents = w.store.list_incidents(&w.a, 10).await.unwrap();
+    assert_eq!(
+        incidents.iter().filter(|i| i.kind == "limit_rate").count(),
+        1,
+        "{incidents:?}"
+    );
     assert_eq!(call(&w.rt, &w.b, limits, "/ok", &[]).await.unwrap(), "OK");
 
     let one = Limits {

@@ -34,9 +34,16 @@ macro_rules! invoke {
                     component: $target.component.clone(),
                     world: $world,
                 })?;
-        let _ticket = $self
+        let _ticket = match $self
             .admission
-            .admit(&$target.context.business_id, &$target.limits)?;
+            .admit(&$target.context.business_id, &$target.limits)
+        {
+            Ok(ticket) => ticket,
+            Err(breach) => {
+                $self.refused($target, &component, breach.clone()).await;
+                return Err(CallError::Breach(breach));
+            }
+        };
         let mut $store = $self.new_store($target, &component);
         let result = async { $call }.await;
         match result {
@@ -158,6 +165,27 @@ impl Runtime {
             CallError::Trap { message }
         } else {
             CallError::Host(anyhow::Error::from(err))
+        }
+    }
+
+    /// A refusal by admission: reported at a sampled rate (see `refusals`).
+    async fn refused(&self, target: &CallTarget, component: &LoadedComponent, breach: Breach) {
+        let business = &target.context.business_id;
+        if let Some(count) = self.refusals.note(business, std::time::Instant::now()) {
+            let error = CallError::Breach(breach);
+            tracing::warn!(business = %business, refused = count, "tenant over its limit: calls refused");
+            let report = IncidentReport {
+                business_id: business.clone(),
+                installation_id: Some(target.context.installation_id.clone())
+                    .filter(|s| !s.is_empty()),
+                component: component.manifest.name.clone(),
+                component_version: component.manifest.version.clone(),
+                kind: error.code().to_string(),
+                message: format!("{error} ({count} calls refused since the last report)"),
+            };
+            if let Err(e) = self.env.services.record_incident(report).await {
+                tracing::error!(error = %e, "could not record component incident");
+            }
         }
     }
 
