@@ -132,7 +132,24 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        self.get_notification(&n.business_id, &id).await
+        Ok(Notification {
+            id,
+            business_id: n.business_id,
+            channel: n.channel,
+            destination_id: n.destination_id,
+            title: n.title,
+            body: n.body,
+            link: n.link,
+            severity: n.severity,
+            attributes: n.attributes,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            external_id: None,
+            delivered_at: None,
+            created_at: now,
+        })
     }
 
     pub async fn get_notification(
@@ -340,5 +357,98 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(notification).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::test_stores;
+    use super::*;
+
+    fn new(business: &str) -> NewNotification {
+        NewNotification {
+            business_id: business.into(),
+            channel: "discord".into(),
+            destination_id: Some("d1".into()),
+            title: "t".into(),
+            body: "b".into(),
+            link: None,
+            severity: "info".into(),
+            attributes: json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_notification_is_claimed_once_and_moves_only_with_an_attempt() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let b = store.create_business("A").await?;
+            let n = store.enqueue_notification(new(&b.id)).await?;
+            assert_eq!(store.get_notification(&b.id, &n.id).await?, n);
+
+            assert!(store.claim_notification(&n.id, 60_000).await?);
+            assert!(
+                !store.claim_notification(&n.id, 60_000).await?,
+                "held by the first claim"
+            );
+            assert!(store.claim_due_notifications(10, 60_000).await?.is_empty());
+
+            let later = now_ms() + 60_000;
+            let retry = AttemptResult::Retry {
+                next_at: later,
+                code: "retry".into(),
+                detail: "HTTP 502".into(),
+            };
+            store.record_attempt(&n.id, &retry, 12).await?;
+            let after = store.get_notification(&b.id, &n.id).await?;
+            assert_eq!((after.status.as_str(), after.attempts), ("pending", 1));
+            assert!(
+                store.claim_due_notifications(10, 60_000).await?.is_empty(),
+                "not due yet"
+            );
+
+            // A rate-limit wait is logged but is not an attempt.
+            assert!(store.claim_notification(&n.id, 60_000).await?);
+            store
+                .record_attempt(
+                    &n.id,
+                    &AttemptResult::RateLimited {
+                        next_at: now_ms() - 1,
+                    },
+                    0,
+                )
+                .await?;
+            let due = store.claim_due_notifications(10, 60_000).await?;
+            assert_eq!(due.len(), 1);
+            assert_eq!(due[0].attempts, 1);
+
+            store
+                .record_attempt(
+                    &n.id,
+                    &AttemptResult::Failed {
+                        code: "webhook_unknown".into(),
+                        detail: "404".into(),
+                    },
+                    5,
+                )
+                .await?;
+            let failed = store.get_notification(&b.id, &n.id).await?;
+            assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 2));
+            let log = store.list_attempts(&n.id).await?;
+            let outcomes: Vec<&str> = log.iter().map(|a| a.outcome.as_str()).collect();
+            assert_eq!(outcomes, ["retry", "rate_limited", "failed"]);
+
+            store.replay_notification(&b.id, &n.id).await?;
+            assert_eq!(
+                store.get_notification(&b.id, &n.id).await?.status,
+                "pending"
+            );
+            assert!(matches!(
+                store.replay_notification("other", &n.id).await,
+                Err(StoreError::NotFound)
+            ));
+        }
+        Ok(())
     }
 }
