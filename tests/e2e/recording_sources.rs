@@ -1,0 +1,177 @@
+//! Recording sources through the real server: `POST /integrations/{id}/test`
+//! against a local fake of the 3CX v20 XAPI tells good credentials from bad
+//! ones, an unreachable host and a wrong base URL.
+
+use axum::Json;
+use axum::extract::Form;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+use switchboard_tests::app::TestApp;
+
+/// A fake 3CX: OAuth client credentials (`good-secret`), then recordings.
+async fn fake_3cx() -> String {
+    let app = axum::Router::new()
+        .route(
+            "/connect/token",
+            axum::routing::post(|Form(form): Form<Vec<(String, String)>>| async move {
+                let secret = form.iter().find(|(k, _)| k == "client_secret").map(|(_, v)| v.as_str());
+                if secret == Some("good-secret") {
+                    (StatusCode::OK, Json(json!({"access_token": "tok-1", "expires_in": 3600, "token_type": "Bearer"})))
+                } else {
+                    (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_client"})))
+                }
+            }),
+        )
+        .route(
+            "/xapi/v1/Recordings",
+            axum::routing::get(|headers: HeaderMap| async move {
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer tok-1") {
+                    Json(json!({"value": [{"Id": 7, "StartTime": "2024-05-01T10:00:00Z"}]})).into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        );
+    serve(app).await
+}
+
+/// Something that is not 3CX: 404 for everything.
+async fn not_3cx() -> String {
+    serve(axum::Router::new()).await
+}
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+async fn test_connection(app: &TestApp, base_url: &str, secret: &str) -> Value {
+    let created = app
+        .post(
+            "/integrations",
+            json!({"kind": "threecx-cloud", "name": "3CX cloud", "config": {"baseUrl": base_url},
+                   "secrets": {"clientId": "switchboard", "clientSecret": secret}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(
+        created.body["webhookUrl"],
+        Value::Null,
+        "a pull source has no inbound URL"
+    );
+    let id = created.body["id"].as_str().unwrap();
+    let r = app
+        .post(&format!("/integrations/{id}/test"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connection_tells_the_failure_modes_apart() {
+    let (good, wrong) = (fake_3cx().await, not_3cx().await);
+    let app = TestApp::start(|_| {}).await;
+
+    let ok = test_connection(&app, &good, "good-secret").await;
+    assert_eq!(ok["ok"], true, "{ok}");
+    assert!(
+        ok["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Connected to 3CX"),
+        "{ok}"
+    );
+
+    let bad = test_connection(&app, &good, "wrong-secret").await;
+    assert_eq!(
+        (bad["ok"].clone(), bad["error"].clone()),
+        (json!(false), json!("vendor_bad_credentials")),
+        "{bad}"
+    );
+
+    let unreachable = test_connection(&app, "http://127.0.0.1:9", "good-secret").await;
+    assert_eq!(unreachable["error"], "vendor_unreachable", "{unreachable}");
+
+    let not_it = test_connection(&app, &wrong, "good-secret").await;
+    assert_eq!(not_it["error"], "vendor_error", "{not_it}");
+    assert!(
+        not_it["message"].as_str().unwrap().contains("baseUrl"),
+        "{not_it}"
+    );
+
+    // The secret never comes back.
+    let listed = app.get("/integrations").await;
+    assert!(!listed.text.contains("good-secret"));
+    app.stop().await;
+}
+
+/// A fake OrkTrack: Basic login (`agent` / `pass`), then an empty listing.
+async fn fake_orktrack() -> String {
+    use base64::Engine as _;
+    let good = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("agent:pass")
+    );
+    let app = axum::Router::new()
+        .route(
+            "/orktrack/rest/user/login",
+            axum::routing::post(move |headers: HeaderMap| {
+                let good = good.clone();
+                async move {
+                    if headers.get("authorization").and_then(|v| v.to_str().ok())
+                        == Some(good.as_str())
+                    {
+                        Json(json!({"accesstoken": "0f4c-guid"})).into_response()
+                    } else {
+                        StatusCode::UNAUTHORIZED.into_response()
+                    }
+                }
+            }),
+        )
+        .route(
+            "/orktrack/rest/recordings",
+            axum::routing::get(|headers: HeaderMap| async move {
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("0f4c-guid") {
+                    Json(json!({"objects": [], "nextPageUri": null, "resultCount": 0}))
+                        .into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        );
+    serve(app).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dtac_test_connection() {
+    let ork = fake_orktrack().await;
+    let app = TestApp::start(|_| {}).await;
+    let mut results = Vec::new();
+    for password in ["pass", "wrong"] {
+        let created = app
+            .post(
+                "/integrations",
+                json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
+                       "secrets": {"username": "agent", "password": password}}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let id = created.body["id"].as_str().unwrap();
+        results.push(
+            app.post(&format!("/integrations/{id}/test"), json!({}))
+                .await
+                .body,
+        );
+    }
+    assert_eq!(results[0]["ok"], true, "{}", results[0]);
+    assert_eq!(results[0]["message"], "Connected to DTAC orktrack as agent");
+    assert_eq!(
+        results[1]["error"], "vendor_bad_credentials",
+        "{}",
+        results[1]
+    );
+    app.stop().await;
+}
