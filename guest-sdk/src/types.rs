@@ -37,6 +37,18 @@ impl Installation {
     }
 }
 
+/// A setting's text as a person meant it. The host passes settings that are
+/// not strings as JSON text, and people paste values with stray spaces, so
+/// `"7"`, `7` and ` 7 ` all read as `7`.
+pub fn unquote_setting(value: &str) -> &str {
+    let value = value.trim();
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value)
+        .trim()
+}
+
 impl HttpRequest {
     /// A query parameter.
     pub fn query_param(&self, name: &str) -> Option<&str> {

@@ -3,6 +3,7 @@
 
 use switchboard_sdk::prelude::*;
 use switchboard_sdk::time::parse_offset;
+use switchboard_sdk::types::unquote_setting as unquote;
 
 /// The vendor is Vietnamese (seed 001): numbers like `090xxxxxxx` are national.
 pub const DEFAULT_COUNTRY_CODE: &str = "84";
@@ -88,15 +89,6 @@ fn offset(raw: &str) -> Result<i32, ConnectorError> {
                 "setting `utcOffsetMinutes` must be minutes east of UTC (e.g. 420), got `{raw}`"
             ))
         })
-}
-
-fn unquote(value: &str) -> &str {
-    let value = value.trim();
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
-        .trim()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use switchboard_sdk::prelude::*;
 use switchboard_sdk::time::parse_datetime;
+use switchboard_sdk::types::unquote_setting as unquote;
 
 /// What the connector needs to know about the installation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,15 +86,6 @@ fn parse_sync_from(v: &str) -> Option<i64> {
         return parse_datetime(&format!("{v}T00:00:00Z"), 0);
     }
     parse_datetime(v, 0)
-}
-
-fn unquote(value: &str) -> &str {
-    let value = value.trim();
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
-        .trim()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! parsing itself never talks to the host.
 
 use switchboard_sdk::prelude::*;
+use switchboard_sdk::types::unquote_setting as unquote;
 
 /// Call ids carry the PBX's wall-clock time; no real zone is further than
 /// ±14 h from UTC, so anything beyond ±18 h is a typo, not a zone.
@@ -42,15 +43,6 @@ impl Settings {
             utc_offset_minutes,
         })
     }
-}
-
-fn unquote(value: &str) -> &str {
-    let value = value.trim();
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
-        .trim()
 }
 
 #[cfg(test)]

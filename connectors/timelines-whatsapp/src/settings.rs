@@ -2,6 +2,7 @@
 //! the parsing itself never talks to the host.
 
 use switchboard_sdk::prelude::*;
+use switchboard_sdk::types::unquote_setting as unquote;
 
 /// The installation's non-secret settings, and the time the request arrived.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,15 +49,6 @@ fn country_code(installation: &Installation) -> Option<Result<String, String>> {
     } else {
         Err(raw.to_string())
     })
-}
-
-fn unquote(value: &str) -> &str {
-    let value = value.trim();
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
-        .trim()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! request building never talk to the host.
 
 use switchboard_sdk::prelude::*;
+use switchboard_sdk::types::unquote_setting as unquote;
 
 /// The seed is a Russian cloud PBX: national numbers are Russian unless the
 /// installation says otherwise.
@@ -97,15 +98,6 @@ fn present<'a>(installation: &'a Installation, key: &str) -> Option<&'a str> {
         .setting(key)
         .map(unquote)
         .filter(|v| !v.is_empty())
-}
-
-fn unquote(value: &str) -> &str {
-    let value = value.trim();
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
-        .trim()
 }
 
 /// `0=outbound,1=inbound` (also `;` as separator and `:` for `=`), or a JSON
