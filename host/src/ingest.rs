@@ -30,10 +30,15 @@ pub async fn ingest(
     integration: &Integration,
     request: HttpRequest,
 ) -> Result<Ingested, ApiError> {
-    let (target, installation) =
-        call_target(&state.store, &state.runtime, &state.secrets, integration)
-            .await
-            .map_err(ApiError::internal)?;
+    let (target, installation) = call_target(
+        &state.store,
+        &state.lookups,
+        &state.runtime,
+        &state.secrets,
+        integration,
+    )
+    .await
+    .map_err(ApiError::internal)?;
     let reply = state
         .runtime
         .ingest(&target, &installation, &request)
@@ -123,6 +128,7 @@ fn emit_events(
         return;
     }
     let store = state.store.clone();
+    let lookups = std::sync::Arc::clone(&state.lookups);
     let business = integration.business_id.clone();
     let call_ids = outcome.call_ids.clone();
     tokio::spawn(async move {
@@ -130,7 +136,8 @@ fn emit_events(
             if let Some(id) = call_ids.first() {
                 data.insert("call.id".into(), id.clone().into());
             }
-            if let Err(e) = crate::notify::events::emit(&store, &business, &kind, &kind, data).await
+            if let Err(e) =
+                crate::notify::events::emit(&store, &lookups, &business, &kind, &kind, data).await
             {
                 tracing::error!(error = %e, "queueing outgoing webhooks failed");
             }

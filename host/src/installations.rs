@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use crate::cache::Lookups;
 use crate::crypto::{SecretBox, aad};
 use crate::runtime::CallTarget;
 use crate::runtime::Runtime;
@@ -103,15 +104,19 @@ pub fn installation_egress(manifest: &Manifest, config: &Value) -> Option<AllowL
 /// Everything to call `integration`'s component.
 pub async fn call_target(
     store: &Store,
+    lookups: &Lookups,
     runtime: &Runtime,
     secrets: &SecretBox,
     integration: &Integration,
 ) -> anyhow::Result<(CallTarget, Installation)> {
-    let overrides: Option<LimitOverrides> = store
-        .business_limits(&integration.business_id)
-        .await?
-        .map(serde_json::from_value)
-        .transpose()?;
+    let limits = lookups
+        .limits
+        .get_or_load(
+            &integration.business_id,
+            store.business_limits(&integration.business_id),
+        )
+        .await?;
+    let overrides: Option<LimitOverrides> = limits.map(serde_json::from_value).transpose()?;
     let limits = runtime.limits_for(overrides.as_ref());
     let config = config_pairs(&integration.config);
     let egress_extra = runtime

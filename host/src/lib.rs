@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod bundled;
+pub mod cache;
 pub mod calls;
 pub mod config;
 pub mod crypto;

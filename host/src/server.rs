@@ -32,6 +32,8 @@ pub struct AppStateInner {
     pub notifier: Arc<crate::notify::deliver::Notifier>,
     /// Realtime fan-out of the in-app feed.
     pub feed: Arc<crate::notify::feed_hub::FeedHub>,
+    /// Cached lookups of the inbound path (see `cache`).
+    pub lookups: Arc<crate::cache::Lookups>,
     pub ready: AtomicBool,
 }
 
@@ -179,6 +181,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         writer,
         notifier,
         feed: Arc::default(),
+        lookups: Arc::default(),
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))

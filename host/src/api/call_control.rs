@@ -132,10 +132,15 @@ async fn click_to_call(
         ));
     }
     let integration = pick(&state, &caller, body.integration_id.as_deref()).await?;
-    let (target, installation) =
-        call_target(&state.store, &state.runtime, &state.secrets, &integration)
-            .await
-            .map_err(ApiError::internal)?;
+    let (target, installation) = call_target(
+        &state.store,
+        &state.lookups,
+        &state.runtime,
+        &state.secrets,
+        &integration,
+    )
+    .await
+    .map_err(ApiError::internal)?;
     let request = DialRequest {
         extension: body.extension,
         user_id: body.user_id,
@@ -181,10 +186,15 @@ async fn hold(
         Err(e) => return Err(ApiError::internal(e)),
     };
     let integration = pick(&state, &caller, Some(&call.integration_id)).await?;
-    let (target, installation) =
-        call_target(&state.store, &state.runtime, &state.secrets, &integration)
-            .await
-            .map_err(ApiError::internal)?;
+    let (target, installation) = call_target(
+        &state.store,
+        &state.lookups,
+        &state.runtime,
+        &state.secrets,
+        &integration,
+    )
+    .await
+    .map_err(ApiError::internal)?;
     // The vendor knows the call by the id of its live leg: the last one.
     let external_id = call
         .projection

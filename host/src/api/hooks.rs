@@ -101,7 +101,13 @@ fn unknown_integration() -> ApiError {
 }
 
 async fn by_id(state: &AppState, id: &str) -> Result<Integration, ApiError> {
-    match state.store.get_integration_any(id).await {
+    let key = id.to_owned();
+    let lookup = state
+        .lookups
+        .integrations
+        .get_or_load(&key, state.store.get_integration_any(id))
+        .await;
+    match lookup {
         Ok(i) => Ok(i),
         Err(StoreError::NotFound) => Err(unknown_integration()),
         Err(e) => Err(ApiError::internal(e)),

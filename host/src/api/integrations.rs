@@ -326,6 +326,7 @@ async fn update(
         )
         .await
         .map_err(store_error)?;
+    state.lookups.integrations.invalidate(&id);
     Ok(Json(view(&state, &updated)?))
 }
 
@@ -340,6 +341,7 @@ async fn remove(
         .delete_integration(&caller.business_id, &id)
         .await
         .map_err(store_error)?;
+    state.lookups.integrations.invalidate(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -354,6 +356,15 @@ async fn make_default(
         .set_default_integration(&caller.business_id, &id)
         .await
         .map_err(store_error)?;
+    // The default flag of the others of its kind changed too: drop them all.
+    for other in state
+        .store
+        .list_integrations(&caller.business_id)
+        .await
+        .map_err(store_error)?
+    {
+        state.lookups.integrations.invalidate(&other.id);
+    }
     let integration = state
         .store
         .get_integration(&caller.business_id, &id)
@@ -385,10 +396,15 @@ async fn test(
             ),
         ));
     }
-    let (target, installation) =
-        call_target(&state.store, &state.runtime, &state.secrets, &integration)
-            .await
-            .map_err(ApiError::internal)?;
+    let (target, installation) = call_target(
+        &state.store,
+        &state.lookups,
+        &state.runtime,
+        &state.secrets,
+        &integration,
+    )
+    .await
+    .map_err(ApiError::internal)?;
     match state.runtime.test_connection(&target, &installation).await {
         Ok(Ok(info)) => Ok(Json(json!({ "ok": true, "message": info.message }))),
         // A failed test is an answer, not an error: say what failed.

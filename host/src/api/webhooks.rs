@@ -156,6 +156,7 @@ async fn create(
         .create_webhook_endpoint(&endpoint)
         .await
         .map_err(store_error)?;
+    state.lookups.endpoints.invalidate(&caller.business_id);
     let mut body = view(&endpoint);
     body["secret"] = Value::String(secret);
     Ok((StatusCode::CREATED, Json(body)))
@@ -228,6 +229,7 @@ async fn update(
         .update_webhook_endpoint(&e)
         .await
         .map_err(store_error)?;
+    state.lookups.endpoints.invalidate(&caller.business_id);
     Ok(Json(view(&e)))
 }
 
@@ -242,6 +244,7 @@ async fn remove(
         .delete_webhook_endpoint(&caller.business_id, &id)
         .await
         .map_err(store_error)?;
+    state.lookups.endpoints.invalidate(&caller.business_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,6 +11,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::cache::Lookups;
 use crate::store::{NewNotification, Store, StoreError};
 
 pub const EVENT_TYPES: &[&str] = &[
@@ -33,12 +34,17 @@ pub const EVENT_TYPES: &[&str] = &[
 /// subscribed endpoint of the business. Returns how many were queued.
 pub async fn emit(
     store: &Store,
+    lookups: &Lookups,
     business_id: &str,
     event_type: &str,
     summary: &str,
     data: Map<String, Value>,
 ) -> Result<usize, StoreError> {
-    let endpoints = store.list_webhook_endpoints(business_id).await?;
+    let key = business_id.to_owned();
+    let endpoints = lookups
+        .endpoints
+        .get_or_load(&key, store.list_webhook_endpoints(business_id))
+        .await?;
     let mut queued = 0;
     for endpoint in endpoints
         .iter()
