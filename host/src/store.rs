@@ -46,7 +46,7 @@ pub use destinations::{DiscordWebhook, LinkOutcome, TelegramChat};
 pub use directory::{Contact, ContactKind, User};
 pub use error::StoreError;
 pub use feed::FeedItem;
-pub use inbound_events::{InboundEvent, NewInboundEvent};
+pub use inbound_events::InboundEvent;
 pub use incidents::{Incident, NewIncident};
 pub use ingest::{EventTarget, Fold, IngestJob, IngestOutcome, NewEvent};
 pub use integrations::{
@@ -350,14 +350,16 @@ mod tests {
                             .state_set(&integration_id, &format!("k{i}"), "v")
                             .await?;
                         store
-                            .insert_inbound_events(
+                            .ingest(
                                 &business_id,
                                 &integration_id,
-                                &[NewInboundEvent {
+                                &[NewEvent {
                                     dedup_key: format!("e{}", i % 8),
                                     kind: "k".into(),
                                     payload: serde_json::json!(i),
+                                    target: EventTarget::Log,
                                 }],
+                                &|_| CallProjection::default(),
                             )
                             .await?;
                         store

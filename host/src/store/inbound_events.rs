@@ -1,21 +1,15 @@
 //! Inbound events: what ingest connectors made of a vendor's webhooks, stored
 //! before the vendor gets its 200, de-duplicated by a key the connector
 //! derives from the vendor's own ids so that a retried webhook is recognised.
+//! They are written by `Store::ingest` (`ingest.rs`), with the calls and
+//! messages they touch; this file reads them back.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, new_id, now_ms, parse_json};
-
-/// One event to store. `dedup_key` must not be empty.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct NewInboundEvent {
-    pub dedup_key: String,
-    pub kind: String,
-    pub payload: Value,
-}
+use super::{Store, StoreError, parse_json};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InboundEvent {
@@ -44,42 +38,6 @@ impl InboundEvent {
 }
 
 impl Store {
-    /// Stores `events` in one transaction and says, for each, whether it was
-    /// new (`true`) or its dedup key was already stored (`false`: a vendor
-    /// retry, or a repeat within this batch). Either all are stored or, on
-    /// error, none. NotFound when the integration is not `business_id`'s.
-    pub async fn insert_inbound_events(
-        &self,
-        business_id: &str,
-        integration_id: &str,
-        events: &[NewInboundEvent],
-    ) -> Result<Vec<bool>, StoreError> {
-        let received_at = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let mut inserted = Vec::with_capacity(events.len());
-        for event in events {
-            // DO NOTHING returns no row for a duplicate, and unlike a caught
-            // unique violation it does not abort a PostgreSQL transaction.
-            let row = sqlx::query(
-                "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
-                 payload_json, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
-            )
-            .bind(new_id())
-            .bind(business_id)
-            .bind(integration_id)
-            .bind(&event.dedup_key)
-            .bind(&event.kind)
-            .bind(event.payload.to_string())
-            .bind(received_at)
-            .fetch_optional(&mut *tx)
-            .await?;
-            inserted.push(row.is_some());
-        }
-        tx.commit().await?;
-        Ok(inserted)
-    }
-
     /// The integration's most recent events, newest first.
     pub async fn list_inbound_events(
         &self,
@@ -104,15 +62,31 @@ mod tests {
     use serde_json::json;
 
     use super::super::testing::test_stores;
-    use super::super::{Integration, NewIntegration};
+    use super::super::{CallProjection, EventTarget, Integration, NewEvent, NewIntegration};
     use super::*;
 
-    fn event(key: &str, n: i64) -> NewInboundEvent {
-        NewInboundEvent {
+    fn event(key: &str, n: i64) -> NewEvent {
+        NewEvent {
             dedup_key: key.to_owned(),
-            kind: "call.ringing".into(),
+            kind: "agent.status".into(),
             payload: json!({"n": n, "callid": key}),
+            target: EventTarget::Log,
         }
+    }
+
+    /// `Store::ingest` for events that touch no call: which were new.
+    async fn insert(
+        store: &Store,
+        business_id: &str,
+        integration_id: &str,
+        events: &[NewEvent],
+    ) -> Result<Vec<bool>, StoreError> {
+        let outcome = store
+            .ingest(business_id, integration_id, events, &|_| {
+                CallProjection::default()
+            })
+            .await?;
+        Ok(outcome.inserted)
     }
 
     async fn integration(store: &Store, name: &str) -> anyhow::Result<Integration> {
@@ -135,25 +109,27 @@ mod tests {
             let a = integration(&store, "A").await?;
             let b = integration(&store, "B").await?;
 
-            let first = store
-                .insert_inbound_events(&a.business_id, &a.id, &[event("k1", 1), event("k2", 2)])
-                .await?;
+            let first = insert(
+                &store,
+                &a.business_id,
+                &a.id,
+                &[event("k1", 1), event("k2", 2)],
+            )
+            .await?;
             assert_eq!(first, [true, true], "{backend:?}");
 
             // The vendor retries k2 with a new k3; k3 also repeats in the batch.
-            let retry = store
-                .insert_inbound_events(
-                    &a.business_id,
-                    &a.id,
-                    &[event("k2", 20), event("k3", 3), event("k3", 30)],
-                )
-                .await?;
+            let retry = insert(
+                &store,
+                &a.business_id,
+                &a.id,
+                &[event("k2", 20), event("k3", 3), event("k3", 30)],
+            )
+            .await?;
             assert_eq!(retry, [false, true, false], "{backend:?}");
 
             // Dedup keys are per integration: B may use k1.
-            let other = store
-                .insert_inbound_events(&b.business_id, &b.id, &[event("k1", 1)])
-                .await?;
+            let other = insert(&store, &b.business_id, &b.id, &[event("k1", 1)]).await?;
             assert_eq!(other, [true], "{backend:?}");
 
             let stored = store.list_inbound_events(&a.id, 10).await?;
@@ -176,10 +152,7 @@ mod tests {
             // have been written in the same transaction.
             let batch = [event("k1", 1), event("k2", 2), event("", 3)];
             assert!(
-                store
-                    .insert_inbound_events(&a.business_id, &a.id, &batch)
-                    .await
-                    .is_err(),
+                insert(&store, &a.business_id, &a.id, &batch).await.is_err(),
                 "{backend:?}"
             );
             assert!(
@@ -187,9 +160,7 @@ mod tests {
                 "{backend:?}"
             );
             // And the same keys are still new afterwards.
-            let again = store
-                .insert_inbound_events(&a.business_id, &a.id, &batch[..2])
-                .await?;
+            let again = insert(&store, &a.business_id, &a.id, &batch[..2]).await?;
             assert_eq!(again, [true, true], "{backend:?}");
         }
         Ok(())
@@ -200,9 +171,7 @@ mod tests {
         for store in test_stores().await? {
             let a = integration(&store, "A").await?;
             let b = integration(&store, "B").await?;
-            let crossed = store
-                .insert_inbound_events(&b.business_id, &a.id, &[event("k1", 1)])
-                .await;
+            let crossed = insert(&store, &b.business_id, &a.id, &[event("k1", 1)]).await;
             assert!(
                 matches!(crossed, Err(StoreError::NotFound)),
                 "{:?}: {crossed:?}",
