@@ -175,10 +175,8 @@ async fn load_run(
 
 async fn bare_server() -> String {
     let app = axum::Router::new().route("/hook", axum::routing::post(|| async { "OK" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/hook")
+    let base = serve(app).await;
+    format!("{base}/hook")
 }
 
 async fn ingest() {
@@ -296,10 +294,8 @@ async fn sink() -> (String, Arc<AtomicU64>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/sink"), count)
+    let base = serve(app).await;
+    (format!("{base}/sink"), count)
 }
 
 /// The outbox draining into a local sink through the webhook channel

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use reqwest::StatusCode;
 use serde_json::json;
 use switchboard_tests::app::{TestApp, reply};
+use switchboard_tests::serve;
 
 /// A fake PBX: records each request's path and query, answers `OK`.
 async fn fake_pbx() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -19,10 +20,7 @@ async fn fake_pbx() -> (String, Arc<Mutex<Vec<String>>>) {
             "OK"
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), seen)
+    (serve(app).await, seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

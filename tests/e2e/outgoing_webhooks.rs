@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use switchboard_tests::app::TestApp;
+use switchboard_tests::serve;
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
@@ -28,10 +29,8 @@ async fn receiver() -> (String, Seen) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/hook"), seen)
+    let base = serve(app).await;
+    (format!("{base}/hook"), seen)
 }
 
 /// The receiver's side of Standard Webhooks: which of `secrets` signed it.

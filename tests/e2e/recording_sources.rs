@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use switchboard_tests::app::TestApp;
+use switchboard_tests::serve;
 
 /// A fake 3CX: OAuth client credentials (`good-secret`), then recordings.
 async fn fake_3cx() -> String {
@@ -39,13 +40,6 @@ async fn fake_3cx() -> String {
 /// Something that is not 3CX: 404 for everything.
 async fn not_3cx() -> String {
     serve(axum::Router::new()).await
-}
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
 }
 
 async fn test_connection(app: &TestApp, base_url: &str, secret: &str) -> Value {

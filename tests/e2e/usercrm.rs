@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard_tests::app::{TestApp, reply};
+use switchboard_tests::serve;
 use usercrm_pbx::seed;
 
 /// The seed prints its examples as Python dicts: make them JSON.
@@ -34,10 +35,7 @@ async fn fake_pbx() -> (String, Arc<Mutex<Vec<(String, Option<String>, Value)>>>
             }
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), seen)
+    (serve(app).await, seen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

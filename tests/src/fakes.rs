@@ -12,6 +12,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+use crate::serve;
 use serde_json::{Value, json};
 
 /// One request a fake received.
@@ -71,13 +73,6 @@ impl FakeState {
 pub struct Fake {
     pub base: String,
     pub state: Arc<FakeState>,
-}
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
 }
 
 /// Telegram: `POST /bot<token>/sendMessage`.

@@ -41,6 +41,15 @@ impl Fixture {
     }
 }
 
+/// Serves `app` on a free loopback port in the background (fake vendors,
+/// sinks, baselines); returns `http://127.0.0.1:<port>`.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
 /// Shared by every runtime in the test run: each component compiles once.
 pub fn cache_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-component-cache");
