@@ -76,14 +76,13 @@ fn config_pairs(config: &Value) -> Vec<(String, String)> {
 /// `host[:port]` patterns for the installation's base-URL settings (manifest
 /// fields marked `egress = true`). A value that is not an http(s) URL adds
 /// nothing: the component then cannot reach it, which is the safe failure.
-pub fn installation_egress(manifest: &Manifest, config: &Value) -> Option<AllowList> {
+pub fn installation_egress(manifest: &Manifest, config: &[(String, String)]) -> Option<AllowList> {
     let patterns: Vec<String> = manifest
         .config
         .iter()
         .filter(|f| f.egress)
-        .filter_map(|f| config.get(&f.key))
-        .filter_map(Value::as_str)
-        .filter_map(|raw| url::Url::parse(raw).ok())
+        .filter_map(|f| config.iter().find(|(k, _)| *k == f.key))
+        .filter_map(|(_, raw)| url::Url::parse(raw).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .filter_map(|u| {
             let host = u.host_str()?.to_owned();
@@ -122,7 +121,7 @@ pub async fn call_target(
     let egress_extra = runtime
         .registry
         .get(&integration.kind)
-        .and_then(|c| installation_egress(&c.manifest, &integration.config));
+        .and_then(|c| installation_egress(&c.manifest, &config));
     let context = CallContext {
         business_id: integration.business_id.clone(),
         installation_id: integration.id.clone(),
@@ -176,14 +175,18 @@ mod tests {
         .unwrap();
         let allow = installation_egress(
             &manifest,
-            &json!({"pbxUrl": "https://pbx.example.com:8443/api", "note": "http://evil.example"}),
+            &config_pairs(
+                &json!({"pbxUrl": "https://pbx.example.com:8443/api", "note": "http://evil.example"}),
+            ),
         )
         .unwrap();
         assert!(allow.allows("pbx.example.com", 8443));
         assert!(!allow.allows("pbx.example.com", 443));
         assert!(!allow.allows("evil.example", 80));
-        assert!(installation_egress(&manifest, &json!({"pbxUrl": "ftp://x"})).is_none());
-        assert!(installation_egress(&manifest, &json!({})).is_none());
+        assert!(
+            installation_egress(&manifest, &config_pairs(&json!({"pbxUrl": "ftp://x"}))).is_none()
+        );
+        assert!(installation_egress(&manifest, &config_pairs(&json!({}))).is_none());
     }
 
     #[test]

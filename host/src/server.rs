@@ -156,11 +156,13 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
 
     let writer = (store.backend() == crate::store::Backend::Sqlite)
         .then(|| crate::ingest::writer::Writer::spawn(store.clone()));
+    let lookups: Arc<crate::cache::Lookups> = Arc::default();
     let notifier = Arc::new(crate::notify::deliver::Notifier {
         store: store.clone(),
         runtime: Arc::clone(&runtime),
         secrets: Arc::clone(&secrets),
         settings: Arc::clone(&settings),
+        lookups: Arc::clone(&lookups),
         limiter: Default::default(),
     });
     let mut background = vec![crate::notify::worker::spawn(
@@ -181,7 +183,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         writer,
         notifier,
         feed: Arc::default(),
-        lookups: Arc::default(),
+        lookups,
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::backoff::{self, MAX_ATTEMPTS};
 use super::ratelimit::{DISCORD_WEBHOOK, RateLimiter, Rule, TELEGRAM_CHAT};
+use crate::cache::Lookups;
 use crate::config::Settings;
 use crate::crypto::{SecretBox, aad};
 use crate::installations::installation_egress;
@@ -41,6 +42,8 @@ pub struct Notifier {
     pub runtime: Arc<Runtime>,
     pub secrets: Arc<SecretBox>,
     pub settings: Arc<Settings>,
+    /// The same cached lookups the inbound path uses (tenant limits).
+    pub lookups: Arc<Lookups>,
     pub limiter: RateLimiter,
 }
 
@@ -238,22 +241,23 @@ impl Notifier {
         destination_id: &str,
         route: &Route,
     ) -> anyhow::Result<CallTarget> {
-        let overrides: Option<LimitOverrides> = match self.store.business_limits(business_id).await
-        {
-            Ok(limits) => limits.map(serde_json::from_value).transpose()?,
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let config_json: serde_json::Map<String, Value> = route
-            .config
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
+        let key = business_id.to_owned();
+        let limits = self
+            .lookups
+            .limits
+            .get_or_load(&key, async {
+                match self.store.business_limits(business_id).await {
+                    Err(StoreError::NotFound) => Ok(None),
+                    other => other,
+                }
+            })
+            .await?;
+        let overrides: Option<LimitOverrides> = limits.map(serde_json::from_value).transpose()?;
         let egress_extra = self
             .runtime
             .registry
             .get(route.component)
-            .and_then(|c| installation_egress(&c.manifest, &Value::Object(config_json)));
+            .and_then(|c| installation_egress(&c.manifest, &route.config));
         Ok(CallTarget {
             component: route.component.to_owned(),
             context: CallContext {
