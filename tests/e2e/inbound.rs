@@ -384,6 +384,10 @@ async fn the_integrations_api_is_scoped_and_validated() {
     for (body, code) in [
         (json!({"kind": "fax-machine", "name": "x"}), "unknown_kind"),
         (
+            json!({"kind": "telegram-channel", "name": "x"}),
+            "unknown_kind",
+        ),
+        (
             json!({"kind": "threecx-webhooks", "name": " "}),
             "invalid_name",
         ),

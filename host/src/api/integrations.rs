@@ -80,18 +80,32 @@ fn store_error(e: StoreError) -> ApiError {
     }
 }
 
+/// A business installs vendor connectors: components serving `ingest`,
+/// `recording-source` or `call-control`. Channel components are the
+/// platform's own delivery (notifications), not something a tenant installs.
+fn installable(worlds: &[World]) -> bool {
+    worlds.iter().any(|w| {
+        matches!(
+            w,
+            World::Ingest | World::RecordingSource | World::CallControl
+        )
+    })
+}
+
 fn manifest_of(state: &AppState, kind: &str) -> Result<Manifest, ApiError> {
     state
         .runtime
         .registry
         .get(kind)
         .map(|c| c.manifest.clone())
+        .filter(|m| installable(&m.worlds))
         .ok_or_else(|| {
             let mut kinds: Vec<String> = state
                 .runtime
                 .registry
                 .list()
                 .into_iter()
+                .filter(|c| installable(&c.worlds))
                 .map(|c| c.name)
                 .collect();
             kinds.sort();
