@@ -13,6 +13,8 @@ pub mod integrations;
 pub mod json;
 pub mod notifications;
 pub mod pagination;
+pub mod recordings;
+pub mod sync;
 pub mod telegram;
 pub mod webhooks;
 
@@ -25,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(hooks::router())
         .merge(integrations::router())
+        .merge(sync::router())
+        .merge(recordings::router())
         .merge(calls::router())
         .merge(call_control::router())
         .merge(conversations::router())

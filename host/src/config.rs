@@ -62,6 +62,27 @@ pub struct Settings {
     /// An outgoing webhook endpoint whose deliveries have failed without a
     /// success for this long is switched off (default 5 days).
     pub webhook_disable_after_ms: u64,
+    /// Where pulled recordings are stored. Default `<data_dir>/recordings`.
+    pub recordings_dir: Option<PathBuf>,
+    /// A recording larger than this is not stored (its row says why).
+    pub recording_max_bytes: u64,
+    /// Longest a single recording download may take.
+    pub recording_download_timeout_ms: u64,
+    /// How often the sync scheduler looks for due recording syncs.
+    pub sync_poll_ms: u64,
+    /// Interval of a new integration's recording sync (tenants can change it).
+    pub sync_interval_sec: u64,
+    /// First retry delay after a failed sync; doubles per failure in a row.
+    pub sync_backoff_base_ms: u64,
+    /// The longest retry delay.
+    pub sync_backoff_max_ms: u64,
+    /// Recordings asked per page of a source's listing.
+    pub sync_page_size: u32,
+    /// How long a claimed sync stays claimed without renewal (a crashed
+    /// server's sync is taken over after this).
+    pub sync_lease_ms: u64,
+    /// Syncs running at once on this server.
+    pub sync_concurrency: usize,
 }
 
 impl Default for Settings {
@@ -93,6 +114,16 @@ impl Default for Settings {
             discord_api_base: "https://discord.com".into(),
             outbox_poll_ms: 500,
             webhook_disable_after_ms: 5 * 24 * 3_600_000,
+            recordings_dir: None,
+            recording_max_bytes: 512 << 20,
+            recording_download_timeout_ms: 300_000,
+            sync_poll_ms: 1000,
+            sync_interval_sec: 300,
+            sync_backoff_base_ms: 30_000,
+            sync_backoff_max_ms: 3_600_000,
+            sync_page_size: 100,
+            sync_lease_ms: 120_000,
+            sync_concurrency: 4,
         }
     }
 }
@@ -138,6 +169,12 @@ impl Settings {
         self.cache_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("cache"))
+    }
+
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.recordings_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("recordings"))
     }
 
     pub fn is_embedded_database(&self) -> bool {

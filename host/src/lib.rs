@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod ingest;
 pub mod installations;
 pub mod notify;
+pub mod pull;
 pub mod runtime;
 pub mod server;
 pub mod store;

@@ -121,4 +121,52 @@ impl Runtime {
     pub fn default_limits(&self) -> &Limits {
         &self.settings.default_limits
     }
+
+    /// The client components' requests go through (guarded DNS, no
+    /// redirects), for requests the host makes on a component's behalf
+    /// such as recording downloads.
+    pub fn guarded_http(&self) -> &reqwest::Client {
+        &self.env.http
+    }
+
+    /// Why `target` may not reach `url`, with the same rules as the
+    /// component's own HTTP: http(s) only, the component's allow-list or the
+    /// installation's base URLs, and the address guard for literal IPs (the
+    /// client's resolver guards names). None: allowed.
+    pub fn egress_refusal(&self, target: &CallTarget, url: &url::Url) -> Option<String> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Some(format!("scheme `{}` is not allowed", url.scheme()));
+        }
+        let Some(host) = url.host_str() else {
+            return Some("URL has no host".into());
+        };
+        let port = url.port_or_known_default().unwrap_or(443);
+        let listed = self
+            .registry
+            .get(&target.component)
+            .is_some_and(|c| c.allow_list.allows(host, port));
+        let installation = target
+            .context
+            .egress_extra
+            .as_ref()
+            .is_some_and(|e| e.allows(host, port));
+        let narrowed_out = target
+            .context
+            .egress_narrowing
+            .as_ref()
+            .is_some_and(|n| !n.allows(host, port));
+        if !(listed || installation) || narrowed_out {
+            return Some(format!(
+                "{host}:{port} is not on the installation's egress allow-list"
+            ));
+        }
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .ok();
+        literal
+            .and_then(|ip| self.env.guard.refusal(ip))
+            .map(|reason| format!("{host}: {reason}"))
+    }
 }

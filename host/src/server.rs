@@ -34,6 +34,10 @@ pub struct AppStateInner {
     pub feed: Arc<crate::notify::feed_hub::FeedHub>,
     /// Cached lookups of the inbound path (see `cache`).
     pub lookups: Arc<crate::cache::Lookups>,
+    /// Recording pull: the syncer (and its audio storage) and the
+    /// scheduler's wake-up for "sync now".
+    pub syncer: Arc<crate::pull::sync::Syncer>,
+    pub sync_wake: Arc<tokio::sync::Notify>,
     pub ready: AtomicBool,
 }
 
@@ -84,6 +88,19 @@ pub fn runtime_settings(s: &Settings) -> anyhow::Result<RuntimeSettings> {
         http_max_response_bytes: s.http_max_response_bytes,
         cache_dir: Some(s.cache_dir()),
     })
+}
+
+fn sync_settings(s: &Settings) -> crate::pull::sync::SyncSettings {
+    let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    crate::pull::sync::SyncSettings {
+        page_size: s.sync_page_size.clamp(1, 1000),
+        max_bytes: s.recording_max_bytes,
+        download_timeout: Duration::from_millis(s.recording_download_timeout_ms.max(1)),
+        lease_ms: ms(s.sync_lease_ms.max(1000)),
+        backoff_base_ms: ms(s.sync_backoff_base_ms),
+        backoff_max_ms: ms(s.sync_backoff_max_ms),
+        max_pages_per_run: 50,
+    }
 }
 
 fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
@@ -174,6 +191,24 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     {
         background.push(poller);
     }
+    let syncer = Arc::new(crate::pull::sync::Syncer {
+        store: store.clone(),
+        runtime: Arc::clone(&runtime),
+        secrets: Arc::clone(&secrets),
+        lookups: Arc::clone(&lookups),
+        storage: crate::pull::storage::AudioStore::open(&settings.recordings_dir())
+            .with_context(|| format!("opening {}", settings.recordings_dir().display()))?,
+        settings: sync_settings(&settings),
+        owner: crate::store::new_id(),
+    });
+    let sync_wake = Arc::new(tokio::sync::Notify::new());
+    background.push(crate::pull::scheduler::spawn(
+        Arc::clone(&syncer),
+        Duration::from_millis(settings.sync_poll_ms.max(10)),
+        settings.sync_concurrency,
+        i64::try_from(settings.sync_interval_sec).unwrap_or(300),
+        Arc::clone(&sync_wake),
+    ));
     let state: AppState = Arc::new(AppStateInner {
         settings: Arc::clone(&settings),
         store,
@@ -184,6 +219,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         notifier,
         feed: Arc::default(),
         lookups,
+        syncer,
+        sync_wake,
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))

@@ -25,7 +25,9 @@ mod incidents;
 mod ingest;
 mod integrations;
 mod outbox;
+mod recordings;
 mod state;
+mod syncs;
 #[cfg(test)]
 mod testing;
 mod tokens;
@@ -40,7 +42,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 pub use businesses::Business;
-pub use calls::{Call, CallCursor, CallFilter, CallProjection, Recording};
+pub use calls::{Call, CallCursor, CallFilter, CallProjection};
 pub use conversations::{Conversation, Message, NewMessage};
 pub use destinations::{DiscordWebhook, LinkOutcome, TelegramChat};
 pub use directory::{Contact, ContactKind, User};
@@ -53,7 +55,9 @@ pub use integrations::{
     Integration, IntegrationPatch, NewIntegration, ROUTE_FIELDS, kind_family, route_field,
 };
 pub use outbox::{Attempt, AttemptResult, NewNotification, Notification};
+pub use recordings::{PulledRecording, Recording, RecordingFilter, StoredAudio, audio_path};
 pub use state::StateEntry;
+pub use syncs::{RunCounts, RunOutcome, SyncStatus};
 pub use tokens::{IssuedToken, TOKEN_PREFIX, TokenGrant, hash_token};
 pub use webhook_endpoints::WebhookEndpoint;
 

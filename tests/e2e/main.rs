@@ -9,6 +9,7 @@ mod inbound;
 mod messaging;
 mod notifications;
 mod outgoing_webhooks;
+mod recording_pull;
 mod recording_sources;
 mod sandbox_limits;
 mod server;

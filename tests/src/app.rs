@@ -23,6 +23,8 @@ pub struct TestApp {
     pub business_id: String,
     pub token: String,
     pub backend: &'static str,
+    /// What the server was started with, for [`TestApp::restart`].
+    pub settings: Settings,
     _dir: tempfile::TempDir,
 }
 
@@ -95,7 +97,7 @@ impl TestApp {
         } else {
             "postgres"
         };
-        let server = switchboard::server::start(settings).await.unwrap();
+        let server = switchboard::server::start(settings.clone()).await.unwrap();
         let store: &Store = &server.state.store;
         let business = store.create_business("Acme").await.unwrap();
         let issued = store
@@ -113,7 +115,36 @@ impl TestApp {
             business_id: business.id,
             token: issued.token,
             backend,
+            settings,
             _dir: dir,
+        }
+    }
+
+    /// Kills the server (background work is aborted wherever it is, as in
+    /// a crash) and starts a new one on the same data directory and
+    /// database; the tenant and token carry over.
+    pub async fn restart(self) -> TestApp {
+        let TestApp {
+            server,
+            client,
+            business_id,
+            token,
+            backend,
+            settings,
+            _dir,
+            ..
+        } = self;
+        server.stop().await;
+        let server = switchboard::server::start(settings.clone()).await.unwrap();
+        TestApp {
+            base: format!("http://{}", server.addr),
+            server,
+            client,
+            business_id,
+            token,
+            backend,
+            settings,
+            _dir,
         }
     }
 

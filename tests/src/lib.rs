@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod fakes;
+pub mod recording_fakes;
 
 use std::path::PathBuf;
 use std::sync::Arc;

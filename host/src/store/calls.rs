@@ -1,5 +1,5 @@
 //! Calls: one row per vendor call chain, the projection of its events, with
-//! the recording links attached to it. Written only by [`Store::ingest`]
+//! the recording links attached to it (rows in `recordings.rs`). Written only by [`Store::ingest`]
 //! (see `ingest.rs`); read by the calls API.
 
 use serde::Serialize;
@@ -51,16 +51,6 @@ pub struct Call {
     pub updated_at: i64,
     #[serde(skip)]
     pub sort_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Recording {
-    pub id: String,
-    pub call_id: String,
-    pub url: String,
-    pub mime_type: Option<String>,
-    pub created_at: i64,
 }
 
 /// Filters of `GET /calls`; all optional, combined with AND.
@@ -138,6 +128,7 @@ pub(super) async fn lock_call(
     // ends, so concurrent requests about one call take turns (SQLite has
     // one writer anyway).
     let now = now_ms();
+    let fresh = new_id();
     let id: String = sqlx::query_scalar(
         "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
          legs_json, attributes_json, sort_at, created_at, updated_at) \
@@ -145,14 +136,58 @@ pub(super) async fn lock_call(
          ON CONFLICT (integration_id, chain_id) DO UPDATE SET updated_at = excluded.updated_at \
          RETURNING id",
     )
-    .bind(new_id())
+    .bind(&fresh)
     .bind(business_id)
     .bind(integration_id)
     .bind(chain_id)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
+    if id == fresh {
+        adopt_pulled_call(conn, business_id, chain_id, &id).await?;
+    }
     Ok(id)
+}
+
+/// A recording source may have made a call for this chain before the
+/// vendor's webhook arrived (a pulled recording that named its call). The
+/// webhook's integration owns the call from now on: the placeholder's events
+/// and recordings move to the new call, which the caller re-folds, and the
+/// placeholder goes. Runs once per new call, never on the per-event path.
+async fn adopt_pulled_call(
+    conn: &mut AnyConnection,
+    business_id: &str,
+    chain_id: &str,
+    new_call: &str,
+) -> Result<(), StoreError> {
+    let placeholder: Option<String> = sqlx::query_scalar(
+        "SELECT c.id FROM calls c WHERE c.business_id = $1 AND c.chain_id = $2 AND c.id <> $3 \
+         AND EXISTS (SELECT 1 FROM recording_syncs s WHERE s.integration_id = c.integration_id) \
+         ORDER BY c.created_at LIMIT 1",
+    )
+    .bind(business_id)
+    .bind(chain_id)
+    .bind(new_call)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(old) = placeholder else {
+        return Ok(());
+    };
+    for statement in [
+        "UPDATE inbound_events SET call_id = $1 WHERE call_id = $2",
+        "UPDATE recordings SET call_id = $1 WHERE call_id = $2",
+    ] {
+        sqlx::query(statement)
+            .bind(new_call)
+            .bind(&old)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("DELETE FROM calls WHERE id = $1")
+        .bind(&old)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The stored event payloads of a call, oldest first.
@@ -282,32 +317,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(Call::from_row).collect()
-    }
-
-    pub async fn call_recordings(
-        &self,
-        business_id: &str,
-        call_id: &str,
-    ) -> Result<Vec<Recording>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, call_id, url, mime_type, created_at FROM recordings \
-             WHERE business_id = $1 AND call_id = $2 ORDER BY position, created_at, id",
-        )
-        .bind(business_id)
-        .bind(call_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Recording {
-                    id: r.try_get("id")?,
-                    call_id: r.try_get("call_id")?,
-                    url: r.try_get("url")?,
-                    mime_type: r.try_get("mime_type")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
     }
 
     /// The call's events in the order they were received.

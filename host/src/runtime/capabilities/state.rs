@@ -5,6 +5,9 @@ use crate::runtime::call_state::CallState;
 use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::state::Host;
 
 const MAX_KEY: usize = 256;
+/// Keys the host keeps in the same state (the sync cursor of a recording
+/// source): a component may read them but never change them.
+const HOST_PREFIX: &str = "host.";
 const MAX_VALUE: usize = 64 * 1024;
 
 impl Host for CallState {
@@ -18,6 +21,11 @@ impl Host for CallState {
     }
 
     async fn set(&mut self, key: String, value: String) -> wasmtime::Result<Result<(), String>> {
+        if key.starts_with(HOST_PREFIX) {
+            return Ok(Err(format!(
+                "keys starting with `{HOST_PREFIX}` belong to the host"
+            )));
+        }
         if key.len() > MAX_KEY || value.len() > MAX_VALUE {
             return Ok(Err(format!(
                 "state keys are limited to {MAX_KEY} bytes and values to {MAX_VALUE}"
@@ -32,6 +40,11 @@ impl Host for CallState {
     }
 
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), String>> {
+        if key.starts_with(HOST_PREFIX) {
+            return Ok(Err(format!(
+                "keys starting with `{HOST_PREFIX}` belong to the host"
+            )));
+        }
         let _t = self.host_call();
         let services = std::sync::Arc::clone(&self.env.services);
         Ok(services

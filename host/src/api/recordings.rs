@@ -1,0 +1,243 @@
+//! `/recordings`: the business's recordings, pulled from recording sources
+//! and linked from vendor webhooks.
+//!
+//! - `GET /recordings` — filters `callId`, `integrationId`, `status`
+//!   (`stored`, `failed`, `linked`), `from` / `to` (ms, on when it was
+//!   recorded here); newest first; `limit` + `cursor`.
+//! - `GET /recordings/{id}` — one recording.
+//! - `GET /recordings/{id}/audio` — the stored audio with its content type;
+//!   supports `Range: bytes=a-b` / `a-` / `-n` (206, or 416 with
+//!   `Content-Range: bytes */size`). A recording that is only a vendor link,
+//!   or failed, has no audio here (404 `audio_not_stored`).
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+use tokio_util::io::ReaderStream;
+
+use super::auth::{Caller, Scope};
+use super::error::ApiError;
+use super::pagination;
+use crate::server::AppState;
+use crate::store::{Recording, RecordingFilter, StoreError};
+
+pub const STATUSES: &[&str] = &["linked", "stored", "failed"];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/recordings", get(list))
+        .route("/recordings/{id}", get(read))
+        .route("/recordings/{id}/audio", get(audio))
+}
+
+fn recording_not_found() -> ApiError {
+    ApiError::not_found("recording_not_found", "no such recording in this business")
+}
+
+fn invalid_filter(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", message)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ListQuery {
+    call_id: Option<String>,
+    integration_id: Option<String>,
+    status: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewCalls)?;
+    let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
+    if let Some(s) = &q.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(invalid_filter(format!(
+            "`status` must be one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    let limit = pagination::limit(q.limit)?;
+    let cursor = pagination::decode(q.cursor.as_deref())?;
+    let filter = RecordingFilter {
+        call_id: q.call_id,
+        integration_id: q.integration_id,
+        status: q.status,
+        from: q.from,
+        to: q.to,
+    };
+    let rows = state
+        .store
+        .list_recordings(&caller.business_id, &filter, cursor, limit)
+        .await
+        .map_err(ApiError::internal)?;
+    let next = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| pagination::encode(r.created_at, &r.id)))
+        .flatten();
+    Ok(Json(json!({ "items": rows, "nextCursor": next })))
+}
+
+async fn find(state: &AppState, business_id: &str, id: &str) -> Result<Recording, ApiError> {
+    match state.store.get_recording(business_id, id).await {
+        Ok(r) => Ok(r),
+        Err(StoreError::NotFound) => Err(recording_not_found()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Recording>, ApiError> {
+    caller.require(Scope::ViewCalls)?;
+    Ok(Json(find(&state, &caller.business_id, &id).await?))
+}
+
+/// A single byte range of a `size`-byte file, from a `Range` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// No (usable) Range header: the whole file.
+    Full,
+    /// Inclusive start and end.
+    Part(u64, u64),
+    Unsatisfiable,
+}
+
+/// Reads `bytes=a-b`, `bytes=a-` and `bytes=-n`. Several ranges, other
+/// units or garbage get the whole file, as RFC 9110 allows a server to.
+pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return RangeRequest::Full;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Full;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeRequest::Full;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let parsed = match (a.is_empty(), b.is_empty()) {
+        (true, false) => match b.parse::<u64>() {
+            Ok(0) => return RangeRequest::Unsatisfiable,
+            Ok(n) => Some((size.saturating_sub(n), size.saturating_sub(1))),
+            Err(_) => None,
+        },
+        (false, true) => a.parse::<u64>().ok().map(|s| (s, size.saturating_sub(1))),
+        (false, false) => match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(s), Ok(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
+            _ => None,
+        },
+        (true, true) => None,
+    };
+    match parsed {
+        None => RangeRequest::Full,
+        Some((start, _)) if start >= size => RangeRequest::Unsatisfiable,
+        Some((start, end)) => RangeRequest::Part(start, end),
+    }
+}
+
+async fn audio(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(Scope::ViewCalls)?;
+    let recording = find(&state, &caller.business_id, &id).await?;
+    let (Some(key), Some(size)) = (&recording.storage_key, recording.size_bytes) else {
+        return Err(ApiError::not_found(
+            "audio_not_stored",
+            "this recording's audio is not stored here (see its status and url)",
+        ));
+    };
+    let size = u64::try_from(size).unwrap_or(0);
+    let mut file = state
+        .syncer
+        .storage
+        .open_file(key)
+        .map_err(ApiError::internal)?;
+    let range = parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        size,
+    );
+    let content_type = recording
+        .mime_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let etag = recording.sha256.as_ref().map(|s| format!("\"{s}\""));
+    let mut response = match range {
+        RangeRequest::Unsatisfiable => {
+            let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            insert(&mut r, header::CONTENT_RANGE, format!("bytes */{size}"));
+            return Ok(r);
+        }
+        RangeRequest::Full => {
+            let mut r = Response::new(Body::from_stream(ReaderStream::new(file)));
+            insert(&mut r, header::CONTENT_LENGTH, size.to_string());
+            r
+        }
+        RangeRequest::Part(start, end) => {
+            file.seek(std::io::SeekFrom::Start(start))
+                .await
+                .map_err(ApiError::internal)?;
+            let len = end - start + 1;
+            let mut r = Response::new(Body::from_stream(ReaderStream::new(file.take(len))));
+            *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+            insert(&mut r, header::CONTENT_LENGTH, len.to_string());
+            insert(
+                &mut r,
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{size}"),
+            );
+            r
+        }
+    };
+    insert(&mut response, header::CONTENT_TYPE, content_type);
+    insert(&mut response, header::ACCEPT_RANGES, "bytes".into());
+    if let Some(etag) = etag {
+        insert(&mut response, header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+fn insert(r: &mut Response, name: header::HeaderName, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().insert(name, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        use RangeRequest::*;
+        assert_eq!(parse_range(None, 100), Full);
+        assert_eq!(parse_range(Some("bytes=0-9"), 100), Part(0, 9));
+        assert_eq!(parse_range(Some("bytes=90-"), 100), Part(90, 99));
+        assert_eq!(parse_range(Some("bytes=-10"), 100), Part(90, 99));
+        assert_eq!(parse_range(Some("bytes=-1000"), 100), Part(0, 99));
+        assert_eq!(parse_range(Some("bytes=50-1000"), 100), Part(50, 99));
+        assert_eq!(parse_range(Some("bytes=100-"), 100), Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=-0"), 100), Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=5-2"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Full);
+        assert_eq!(parse_range(Some("items=0-1"), 100), Full);
+    }
+}

@@ -1,0 +1,263 @@
+//! Where pulled audio lives: one directory, opened once as a capability
+//! (cap-std), so no path — however it is built — can leave it. Keys are
+//! `<business id>/<recording id>`, both ids this server generated; nothing a
+//! vendor sends ever becomes part of a path.
+//!
+//! A file is written under a `.part` name, synced, then renamed into place,
+//! so a reader never sees half a recording and a crash leaves at most a
+//! `.part` file behind.
+
+use std::io;
+use std::path::Path;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+/// The recordings directory.
+pub struct AudioStore {
+    root: Dir,
+}
+
+/// What a finished write produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub key: String,
+    pub size: u64,
+    pub sha256: String,
+    /// The first bytes, for sniffing the content type.
+    pub head: Vec<u8>,
+}
+
+/// Why a write stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("larger than the {cap} byte limit")]
+    TooLarge { cap: u64 },
+    #[error(transparent)]
+    Source(anyhow::Error),
+    #[error("storage: {0}")]
+    Io(#[from] io::Error),
+}
+
+const HEAD_BYTES: usize = 16;
+
+/// Only ids we generate are valid key parts: letters, digits and `-`.
+fn valid_part(part: &str) -> bool {
+    !part.is_empty()
+        && part.len() <= 64
+        && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+pub fn key_for(business_id: &str, recording_id: &str) -> io::Result<String> {
+    if !valid_part(business_id) || !valid_part(recording_id) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "storage keys are built from generated ids only",
+        ));
+    }
+    Ok(format!("{business_id}/{recording_id}"))
+}
+
+impl AudioStore {
+    /// Opens (creating) the directory. The only use of ambient authority.
+    pub fn open(path: &Path) -> io::Result<AudioStore> {
+        std::fs::create_dir_all(path)?;
+        Ok(AudioStore {
+            root: Dir::open_ambient_dir(path, ambient_authority())?,
+        })
+    }
+
+    /// Streams `chunks` into the file of `key`, stopping at `cap` bytes.
+    /// On any error nothing is left under `key`.
+    pub async fn write<S>(&self, key: &str, cap: u64, mut chunks: S) -> Result<Written, WriteError>
+    where
+        S: futures::Stream<Item = anyhow::Result<bytes::Bytes>> + Unpin,
+    {
+        use futures::StreamExt as _;
+        let (dir, _) = key
+            .split_once('/')
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad storage key"))?;
+        self.root.create_dir_all(dir)?;
+        let part = format!("{key}.part");
+        let file = self.root.create(&part)?;
+        // Removes the part file however this ends: an error, or the task
+        // being aborted mid-download (a server stopping).
+        let mut guard = PartFile {
+            root: &self.root,
+            name: &part,
+            keep: false,
+        };
+        let mut file = tokio::fs::File::from_std(file.into_std());
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        let result: Result<(), WriteError> = async {
+            while let Some(chunk) = chunks.next().await {
+                let chunk = chunk.map_err(WriteError::Source)?;
+                size += chunk.len() as u64;
+                if size > cap {
+                    return Err(WriteError::TooLarge { cap });
+                }
+                if head.len() < HEAD_BYTES {
+                    let take = (HEAD_BYTES - head.len()).min(chunk.len());
+                    head.extend_from_slice(&chunk[..take]);
+                }
+                hasher.update(&chunk);
+                file.write_all(&chunk).await?;
+            }
+            // Durable before the row that points at it is committed.
+            file.sync_all().await?;
+            Ok(())
+        }
+        .await;
+        drop(file);
+        result?;
+        self.root.rename(&part, &self.root, key)?;
+        guard.keep = true;
+        Ok(Written {
+            key: key.to_owned(),
+            size,
+            sha256: hex::encode(hasher.finalize()),
+            head,
+        })
+    }
+
+    /// Opens a stored file for reading.
+    pub fn open_file(&self, key: &str) -> io::Result<tokio::fs::File> {
+        let file = self.root.open(key)?;
+        Ok(tokio::fs::File::from_std(file.into_std()))
+    }
+
+    /// Removes a stored file; a missing one is not an error.
+    pub fn remove(&self, key: &str) -> io::Result<()> {
+        match self.root.remove_file(key) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+struct PartFile<'a> {
+    root: &'a Dir,
+    name: &'a str,
+    keep: bool,
+}
+
+impl Drop for PartFile<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = self.root.remove_file(self.name);
+        }
+    }
+}
+
+/// The content type of audio: what the server said if it is audio, else what
+/// the source listed, else what the first bytes are.
+pub fn content_type(header: Option<&str>, listed: Option<&str>, head: &[u8]) -> String {
+    let header = header
+        .map(|h| {
+            h.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|h| h.starts_with("audio/"));
+    if let Some(h) = header {
+        return h;
+    }
+    if let Some(l) = listed.filter(|l| l.starts_with("audio/")) {
+        return l.to_owned();
+    }
+    sniff(head).unwrap_or("application/octet-stream").to_owned()
+}
+
+fn sniff(head: &[u8]) -> Option<&'static str> {
+    if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE" {
+        Some("audio/wav")
+    } else if head.starts_with(b"ID3")
+        || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
+    {
+        Some("audio/mpeg")
+    } else if head.starts_with(b"OggS") {
+        Some("audio/ogg")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn chunks(
+        parts: &[&'static [u8]],
+    ) -> impl futures::Stream<Item = anyhow::Result<Bytes>> + Unpin {
+        futures::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[tokio::test]
+    async fn writes_hashes_and_refuses_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AudioStore::open(dir.path()).unwrap();
+        let key = key_for("biz-1", "rec-1").unwrap();
+        let w = store
+            .write(&key, 100, chunks(&[b"RIFF\0\0\0\0WAVE", b"fmt "]))
+            .await
+            .unwrap();
+        assert_eq!(w.size, 16);
+        assert_eq!(
+            w.sha256,
+            hex::encode(Sha256::digest(b"RIFF\0\0\0\0WAVEfmt "))
+        );
+        assert_eq!(content_type(None, None, &w.head), "audio/wav");
+        assert_eq!(
+            std::fs::read(dir.path().join("biz-1/rec-1")).unwrap().len(),
+            16
+        );
+
+        let big = key_for("biz-1", "rec-2").unwrap();
+        let err = store
+            .write(&big, 10, chunks(&[b"0123456", b"789ab"]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, WriteError::TooLarge { cap: 10 }), "{err}");
+        assert!(!dir.path().join("biz-1/rec-2").exists());
+        assert!(!dir.path().join("biz-1/rec-2.part").exists());
+    }
+
+    #[test]
+    fn keys_come_from_ids_only() {
+        assert!(key_for("../etc", "x").is_err());
+        assert!(key_for("a", "b/c").is_err());
+        assert!(key_for("a", "").is_err());
+        assert_eq!(key_for("0190-ab", "0191-cd").unwrap(), "0190-ab/0191-cd");
+    }
+
+    #[test]
+    fn content_type_prefers_the_server_then_the_listing_then_the_bytes() {
+        assert_eq!(
+            content_type(Some("audio/mpeg; x=1"), Some("audio/wav"), b""),
+            "audio/mpeg"
+        );
+        assert_eq!(
+            content_type(Some("application/octet-stream"), Some("audio/wav"), b""),
+            "audio/wav"
+        );
+        assert_eq!(content_type(None, None, b"ID3\x04"), "audio/mpeg");
+        assert_eq!(content_type(None, None, b"OggS"), "audio/ogg");
+        assert_eq!(
+            content_type(None, None, b"????"),
+            "application/octet-stream"
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! One sync run of one recording-source integration: page through what the
+//! source lists since the stored cursor, store each recording's audio and
+//! link it to its call, and advance the cursor only once every recording of
+//! the page is recorded. A run killed anywhere resumes from the last stored
+//! cursor; recordings of the resumed page that were already stored are
+//! skipped by their unique `(integration, remote id)`, so each is stored
+//! exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::download::{Downloader, FetchError};
+use super::metadata::{call_event, chain_of};
+use super::storage::{AudioStore, key_for};
+use crate::cache::Lookups;
+use crate::calls::fold::fold;
+use crate::crypto::SecretBox;
+use crate::installations::call_target;
+use crate::runtime::wit::since_v0_1_0::recording_source::exports::switchboard::connector::recordings::RemoteRecording;
+use crate::runtime::wit::since_v0_1_0::types::Installation;
+use crate::runtime::{CallTarget, Runtime};
+use crate::store::{PulledRecording, Recording, RunCounts, RunOutcome, Store, SyncStatus, new_id};
+
+/// The installation-state key of the source's cursor. The `host.` prefix is
+/// reserved: components cannot write it (see `capabilities/state.rs`).
+pub const CURSOR_KEY: &str = "host.sync.cursor";
+
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    pub page_size: u32,
+    pub max_bytes: u64,
+    pub download_timeout: Duration,
+    pub lease_ms: i64,
+    pub backoff_base_ms: i64,
+    pub backoff_max_ms: i64,
+    /// Pages per run; a source with more waiting runs again at once, so one
+    /// integration's backlog cannot hold a worker forever.
+    pub max_pages_per_run: u32,
+}
+
+/// Everything a run needs; shared by the scheduler's runs.
+pub struct Syncer {
+    pub store: Store,
+    pub runtime: Arc<Runtime>,
+    pub secrets: Arc<SecretBox>,
+    pub lookups: Arc<Lookups>,
+    pub storage: AudioStore,
+    pub settings: SyncSettings,
+    /// This server's lease identity.
+    pub owner: String,
+}
+
+/// Why a run stopped early.
+enum Stop {
+    /// Recorded in the status; the next run is backed off.
+    Failed(String),
+    /// Another server took the lease over: leave everything to it.
+    LeaseLost,
+}
+
+impl Syncer {
+    /// Runs the claimed `sync` and records its outcome.
+    pub async fn run(&self, sync: &SyncStatus) {
+        let mut counts = RunCounts::default();
+        let result = self.pages(&sync.integration_id, &mut counts).await;
+        let now = crate::store::now_ms();
+        let outcome = match result {
+            Ok(more) => RunOutcome {
+                counts,
+                error: None,
+                next_run_at: if more {
+                    now
+                } else {
+                    now + sync.interval_sec * 1000
+                },
+            },
+            Err(Stop::Failed(error)) => {
+                tracing::warn!(integration = %sync.integration_id, %error, "recording sync failed");
+                RunOutcome {
+                    counts,
+                    error: Some(error),
+                    next_run_at: now + self.backoff(sync.consecutive_failures + 1),
+                }
+            }
+            Err(Stop::LeaseLost) => {
+                tracing::warn!(integration = %sync.integration_id, "recording sync lease lost; another server continues");
+                return;
+            }
+        };
+        if let Err(e) = self
+            .store
+            .finish_sync(&sync.integration_id, &self.owner, &outcome)
+            .await
+        {
+            tracing::error!(integration = %sync.integration_id, error = %e, "recording the sync outcome failed");
+        }
+    }
+
+    /// Delay before retry number `failures` (1 = the first failure).
+    pub fn backoff(&self, failures: i64) -> i64 {
+        let exp = u32::try_from(failures.clamp(1, 30) - 1).unwrap_or(0);
+        self.settings
+            .backoff_base_ms
+            .saturating_mul(1i64 << exp.min(20))
+            .min(self.settings.backoff_max_ms)
+    }
+
+    /// Pages until caught up; Ok(true) when the page budget ran out first.
+    async fn pages(&self, integration_id: &str, counts: &mut RunCounts) -> Result<bool, Stop> {
+        let failed = |e: String| Stop::Failed(e);
+        let integration = self
+            .store
+            .get_integration_any(integration_id)
+            .await
+            .map_err(|e| failed(format!("internal: {e}")))?;
+        let (target, installation) = call_target(
+            &self.store,
+            &self.lookups,
+            &self.runtime,
+            &self.secrets,
+            &integration,
+        )
+        .await
+        .map_err(|e| failed(format!("internal: {e:#}")))?;
+        let mut cursor = self
+            .store
+            .state_get(integration_id, CURSOR_KEY)
+            .await
+            .map_err(|e| failed(format!("internal: {e}")))?;
+        for _ in 0..self.settings.max_pages_per_run.max(1) {
+            let page = match self
+                .runtime
+                .list_recordings(
+                    &target,
+                    &installation,
+                    cursor.as_deref(),
+                    self.settings.page_size,
+                )
+                .await
+            {
+                Ok(Ok(page)) => page,
+                Ok(Err(e)) => {
+                    let e = crate::ingest::connector_error(e);
+                    return Err(failed(format!("{}: {}", e.code, e.message)));
+                }
+                Err(e) => return Err(failed(format!("{}: {e}", e.code()))),
+            };
+            for recording in &page.recordings {
+                self.one(&target, &installation, recording, counts).await?;
+            }
+            if let Some(next) = &page.next_cursor
+                && cursor.as_ref() != Some(next)
+            {
+                self.store
+                    .state_set(integration_id, CURSOR_KEY, next)
+                    .await
+                    .map_err(|e| failed(format!("internal: {e}")))?;
+                cursor = Some(next.clone());
+            }
+            match self
+                .store
+                .renew_sync_lease(integration_id, &self.owner, self.settings.lease_ms)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return Err(Stop::LeaseLost),
+                Err(e) => return Err(failed(format!("internal: {e}"))),
+            }
+            if !page.has_more {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Stores one listed recording (or records why it cannot be stored).
+    async fn one(
+        &self,
+        target: &CallTarget,
+        installation: &Installation,
+        recording: &RemoteRecording,
+        counts: &mut RunCounts,
+    ) -> Result<(), Stop> {
+        let integration_id = &installation.id;
+        let business_id = &installation.business_id;
+        let failed = |e: String| Stop::Failed(e);
+        if self
+            .store
+            .recording_known(integration_id, &recording.id)
+            .await
+            .map_err(|e| failed(format!("internal: {e}")))?
+        {
+            counts.skipped += 1;
+            return Ok(());
+        }
+        let id = new_id();
+        let key = key_for(business_id, &id).map_err(|e| failed(format!("internal: {e}")))?;
+        let stored = match self
+            .runtime
+            .download_request(target, installation, recording)
+            .await
+        {
+            Ok(Ok(request)) => {
+                let downloader = Downloader {
+                    runtime: &self.runtime,
+                    storage: &self.storage,
+                    max_bytes: self.settings.max_bytes,
+                    timeout: self.settings.download_timeout,
+                };
+                downloader
+                    .fetch(target, &request, &key, recording.mime_type.as_deref())
+                    .await
+            }
+            Ok(Err(e)) => {
+                let e = crate::ingest::connector_error(e);
+                Err(FetchError::Transient(format!("{}: {}", e.code, e.message)))
+            }
+            Err(e) => Err(FetchError::Transient(format!("{}: {e}", e.code()))),
+        };
+        let stored = match stored {
+            Ok(audio) => Ok(audio),
+            Err(FetchError::Permanent(reason)) => Err(reason),
+            Err(FetchError::Transient(reason)) => {
+                return Err(failed(format!(
+                    "recording {} not downloaded: {reason}",
+                    recording.id
+                )));
+            }
+        };
+        let pulled = PulledRecording {
+            id,
+            business_id: business_id.clone(),
+            integration_id: integration_id.clone(),
+            remote_id: recording.id.clone(),
+            vendor_chain: recording.call.as_ref().map(|_| chain_of(recording)),
+            call_event: call_event(recording).map_err(|e| failed(format!("internal: {e}")))?,
+            stored,
+            started_at: recording.started_at,
+            duration_sec: recording.duration_sec.map(i64::from),
+        };
+        let (row, inserted) = match self.store.record_pulled(&pulled, &fold).await {
+            Ok(r) => r,
+            Err(e) => {
+                if let Ok(audio) = &pulled.stored {
+                    let _ = self.storage.remove(&audio.storage_key);
+                }
+                return Err(failed(format!("internal: {e}")));
+            }
+        };
+        if !inserted {
+            // Someone recorded it between our check and now: keep theirs.
+            if let Ok(audio) = &pulled.stored {
+                let _ = self.storage.remove(&audio.storage_key);
+            }
+            counts.skipped += 1;
+            return Ok(());
+        }
+        if row.status == "stored" {
+            counts.stored += 1;
+            self.completed(business_id, &row).await;
+        } else {
+            counts.failed += 1;
+            tracing::warn!(integration = %integration_id, remote = %recording.id, error = ?row.error, "recording not storable");
+        }
+        Ok(())
+    }
+
+    /// `recording.completed` to the business's outgoing webhooks.
+    async fn completed(&self, business_id: &str, row: &Recording) {
+        let mut data = Map::new();
+        for (k, v) in [
+            ("recording.id", Some(row.id.clone())),
+            ("call.id", Some(row.call_id.clone())),
+            ("integration.id", row.integration_id.clone()),
+            ("recording.remote_id", row.remote_id.clone()),
+            ("recording.url", Some(row.url.clone())),
+            ("recording.content_type", row.mime_type.clone()),
+            (
+                "recording.size_bytes",
+                row.size_bytes.map(|s| s.to_string()),
+            ),
+            ("recording.sha256", row.sha256.clone()),
+        ] {
+            if let Some(v) = v {
+                data.insert(k.into(), Value::String(v));
+            }
+        }
+        if let Err(e) = crate::notify::events::emit(
+            &self.store,
+            &self.lookups,
+            business_id,
+            "recording.completed",
+            "A recording was stored",
+            data,
+        )
+        .await
+        {
+            tracing::error!(error = %e, "queueing recording.completed failed");
+        }
+    }
+}

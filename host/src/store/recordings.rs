@@ -1,0 +1,338 @@
+//! Recordings: the links vendors send with their call events (`linked`) and
+//! the audio the host pulled from recording sources and stored (`stored`),
+//! or could not store (`failed`, with the reason). Every recording belongs to
+//! a call of its business.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::calls::lock_call;
+use super::ingest::{EventTarget, Fold, NewEvent};
+use super::{Store, StoreError, new_id, now_ms};
+
+/// A recording as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recording {
+    pub id: String,
+    pub call_id: String,
+    /// `linked`, `stored` or `failed`.
+    pub status: String,
+    /// The vendor's link (`linked`) or this API's audio route (`stored`).
+    pub url: String,
+    pub mime_type: Option<String>,
+    pub integration_id: Option<String>,
+    /// The source's own id of the recording.
+    pub remote_id: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub started_at: Option<i64>,
+    pub duration_sec: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    /// Where the audio lies in storage; never shown.
+    #[serde(skip)]
+    pub storage_key: Option<String>,
+}
+
+macro_rules! recording_columns {
+    () => {
+        "id, call_id, status, url, mime_type, integration_id, remote_id, \
+     size_bytes, sha256, started_at, duration_sec, error, created_at, storage_key"
+    };
+}
+
+impl Recording {
+    fn from_row(row: &AnyRow) -> Result<Recording, StoreError> {
+        Ok(Recording {
+            id: row.try_get("id")?,
+            call_id: row.try_get("call_id")?,
+            status: row.try_get("status")?,
+            url: row.try_get("url")?,
+            mime_type: row.try_get("mime_type")?,
+            integration_id: row.try_get("integration_id")?,
+            remote_id: row.try_get("remote_id")?,
+            size_bytes: row.try_get("size_bytes")?,
+            sha256: row.try_get("sha256")?,
+            started_at: row.try_get("started_at")?,
+            duration_sec: row.try_get("duration_sec")?,
+            error: row.try_get("error")?,
+            created_at: row.try_get("created_at")?,
+            storage_key: row.try_get("storage_key")?,
+        })
+    }
+}
+
+/// The audio route of a stored recording, which is also its `url`.
+pub fn audio_path(recording_id: &str) -> String {
+    format!("/recordings/{recording_id}/audio")
+}
+
+/// A recording a source listed, after the host tried to store its audio.
+#[derive(Debug, Clone)]
+pub struct PulledRecording {
+    /// Chosen before the download: the storage key derives from it.
+    pub id: String,
+    pub business_id: String,
+    pub integration_id: String,
+    pub remote_id: String,
+    /// The vendor's call chain id, when the source named one.
+    pub vendor_chain: Option<String>,
+    /// The call as the recording's metadata describes it, for a call this
+    /// recording creates (its target is the chain the call is keyed by).
+    pub call_event: NewEvent,
+    pub stored: Result<StoredAudio, String>,
+    pub started_at: Option<i64>,
+    pub duration_sec: Option<i64>,
+}
+
+/// Where and what the audio is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAudio {
+    pub storage_key: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub mime_type: String,
+}
+
+/// Filters of `GET /recordings`; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingFilter {
+    pub call_id: Option<String>,
+    pub integration_id: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl Store {
+    /// Whether a source's recording was already handled (stored or failed).
+    pub async fn recording_known(
+        &self,
+        integration_id: &str,
+        remote_id: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM recordings WHERE integration_id = $1 AND remote_id = $2",
+        )
+        .bind(integration_id)
+        .bind(remote_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Records a pulled recording and links it to its call, in one
+    /// transaction. The call is the business's call of the vendor's chain
+    /// when one exists (whichever integration made it), else one made from
+    /// the recording's metadata under the source. Returns the recording and
+    /// whether it is new (false: a duplicate of one already recorded, whose
+    /// audio the caller should discard).
+    pub async fn record_pulled(
+        &self,
+        pulled: &PulledRecording,
+        fold: &Fold,
+    ) -> Result<(Recording, bool), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<String> = match &pulled.vendor_chain {
+            Some(chain) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM calls WHERE business_id = $1 AND chain_id = $2 \
+                     ORDER BY created_at LIMIT 1",
+                )
+                .bind(&pulled.business_id)
+                .bind(chain)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => None,
+        };
+        let call_id = match existing {
+            Some(id) => id,
+            None => {
+                let EventTarget::Call { chain_id } = &pulled.call_event.target else {
+                    return Err(StoreError::Corrupt(
+                        "a pulled recording's event must target a call".into(),
+                    ));
+                };
+                let id = lock_call(
+                    &mut tx,
+                    &pulled.business_id,
+                    &pulled.integration_id,
+                    chain_id,
+                )
+                .await?;
+                self.log_and_fold(
+                    &mut tx,
+                    &pulled.business_id,
+                    &pulled.integration_id,
+                    &id,
+                    &pulled.call_event,
+                    fold,
+                )
+                .await?;
+                id
+            }
+        };
+        let (status, key, size, sha, mime, error) = match &pulled.stored {
+            Ok(a) => (
+                "stored",
+                Some(a.storage_key.as_str()),
+                Some(a.size_bytes),
+                Some(a.sha256.as_str()),
+                Some(a.mime_type.as_str()),
+                None,
+            ),
+            Err(e) => ("failed", None, None, None, None, Some(e.as_str())),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, created_at, \
+             integration_id, remote_id, status, storage_key, size_bytes, sha256, error, started_at, \
+             duration_sec) \
+             VALUES ($1, $2, $3, $4, $5, \
+             (SELECT COUNT(*) FROM recordings WHERE call_id = $3), $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15) \
+             ON CONFLICT (integration_id, remote_id) DO NOTHING RETURNING id",
+        )
+        .bind(&pulled.id)
+        .bind(&pulled.business_id)
+        .bind(&call_id)
+        .bind(audio_path(&pulled.id))
+        .bind(mime)
+        .bind(now_ms())
+        .bind(&pulled.integration_id)
+        .bind(&pulled.remote_id)
+        .bind(status)
+        .bind(key)
+        .bind(size)
+        .bind(sha)
+        .bind(error)
+        .bind(pulled.started_at)
+        .bind(pulled.duration_sec)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            recording_columns!(),
+            " FROM recordings WHERE integration_id = $1 AND remote_id = $2"
+        ))
+        .bind(&pulled.integration_id)
+        .bind(&pulled.remote_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((Recording::from_row(&row)?, inserted))
+    }
+
+    /// Logs one event against an already locked call and re-folds the call.
+    async fn log_and_fold(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        business_id: &str,
+        integration_id: &str,
+        call_id: &str,
+        event: &NewEvent,
+        fold: &Fold,
+    ) -> Result<(), StoreError> {
+        let new = sqlx::query(
+            "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
+             payload_json, received_at, call_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
+        )
+        .bind(new_id())
+        .bind(business_id)
+        .bind(integration_id)
+        .bind(&event.dedup_key)
+        .bind(&event.kind)
+        .bind(event.payload.to_string())
+        .bind(now_ms())
+        .bind(call_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if new {
+            let payloads = super::calls::call_payloads(&mut *tx, call_id).await?;
+            super::calls::write_projection(&mut *tx, business_id, call_id, &fold(&payloads))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One recording of `business_id`; another business's is NotFound.
+    pub async fn get_recording(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<Recording, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            recording_columns!(),
+            " FROM recordings WHERE business_id = $1 AND id = $2"
+        ))
+        .bind(business_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Recording::from_row(&row)
+    }
+
+    /// A page of recordings, newest first, after the `(created_at, id)` cursor.
+    pub async fn list_recordings(
+        &self,
+        business_id: &str,
+        filter: &RecordingFilter,
+        cursor: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<Recording>, StoreError> {
+        let (after_at, after_id) = match cursor {
+            Some((at, id)) => (Some(at), id),
+            None => (None, String::new()),
+        };
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            recording_columns!(),
+            " FROM recordings WHERE business_id = $1 \
+             AND ($2 IS NULL OR call_id = $2) \
+             AND ($3 IS NULL OR integration_id = $3) \
+             AND ($4 IS NULL OR status = $4) \
+             AND ($5 IS NULL OR created_at >= $5) \
+             AND ($6 IS NULL OR created_at < $6) \
+             AND ($7 IS NULL OR created_at < $7 OR (created_at = $7 AND id < $8)) \
+             ORDER BY created_at DESC, id DESC LIMIT $9"
+        ))
+        .bind(business_id)
+        .bind(&filter.call_id)
+        .bind(&filter.integration_id)
+        .bind(&filter.status)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Recording::from_row).collect()
+    }
+
+    /// A call's recordings in the order the vendor gave them.
+    pub async fn call_recordings(
+        &self,
+        business_id: &str,
+        call_id: &str,
+    ) -> Result<Vec<Recording>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            recording_columns!(),
+            " FROM recordings WHERE business_id = $1 AND call_id = $2 \
+             ORDER BY position, created_at, id"
+        ))
+        .bind(business_id)
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Recording::from_row).collect()
+    }
+}

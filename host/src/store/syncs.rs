@@ -1,0 +1,256 @@
+//! The pull schedule of recording-source integrations (`recording_syncs`).
+//!
+//! A sync is claimed with a lease: one conditional UPDATE that only succeeds
+//! while nobody else holds an unexpired lease, so across every server sharing
+//! the database at most one sync of an integration runs at a time. The holder
+//! renews the lease after each page; one that dies simply lets it expire and
+//! the next claim resumes from the stored cursor.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, get_bool, now_ms, one_row};
+
+/// A sync's schedule and the outcome of its last run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    pub integration_id: String,
+    #[serde(skip)]
+    pub business_id: String,
+    pub enabled: bool,
+    pub interval_sec: i64,
+    pub running: bool,
+    pub next_run_at: i64,
+    pub last_started_at: Option<i64>,
+    pub last_finished_at: Option<i64>,
+    pub last_success_at: Option<i64>,
+    pub last_error: Option<String>,
+    /// Failed runs in a row; the backoff grows with it.
+    pub consecutive_failures: i64,
+    pub last_run: RunCounts,
+    pub total_stored: i64,
+    pub total_failed: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCounts {
+    /// Recordings whose audio was stored.
+    pub stored: i64,
+    /// Recordings that cannot be stored (over the size cap, gone at the vendor).
+    pub failed: i64,
+    /// Listed again but already stored (a resumed page).
+    pub skipped: i64,
+}
+
+/// How a run ended, for [`Store::finish_sync`].
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub counts: RunCounts,
+    /// None on success.
+    pub error: Option<String>,
+    /// When to run next: one interval on, at once when pages are left, or
+    /// the backoff after a failure. A "sync now" during the run wins.
+    pub next_run_at: i64,
+}
+
+macro_rules! sync_columns {
+    () => {
+        "integration_id, business_id, enabled, interval_sec, next_run_at, \
+     requested_at, lease_until, last_started_at, last_finished_at, last_success_at, last_error, \
+     failures, last_run_stored, last_run_failed, last_run_skipped, total_stored, total_failed"
+    };
+}
+
+impl SyncStatus {
+    fn from_row(row: &AnyRow, now: i64) -> Result<SyncStatus, StoreError> {
+        let lease_until: Option<i64> = row.try_get("lease_until")?;
+        Ok(SyncStatus {
+            integration_id: row.try_get("integration_id")?,
+            business_id: row.try_get("business_id")?,
+            enabled: get_bool(row, "enabled")?,
+            interval_sec: row.try_get("interval_sec")?,
+            running: lease_until.is_some_and(|t| t > now),
+            next_run_at: row.try_get("next_run_at")?,
+            last_started_at: row.try_get("last_started_at")?,
+            last_finished_at: row.try_get("last_finished_at")?,
+            last_success_at: row.try_get("last_success_at")?,
+            last_error: row.try_get("last_error")?,
+            consecutive_failures: row.try_get("failures")?,
+            last_run: RunCounts {
+                stored: row.try_get("last_run_stored")?,
+                failed: row.try_get("last_run_failed")?,
+                skipped: row.try_get("last_run_skipped")?,
+            },
+            total_stored: row.try_get("total_stored")?,
+            total_failed: row.try_get("total_failed")?,
+        })
+    }
+}
+
+impl Store {
+    /// Gives every integration of `kind` a schedule if it has none; the
+    /// first run is due at once.
+    pub async fn ensure_syncs(&self, kind: &str, interval_sec: i64) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "INSERT INTO recording_syncs (integration_id, business_id, interval_sec, next_run_at, \
+             created_at) SELECT i.id, i.business_id, $2, $3, $3 FROM integrations i \
+             WHERE i.kind = $1 AND NOT EXISTS \
+             (SELECT 1 FROM recording_syncs s WHERE s.integration_id = i.id)",
+        )
+        .bind(kind)
+        .bind(interval_sec)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Claims the most overdue sync nobody holds, for `lease_ms`.
+    pub async fn claim_due_sync(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<Option<SyncStatus>, StoreError> {
+        let now = now_ms();
+        let row = sqlx::query(concat!(
+            "UPDATE recording_syncs SET lease_owner = $1, lease_until = $2, last_started_at = $3 \
+             WHERE integration_id = (SELECT integration_id FROM recording_syncs \
+               WHERE enabled = TRUE AND next_run_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) \
+               ORDER BY next_run_at LIMIT 1) \
+             AND (lease_until IS NULL OR lease_until < $3) \
+             RETURNING ",
+            sync_columns!(),
+            ""
+        ))
+        .bind(owner)
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| SyncStatus::from_row(&r, now - 1)).transpose()
+    }
+
+    /// Extends a held lease; false when it was lost (expired and taken).
+    pub async fn renew_sync_lease(
+        &self,
+        integration_id: &str,
+        owner: &str,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE recording_syncs SET lease_until = $3 \
+             WHERE integration_id = $1 AND lease_owner = $2",
+        )
+        .bind(integration_id)
+        .bind(owner)
+        .bind(now_ms() + lease_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Releases the lease and records the run. A "sync now" that arrived
+    /// while the run was going makes the next run due at once.
+    pub async fn finish_sync(
+        &self,
+        integration_id: &str,
+        owner: &str,
+        outcome: &RunOutcome,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let ok = outcome.error.is_none();
+        let c = outcome.counts;
+        let done = sqlx::query(
+            "UPDATE recording_syncs SET lease_owner = NULL, lease_until = NULL, \
+             last_finished_at = $3, \
+             last_success_at = CASE WHEN $4 THEN $3 ELSE last_success_at END, \
+             last_error = $5, \
+             failures = CASE WHEN $4 THEN 0 ELSE failures + 1 END, \
+             next_run_at = CASE WHEN requested_at IS NOT NULL AND requested_at > last_started_at \
+               THEN $3 ELSE $6 END, \
+             requested_at = NULL, \
+             last_run_stored = $7, last_run_failed = $8, last_run_skipped = $9, \
+             total_stored = total_stored + $7, total_failed = total_failed + $8 \
+             WHERE integration_id = $1 AND lease_owner = $2",
+        )
+        .bind(integration_id)
+        .bind(owner)
+        .bind(now)
+        .bind(ok)
+        .bind(&outcome.error)
+        .bind(outcome.next_run_at)
+        .bind(c.stored)
+        .bind(c.failed)
+        .bind(c.skipped)
+        .execute(&self.pool)
+        .await?;
+        one_row(done)
+    }
+
+    pub async fn get_sync(
+        &self,
+        business_id: &str,
+        integration_id: &str,
+    ) -> Result<SyncStatus, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            sync_columns!(),
+            " FROM recording_syncs WHERE business_id = $1 AND integration_id = $2"
+        ))
+        .bind(business_id)
+        .bind(integration_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        SyncStatus::from_row(&row, now_ms())
+    }
+
+    /// "Sync now": due at once, or right after the run in progress.
+    pub async fn request_sync(
+        &self,
+        business_id: &str,
+        integration_id: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE recording_syncs SET requested_at = $3, \
+             next_run_at = CASE WHEN next_run_at > $3 THEN $3 ELSE next_run_at END \
+             WHERE business_id = $1 AND integration_id = $2",
+        )
+        .bind(business_id)
+        .bind(integration_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        one_row(done)
+    }
+
+    /// Changes the schedule; a shorter interval takes effect from the last run.
+    pub async fn update_sync_schedule(
+        &self,
+        business_id: &str,
+        integration_id: &str,
+        enabled: Option<bool>,
+        interval_sec: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE recording_syncs SET enabled = COALESCE($3, enabled), \
+             interval_sec = COALESCE($4, interval_sec), \
+             next_run_at = CASE WHEN $4 IS NULL THEN next_run_at \
+               ELSE COALESCE(last_finished_at, next_run_at - interval_sec * 1000) + $4 * 1000 END \
+             WHERE business_id = $1 AND integration_id = $2",
+        )
+        .bind(business_id)
+        .bind(integration_id)
+        .bind(enabled)
+        .bind(interval_sec)
+        .execute(&self.pool)
+        .await?;
+        one_row(done)
+    }
+}
