@@ -15,6 +15,7 @@ const BUNDLED: &[&str] = &[
     "connectors/webhook-channel",
     "connectors/dtac-orktrack",
     "connectors/threecx-cloud",
+    "connectors/openai-analyzer",
 ];
 
 fn main() {

@@ -63,3 +63,9 @@ world_bindings!(
     "export_call_control_world",
     "::switchboard_sdk::bindings::call_control"
 );
+world_bindings!(
+    analyzer,
+    "analyzer",
+    "export_analyzer_world",
+    "::switchboard_sdk::bindings::analyzer"
+);

@@ -11,6 +11,7 @@
 //! | `recording-source` | [`recording_source::RecordingSource`]   | [`export_recording_source!`] |
 //! | `channel`          | [`channel::Channel`]                    | [`export_channel!`]          |
 //! | `call-control`     | [`call_control::CallControl`]           | [`export_call_control!`]     |
+//! | `analyzer`         | [`analyzer::Analyzer`]                  | [`export_analyzer!`]         |
 //!
 //! A component may serve several worlds (a PBX connector is often `ingest` and
 //! `call-control`): implement both traits and call both macros.
@@ -39,6 +40,7 @@
 #[doc(hidden)]
 pub mod bindings;
 
+pub mod analyzer;
 pub mod call_control;
 pub mod channel;
 pub mod host;
@@ -57,6 +59,7 @@ pub const API_VERSION_BYTES: [u8; 6] = *include_bytes!(concat!(env!("OUT_DIR"), 
 
 /// Everything a typical connector needs, in one `use`.
 pub mod prelude {
+    pub use crate::analyzer::{AnalysisResult, Analyzer, Audio, CallContext, Upload, UploadReply};
     pub use crate::call_control::{
         CallControl, DialRequest, DialResult, HistoryQuery, HoldRequest,
     };

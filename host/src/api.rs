@@ -1,7 +1,9 @@
 //! The HTTP API: one module per resource, each exposing `router()`.
 
 pub mod admin;
+pub mod analysis;
 pub mod auth;
+pub mod automations;
 pub mod call_control;
 pub mod calls;
 pub mod conversations;
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(directory::router())
         .merge(telegram::router())
         .merge(notifications::router())
+        .merge(automations::router())
+        .merge(analysis::router())
         .merge(webhooks::router())
         .fallback(error::not_found)
         .with_state(state)

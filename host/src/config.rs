@@ -83,6 +83,12 @@ pub struct Settings {
     pub sync_lease_ms: u64,
     /// Syncs running at once on this server.
     pub sync_concurrency: usize,
+    /// How often the analysis worker looks for due jobs and closed digests.
+    pub analysis_poll_ms: u64,
+    /// First retry delay of a failed analysis job; doubles per attempt.
+    pub analysis_backoff_base_ms: u64,
+    /// Longest a recording's upload to speech-to-text may take.
+    pub analysis_upload_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -124,6 +130,9 @@ impl Default for Settings {
             sync_page_size: 100,
             sync_lease_ms: 120_000,
             sync_concurrency: 4,
+            analysis_poll_ms: 500,
+            analysis_backoff_base_ms: 30_000,
+            analysis_upload_timeout_ms: 300_000,
         }
     }
 }

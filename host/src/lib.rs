@@ -1,6 +1,8 @@
 //! Switchboard: the integration hub host — server, CLI, component runtime.
 
+pub mod analysis;
 pub mod api;
+pub mod automations;
 pub mod bundled;
 pub mod cache;
 pub mod calls;

@@ -38,6 +38,8 @@ pub struct AppStateInner {
     /// scheduler's wake-up for "sync now".
     pub syncer: Arc<crate::pull::sync::Syncer>,
     pub sync_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the analysis worker (an analysis was posted, automations wait).
+    pub analysis_wake: Arc<tokio::sync::Notify>,
     pub ready: AtomicBool,
 }
 
@@ -174,6 +176,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     let writer = (store.backend() == crate::store::Backend::Sqlite)
         .then(|| crate::ingest::writer::Writer::spawn(store.clone()));
     let lookups: Arc<crate::cache::Lookups> = Arc::default();
+    let feed: Arc<crate::notify::feed_hub::FeedHub> = Arc::default();
     let notifier = Arc::new(crate::notify::deliver::Notifier {
         store: store.clone(),
         runtime: Arc::clone(&runtime),
@@ -181,6 +184,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         settings: Arc::clone(&settings),
         lookups: Arc::clone(&lookups),
         limiter: Default::default(),
+        feed: Arc::clone(&feed),
     });
     let mut background = vec![crate::notify::worker::spawn(
         Arc::clone(&notifier),
@@ -209,6 +213,17 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         i64::try_from(settings.sync_interval_sec).unwrap_or(300),
         Arc::clone(&sync_wake),
     ));
+    let analysis_wake = Arc::new(tokio::sync::Notify::new());
+    let analysis = Arc::new(crate::analysis::worker::AnalysisWorker {
+        syncer: Arc::clone(&syncer),
+        public_url: settings.public_url.clone().unwrap_or_default(),
+        upload_timeout: Duration::from_millis(settings.analysis_upload_timeout_ms.max(1)),
+        backoff_base_ms: i64::try_from(settings.analysis_backoff_base_ms).unwrap_or(30_000),
+    });
+    background.push(analysis.spawn(
+        Duration::from_millis(settings.analysis_poll_ms.max(10)),
+        Arc::clone(&analysis_wake),
+    ));
     let state: AppState = Arc::new(AppStateInner {
         settings: Arc::clone(&settings),
         store,
@@ -217,10 +232,11 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         watcher,
         writer,
         notifier,
-        feed: Arc::default(),
+        feed,
         lookups,
         syncer,
         sync_wake,
+        analysis_wake,
         ready: AtomicBool::new(false),
     });
     let app = api::router(Arc::clone(&state))

@@ -13,6 +13,8 @@
 //! structs it returns. A method that writes in several statements does so in
 //! one transaction, so an error leaves nothing half-done.
 
+mod analysis;
+mod automations;
 mod businesses;
 mod calls;
 mod conversations;
@@ -41,6 +43,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+pub use analysis::{AnalysisJob, AnalysisResult, CallAnalysis};
+pub use automations::{Automation, AutomationRun, AutomationStats, PlannedDelivery};
 pub use businesses::Business;
 pub use calls::{Call, CallCursor, CallFilter, CallProjection};
 pub use conversations::{Conversation, Message, NewMessage};

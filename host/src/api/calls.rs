@@ -148,9 +148,15 @@ async fn read(
             })
         })
         .collect();
+    let analysis = state
+        .store
+        .get_analysis(&caller.business_id, &id)
+        .await
+        .map_err(ApiError::internal)?;
     let mut body = serde_json::to_value(&call).map_err(ApiError::internal)?;
     if let Some(o) = body.as_object_mut() {
         o.insert("recordings".into(), json!(recordings));
+        o.insert("analysis".into(), json!(analysis));
         o.insert("events".into(), Value::Array(timeline));
     }
     Ok(Json(body))

@@ -11,6 +11,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// More fields for the body (which variable, which condition), beside
+    /// `error` and `message`.
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -19,6 +22,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
     }
 
@@ -44,13 +48,22 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    pub fn with_details(mut self, details: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "error": self.code, "message": self.message })),
-        )
-            .into_response()
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let (Some(details), Some(obj)) = (self.details, body.as_object_mut()) {
+            for (k, v) in details {
+                obj.entry(k).or_insert(v);
+            }
+        }
+        (self.status, Json(body)).into_response()
     }
 }
 

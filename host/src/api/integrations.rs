@@ -87,7 +87,7 @@ fn installable(worlds: &[World]) -> bool {
     worlds.iter().any(|w| {
         matches!(
             w,
-            World::Ingest | World::RecordingSource | World::CallControl
+            World::Ingest | World::RecordingSource | World::CallControl | World::Analyzer
         )
     })
 }

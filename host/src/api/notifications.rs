@@ -442,7 +442,8 @@ fn severity_rank(s: &str) -> u8 {
 
 /// Server-sent events: each new feed row of the business as an event
 /// `notification` with the row as JSON, filtered by the reader's
-/// `inAppEnabled` and `minSeverity` at the time they connect.
+/// `inAppEnabled`, `minSeverity` and `mutedRuleIds` (rows of automations
+/// they muted) at the time they connect.
 async fn stream(
     State(state): State<AppState>,
     caller: Caller,
@@ -457,21 +458,41 @@ async fn stream(
     );
     let enabled = prefs["inAppEnabled"].as_bool().unwrap_or(true);
     let min = severity_rank(prefs["minSeverity"].as_str().unwrap_or("info"));
+    // Rows an automation the reader muted made stay in the feed but are
+    // not pushed to them.
+    let muted: Vec<String> = prefs["mutedRuleIds"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let muted = std::sync::Arc::new(muted);
     let rx = state.feed.subscribe(&caller.business_id);
-    let events = futures::stream::unfold(rx, move |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(item) if enabled && severity_rank(&item.severity) >= min => {
-                    let event = Event::default()
-                        .event("notification")
-                        .id(item.id.clone())
-                        .json_data(&item)
-                        .unwrap_or_else(|_| Event::default().comment("unserialisable item"));
-                    return Some((Ok(event), rx));
+    let events = futures::stream::unfold(rx, move |mut rx| {
+        let muted = std::sync::Arc::clone(&muted);
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(item)
+                        if enabled
+                            && severity_rank(&item.severity) >= min
+                            && !item.data["ruleId"]
+                                .as_str()
+                                .is_some_and(|r| muted.iter().any(|m| m == r)) =>
+                    {
+                        let event = Event::default()
+                            .event("notification")
+                            .id(item.id.clone())
+                            .json_data(&item)
+                            .unwrap_or_else(|_| Event::default().comment("unserialisable item"));
+                        return Some((Ok(event), rx));
+                    }
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
         }
     });

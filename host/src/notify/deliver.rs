@@ -45,6 +45,9 @@ pub struct Notifier {
     /// The same cached lookups the inbound path uses (tenant limits).
     pub lookups: Arc<Lookups>,
     pub limiter: RateLimiter,
+    /// In-app notifications from the outbox (automations) land in the feed
+    /// and fan out here.
+    pub feed: Arc<crate::notify::feed_hub::FeedHub>,
 }
 
 /// Where one notification goes, resolved from its destination id.
@@ -273,8 +276,40 @@ impl Notifier {
         })
     }
 
+    /// The in-app channel is the host's own: a feed row, fanned out live.
+    /// Its data carries the link and the automation, so readers who muted
+    /// the rule do not get it (see `api/notifications.rs`).
+    async fn to_feed(&self, n: &Notification) -> Result<AttemptResult, StoreError> {
+        let mut data = serde_json::Map::new();
+        data.insert(
+            "link".into(),
+            n.link.clone().map_or(Value::Null, Value::String),
+        );
+        for (key, name) in [("automation.id", "ruleId"), ("call.id", "callId")] {
+            if let Some(v) = n.attributes.get(key) {
+                data.insert(name.into(), v.clone());
+            }
+        }
+        let item = self
+            .store
+            .add_feed_item(
+                &n.business_id,
+                &n.title,
+                &n.body,
+                &n.severity,
+                &Value::Object(data),
+            )
+            .await?;
+        let external_id = Some(item.id.clone());
+        self.feed.publish(&n.business_id, item);
+        Ok(AttemptResult::Delivered { external_id })
+    }
+
     /// One attempt, not yet recorded.
     pub async fn attempt(&self, n: &Notification) -> Result<AttemptResult, StoreError> {
+        if n.channel == "in_app" {
+            return self.to_feed(n).await;
+        }
         let route = match self.resolve(n).await? {
             Resolved::Route(r) => r,
             Resolved::Unavailable(code, detail) => {

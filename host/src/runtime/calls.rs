@@ -10,6 +10,7 @@ use super::wit::since_v0_1_0 as v0_1;
 use std::sync::Arc;
 use wasmtime::{Store, UpdateDeadline};
 
+use v0_1::analyzer::exports::switchboard::connector::analysis as ana;
 use v0_1::call_control::exports::switchboard::connector::pbx_control as pbx;
 use v0_1::channel::exports::switchboard::connector::delivery as chan;
 use v0_1::ingest::exports::switchboard::connector::ingest_handler::IngestReply;
@@ -314,6 +315,54 @@ impl Runtime {
                     .await
             }
         ))
+    }
+
+    /// `analyzer`: how to upload one recording to speech-to-text.
+    pub async fn transcription_request(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        audio: &ana::Audio,
+    ) -> Result<Result<ana::Upload, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, analyzer, "analyzer", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_analysis()
+                .call_transcription_request(&mut store, installation, audio)
+                .await
+        }))
+    }
+
+    /// `analyzer`: the transcript in the speech-to-text reply.
+    pub async fn read_transcription(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        reply: &ana::UploadReply,
+    ) -> Result<Result<String, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, analyzer, "analyzer", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_analysis()
+                .call_read_transcription(&mut store, installation, reply)
+                .await
+        }))
+    }
+
+    /// `analyzer`: summary, score, sentiment and tags of a call.
+    pub async fn analyze(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        call: &ana::CallContext,
+    ) -> Result<Result<ana::AnalysisResult, ConnectorError>, CallError> {
+        Ok(invoke!(self, target, analyzer, "analyzer", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_analysis()
+                .call_analyze(&mut store, installation, call)
+                .await
+        }))
     }
 
     /// `call-control`: click-to-call.

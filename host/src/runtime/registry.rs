@@ -53,6 +53,7 @@ pub struct PresV0_1 {
     pub recording_source: Option<v0_1::recording_source::RecordingSourcePre<CallState>>,
     pub channel: Option<v0_1::channel::ChannelPre<CallState>>,
     pub call_control: Option<v0_1::call_control::CallControlPre<CallState>>,
+    pub analyzer: Option<v0_1::analyzer::AnalyzerPre<CallState>>,
 }
 
 /// One version-specific set of bindings; a later WIT adds a variant.
@@ -149,6 +150,11 @@ impl Registry {
                             pres.call_control = Some(
                                 v0_1::call_control::CallControlPre::new(pre.clone())
                                     .map_err(missing)?,
+                            )
+                        }
+                        World::Analyzer => {
+                            pres.analyzer = Some(
+                                v0_1::analyzer::AnalyzerPre::new(pre.clone()).map_err(missing)?,
                             )
                         }
                     }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::analysis::record_vendor_analysis;
 use super::calls::{call_payloads, lock_call, write_projection};
 use super::conversations::{NewMessage, store_message};
 use super::{CallProjection, Store, StoreError, new_id, now_ms};
@@ -123,6 +124,9 @@ impl Store {
 
         let mut outcome = IngestOutcome::default();
         let mut touched = BTreeSet::new();
+        // Calls a vendor's own analytics arrived for (3CX speech analytics):
+        // that counts as the call's analysis, which fires automations.
+        let mut analysed = BTreeSet::new();
         for event in events {
             let call_id = match &event.target {
                 EventTarget::Call { chain_id } => call_ids.get(chain_id.as_str()).cloned(),
@@ -152,6 +156,9 @@ impl Store {
             }
             match (&event.target, call_id) {
                 (EventTarget::Call { .. }, Some(id)) => {
+                    if event.kind == "call.analysis" {
+                        analysed.insert(id.clone());
+                    }
                     touched.insert(id);
                 }
                 (EventTarget::Message(m), _) => {
@@ -165,6 +172,9 @@ impl Store {
             let payloads = call_payloads(&mut *tx, call_id).await?;
             let projection = fold(&payloads);
             write_projection(&mut *tx, business_id, call_id, &projection).await?;
+            if analysed.contains(call_id) {
+                record_vendor_analysis(&mut *tx, business_id, call_id, &projection).await?;
+            }
         }
         outcome.call_ids = touched.into_iter().collect();
         Ok(outcome)

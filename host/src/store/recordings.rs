@@ -213,6 +213,10 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .is_some();
+        if inserted && pulled.stored.is_ok() {
+            // Durable with the recording: the analysis stage picks it up.
+            super::analysis::enqueue_job(&mut tx, &pulled.business_id, &call_id, "analyze").await?;
+        }
         let row = sqlx::query(concat!(
             "SELECT ",
             recording_columns!(),

@@ -12,6 +12,7 @@ pub enum World {
     RecordingSource,
     Channel,
     CallControl,
+    Analyzer,
 }
 
 impl World {
@@ -21,6 +22,7 @@ impl World {
             World::RecordingSource => "recording-source",
             World::Channel => "channel",
             World::CallControl => "call-control",
+            World::Analyzer => "analyzer",
         }
     }
 }

@@ -43,5 +43,6 @@ world!(ingest, "ingest");
 world!(recording_source, "recording-source");
 world!(channel, "channel");
 world!(call_control, "call-control");
+world!(analyzer, "analyzer");
 
 pub use capabilities::switchboard::connector::types;

@@ -1,0 +1,129 @@
+//! The analysis worker: claims due jobs (with a lease, so a crashed
+//! server's job is taken up again), runs them, retries transient failures
+//! with backoff, and reports permanent ones as `ai.failed`. It also sends
+//! automation digests whose window has closed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::run::{Failure, analyze};
+use crate::pull::sync::Syncer;
+use crate::store::{AnalysisJob, now_ms};
+
+/// Attempts before an analysis counts as failed.
+pub const MAX_ATTEMPTS: i64 = 5;
+const LEASE_MS: i64 = 10 * 60_000;
+
+pub struct AnalysisWorker {
+    pub syncer: Arc<Syncer>,
+    pub public_url: String,
+    pub upload_timeout: Duration,
+    /// First retry delay; doubles per attempt.
+    pub backoff_base_ms: i64,
+}
+
+impl AnalysisWorker {
+    pub fn spawn(
+        self: Arc<Self>,
+        poll: Duration,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = self.syncer.store.flush_digests("Digest").await {
+                    tracing::error!(error = %e, "sending automation digests failed");
+                }
+                loop {
+                    match self.syncer.store.claim_analysis_job(LEASE_MS).await {
+                        Ok(Some(job)) => self.run(&job).await,
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::error!(error = %e, "claiming an analysis job failed");
+                            break;
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = wake.notified() => {}
+                }
+            }
+        })
+    }
+
+    async fn run(&self, job: &AnalysisJob) {
+        let store = &self.syncer.store;
+        let outcome = match job.kind.as_str() {
+            "analyze" => {
+                analyze(
+                    &self.syncer,
+                    &job.business_id,
+                    &job.call_id,
+                    self.upload_timeout,
+                )
+                .await
+            }
+            "fire" => crate::automations::fire::fire_for_call(
+                store,
+                &self.public_url,
+                &job.business_id,
+                &job.call_id,
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| Failure::Retry(format!("internal: {e}"))),
+            other => Err(Failure::Permanent(format!("unknown job kind `{other}`"))),
+        };
+        let recorded = match outcome {
+            Ok(()) => store.finish_analysis_job(&job.id, "done", None).await,
+            Err(Failure::Skip(reason)) => {
+                store
+                    .finish_analysis_job(&job.id, "skipped", Some(&reason))
+                    .await
+            }
+            Err(Failure::Retry(reason)) if job.attempts < MAX_ATTEMPTS => {
+                let delay = self
+                    .backoff_base_ms
+                    .saturating_mul(1 << job.attempts.clamp(0, 16));
+                tracing::warn!(job = %job.id, kind = %job.kind, %reason, "analysis job will be retried");
+                store
+                    .retry_analysis_job(&job.id, now_ms() + delay, &reason)
+                    .await
+            }
+            Err(Failure::Retry(reason) | Failure::Permanent(reason)) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, %reason, "analysis job failed");
+                if job.kind == "analyze" {
+                    self.ai_failed(job, &reason).await;
+                }
+                store
+                    .finish_analysis_job(&job.id, "failed", Some(&reason))
+                    .await
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(job = %job.id, error = %e, "recording an analysis job's outcome failed");
+        }
+    }
+
+    /// `ai.failed` to the business's outgoing webhooks.
+    async fn ai_failed(&self, job: &AnalysisJob, reason: &str) {
+        let mut data = Map::new();
+        data.insert("call.id".into(), Value::String(job.call_id.clone()));
+        data.insert("error".into(), Value::String(reason.to_owned()));
+        data.insert("attempts".into(), Value::String(job.attempts.to_string()));
+        if let Err(e) = crate::notify::events::emit(
+            &self.syncer.store,
+            &self.syncer.lookups,
+            &job.business_id,
+            "ai.failed",
+            "The call's analysis failed",
+            data,
+        )
+        .await
+        {
+            tracing::error!(error = %e, "queueing ai.failed failed");
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! `/notifications/automations` (seed 000): tenants' notification rules,
+//! stored as flow graphs (see `flows/README.md` for the rule and graph JSON).
+//!
+//! Rules, exactly as the seed:
+//! - `GET /notifications/automations` — every automation with its rule (or
+//!   `rule: null, advanced: true`) and delivery stats `sent`, `failed`,
+//!   `pending`, `lastRunAt`.
+//! - `POST /notifications/automations` — a rule → 201 `{id}`.
+//! - `GET /notifications/automations/{id}` — the rule projected back.
+//! - `PUT /notifications/automations/{id}` — replace the rule (recompiled).
+//! - `PATCH /notifications/automations/{id}` `{enabled}`.
+//! - `DELETE /notifications/automations/{id}` — 204.
+//!
+//! Beyond the seed:
+//! - `POST /notifications/automations/graphs` `{graph}` → 201 `{id}`, and
+//!   `GET` / `PUT /notifications/automations/{id}/graph`: flows no flat rule
+//!   expresses (nested AND/OR, else branches, in-app and webhook actions).
+//! - `POST /notifications/automations/{id}/test` and
+//!   `POST /notifications/automations/test` (body: an unsaved rule) — dry
+//!   run over the last `?limit=` (default 20, at most 200) analysed calls:
+//!   which would fire and the rendered messages; nothing is sent.
+//! - `GET /notifications/automations/{id}/runs` — each firing: call,
+//!   destinations, outcome.
+//!
+//! Errors: 404 `automation_not_found`; 422 with the flows crate's codes
+//! (`unknown_variable` with `name`, `unknown_field`, `invalid_operator`,
+//! `invalid_value` with `index`, `no_destination`, `empty_name`,
+//! `invalid_graph` with `problems`), `invalid_destination` (an id that is
+//! not the business's, with `name` and `id`), `invalid_rule` (JSON that is
+//! not a rule).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use switchboard_flows::{Channel, Graph, NodeKind, Problem, Rule, compile, evaluate, project};
+
+use super::auth::{Caller, Scope};
+use super::error::ApiError;
+use super::json::ApiJson;
+use crate::automations::facts::call_facts;
+use crate::server::AppState;
+use crate::store::{Automation, StoreError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notifications/automations", get(list).post(create))
+        .route("/notifications/automations/test", post(test_unsaved))
+        .route("/notifications/automations/graphs", post(create_graph))
+        .route(
+            "/notifications/automations/{id}",
+            get(read).put(replace).patch(toggle).delete(remove),
+        )
+        .route(
+            "/notifications/automations/{id}/graph",
+            get(read_graph).put(replace_graph),
+        )
+        .route("/notifications/automations/{id}/test", post(test_saved))
+        .route("/notifications/automations/{id}/runs", get(runs))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found(
+        "automation_not_found",
+        "no such automation in this business",
+    )
+}
+
+fn lookup(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => not_found(),
+        e => ApiError::internal(e),
+    }
+}
+
+fn unprocessable(problem: Problem) -> ApiError {
+    let mut details = Map::new();
+    if let Some(name) = problem.name {
+        details.insert("name".into(), Value::String(name));
+    }
+    if let Some(index) = problem.index {
+        details.insert("index".into(), json!(index));
+    }
+    if let Some(node) = problem.node {
+        details.insert("node".into(), Value::String(node));
+    }
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        problem.code,
+        problem.message,
+    )
+    .with_details(details)
+}
+
+fn parse_rule(body: Value) -> Result<Rule, ApiError> {
+    serde_json::from_value(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_rule",
+            format!("not an automation rule: {e}"),
+        )
+    })
+}
+
+fn parse_graph(body: Value) -> Result<Graph, ApiError> {
+    let graph: Graph = serde_json::from_value(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_graph",
+            format!("not a flow graph: {e}"),
+        )
+    })?;
+    graph.validate().map_err(|errors| {
+        let problems: Vec<Value> = errors
+            .problems()
+            .into_iter()
+            .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+            .collect();
+        let mut details = Map::new();
+        details.insert("problems".into(), Value::Array(problems));
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_graph",
+            errors.to_string(),
+        )
+        .with_details(details)
+    })?;
+    Ok(graph)
+}
+
+fn invalid_destination(list: &str, id: &str) -> ApiError {
+    let mut details = Map::new();
+    details.insert("name".into(), Value::String(list.into()));
+    details.insert("id".into(), Value::String(id.into()));
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_destination",
+        format!("`{id}` in `{list}` is not a destination of this business"),
+    )
+    .with_details(details)
+}
+
+/// Every destination a graph sends to must be the business's.
+async fn check_destinations(
+    state: &AppState,
+    business_id: &str,
+    graph: &Graph,
+) -> Result<(), ApiError> {
+    for node in &graph.nodes {
+        let NodeKind::Action(action) = &node.kind else {
+            continue;
+        };
+        let (list, id, found) = match &action.channel {
+            Channel::Telegram { chat_id } => (
+                "telegramChatIds",
+                chat_id,
+                state
+                    .store
+                    .get_telegram_chat(business_id, chat_id)
+                    .await
+                    .map(|_| ()),
+            ),
+            Channel::Discord { webhook_id } => (
+                "discordWebhookIds",
+                webhook_id,
+                state
+                    .store
+                    .get_discord_webhook(business_id, webhook_id)
+                    .await
+                    .map(|_| ()),
+            ),
+            Channel::Webhook {
+                endpoint_id: Some(endpoint_id),
+            } => (
+                "endpointId",
+                endpoint_id,
+                state
+                    .store
+                    .get_webhook_endpoint(business_id, endpoint_id)
+                    .await
+                    .map(|_| ()),
+            ),
+            _ => continue,
+        };
+        match found {
+            Ok(()) => {}
+            Err(StoreError::NotFound) => return Err(invalid_destination(list, id)),
+            Err(e) => return Err(ApiError::internal(e)),
+        }
+    }
+    Ok(())
+}
+
+/// A rule, validated and compiled, with its destinations checked.
+async fn rule_graph(state: &AppState, business_id: &str, body: Value) -> Result<Graph, ApiError> {
+    let rule = parse_rule(body)?;
+    let graph = compile(&rule).map_err(|e| unprocessable(e.problem()))?;
+    check_destinations(state, business_id, &graph).await?;
+    Ok(graph)
+}
+
+async fn view(state: &AppState, a: &Automation, with_graph: bool) -> Result<Value, ApiError> {
+    let stats = state
+        .store
+        .automation_stats(&a.id)
+        .await
+        .map_err(ApiError::internal)?;
+    let rule = serde_json::from_value::<Graph>(a.graph.clone())
+        .ok()
+        .and_then(|g| project(&g));
+    let mut v = json!({
+        "id": a.id, "name": a.name, "enabled": a.enabled,
+        "advanced": rule.is_none(), "rule": rule,
+        "sent": stats.sent, "failed": stats.failed, "pending": stats.pending,
+        "lastRunAt": stats.last_run_at,
+        "createdAt": a.created_at, "updatedAt": a.updated_at,
+    });
+    if with_graph {
+        v["graph"] = a.graph.clone();
+    }
+    Ok(v)
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let all = state
+        .store
+        .list_automations(&caller.business_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut items = Vec::with_capacity(all.len());
+    for a in &all {
+        items.push(view(&state, a, false).await?);
+    }
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn store_graph(
+    state: &AppState,
+    business_id: &str,
+    graph: &Graph,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let value = serde_json::to_value(graph).map_err(ApiError::internal)?;
+    let a = state
+        .store
+        .create_automation(business_id, &graph.name, &value)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": a.id }))))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let graph = rule_graph(&state, &caller.business_id, body).await?;
+    store_graph(&state, &caller.business_id, &graph).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GraphBody {
+    graph: Value,
+}
+
+async fn create_graph(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<GraphBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let graph = parse_graph(body.graph)?;
+    check_destinations(&state, &caller.business_id, &graph).await?;
+    store_graph(&state, &caller.business_id, &graph).await
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let a = state
+        .store
+        .get_automation(&caller.business_id, &id)
+        .await
+        .map_err(lookup)?;
+    Ok(Json(view(&state, &a, false).await?))
+}
+
+async fn read_graph(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let a = state
+        .store
+        .get_automation(&caller.business_id, &id)
+        .await
+        .map_err(lookup)?;
+    Ok(Json(json!({ "id": a.id, "graph": a.graph })))
+}
+
+async fn replace_with(
+    state: &AppState,
+    business_id: &str,
+    id: &str,
+    graph: &Graph,
+) -> Result<Json<Value>, ApiError> {
+    // A foreign or unknown id is 404 before anything is validated further.
+    state
+        .store
+        .get_automation(business_id, id)
+        .await
+        .map_err(lookup)?;
+    let value = serde_json::to_value(graph).map_err(ApiError::internal)?;
+    let a = state
+        .store
+        .replace_automation(business_id, id, &graph.name, &value)
+        .await
+        .map_err(lookup)?;
+    Ok(Json(view(state, &a, false).await?))
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    state
+        .store
+        .get_automation(&caller.business_id, &id)
+        .await
+        .map_err(lookup)?;
+    let graph = rule_graph(&state, &caller.business_id, body).await?;
+    replace_with(&state, &caller.business_id, &id, &graph).await
+}
+
+async fn replace_graph(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GraphBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    state
+        .store
+        .get_automation(&caller.business_id, &id)
+        .await
+        .map_err(lookup)?;
+    let graph = parse_graph(body.graph)?;
+    check_destinations(&state, &caller.business_id, &graph).await?;
+    replace_with(&state, &caller.business_id, &id, &graph).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Toggle {
+    enabled: bool,
+}
+
+async fn toggle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Toggle>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    let a = state
+        .store
+        .set_automation_enabled(&caller.business_id, &id, body.enabled)
+        .await
+        .map_err(lookup)?;
+    Ok(Json(view(&state, &a, false).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::ManageNotifications)?;
+    state
+        .store
+        .delete_automation(&caller.business_id, &id)
+        .await
+        .map_err(lookup)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DryRunQuery {
+    limit: Option<u32>,
+}
+
+const DRY_RUN_DEFAULT: u32 = 20;
+const DRY_RUN_MAX: u32 = 200;
+
+/// Evaluates `graph` over the business's last analysed calls; sends nothing.
+async fn dry_run(
+    state: &AppState,
+    business_id: &str,
+    graph: &Graph,
+    limit: Option<u32>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = limit.unwrap_or(DRY_RUN_DEFAULT).clamp(1, DRY_RUN_MAX);
+    let analyses = state
+        .store
+        .recent_analyses(business_id, limit)
+        .await
+        .map_err(ApiError::internal)?;
+    let public_url = state.settings.public_url.clone().unwrap_or_default();
+    let mut calls = Vec::with_capacity(analyses.len());
+    let mut matched = 0;
+    for analysis in &analyses {
+        let call = match state.store.get_call(business_id, &analysis.call_id).await {
+            Ok(c) => c,
+            Err(StoreError::NotFound) => continue,
+            Err(e) => return Err(ApiError::internal(e)),
+        };
+        let kind = state
+            .store
+            .get_integration(business_id, &call.integration_id)
+            .await
+            .ok()
+            .map(|i| i.kind);
+        let facts = call_facts(&call, Some(analysis), kind.as_deref(), &public_url);
+        let firings = evaluate(graph, &facts);
+        if !firings.is_empty() {
+            matched += 1;
+        }
+        calls.push(json!({
+            "callId": call.id, "analyzedAt": analysis.analyzed_at,
+            "fires": !firings.is_empty(), "deliveries": firings,
+        }));
+    }
+    Ok(Json(json!({
+        "evaluated": calls.len(), "matched": matched, "calls": calls,
+    })))
+}
+
+async fn test_saved(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<DryRunQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let a = state
+        .store
+        .get_automation(&caller.business_id, &id)
+        .await
+        .map_err(lookup)?;
+    let graph: Graph = serde_json::from_value(a.graph).map_err(ApiError::internal)?;
+    dry_run(&state, &caller.business_id, &graph, q.limit).await
+}
+
+async fn test_unsaved(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DryRunQuery>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let graph = rule_graph(&state, &caller.business_id, body).await?;
+    dry_run(&state, &caller.business_id, &graph, q.limit).await
+}
+
+async fn runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    state
+        .store
+        .get_automation(&caller.business_id, &id)
+        .await
+        .map_err(lookup)?;
+    let runs = state
+        .store
+        .automation_runs(&caller.business_id, &id, 100)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!({ "items": runs })))
+}

@@ -1,0 +1,382 @@
+//! Automations (stored as flow graphs, JSON), their firings, the digest
+//! buffer, and delivery statistics from the outbox.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::outbox::insert_notification;
+use super::{NewNotification, Store, StoreError, get_bool, new_id, now_ms, one_row, parse_json};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Automation {
+    pub id: String,
+    #[serde(skip)]
+    pub business_id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub graph: Value,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Delivery statistics of one automation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutomationStats {
+    pub sent: i64,
+    pub failed: i64,
+    pub pending: i64,
+    pub last_run_at: Option<i64>,
+}
+
+/// One firing: an automation matched a call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutomationRun {
+    pub id: String,
+    pub automation_id: String,
+    pub call_id: String,
+    pub fired_at: i64,
+    pub deliveries: Value,
+}
+
+/// A message the firing sends now (`digest_window_end` None) or adds to the
+/// destination's digest.
+#[derive(Debug, Clone)]
+pub struct PlannedDelivery {
+    pub notification: NewNotification,
+    /// When set, the message waits in the digest until this instant.
+    pub digest_window_end: Option<i64>,
+}
+
+fn automation_from_row(row: &AnyRow) -> Result<Automation, StoreError> {
+    let graph: String = row.try_get("graph_json")?;
+    Ok(Automation {
+        id: row.try_get("id")?,
+        business_id: row.try_get("business_id")?,
+        name: row.try_get("name")?,
+        enabled: get_bool(row, "enabled")?,
+        graph: parse_json(&graph, "automations.graph_json")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+const COLUMNS: &str = "id, business_id, name, enabled, graph_json, created_at, updated_at";
+
+impl Store {
+    pub async fn create_automation(
+        &self,
+        business_id: &str,
+        name: &str,
+        graph: &Value,
+    ) -> Result<Automation, StoreError> {
+        let id = new_id();
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO automations (id, business_id, name, enabled, graph_json, created_at, \
+             updated_at) VALUES ($1, $2, $3, TRUE, $4, $5, $5)",
+        )
+        .bind(&id)
+        .bind(business_id)
+        .bind(name)
+        .bind(graph.to_string())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.get_automation(business_id, &id).await
+    }
+
+    pub async fn get_automation(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<Automation, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM automations WHERE business_id = $1 AND id = $2"
+        )))
+        .bind(business_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        automation_from_row(&row)
+    }
+
+    pub async fn list_automations(&self, business_id: &str) -> Result<Vec<Automation>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM automations WHERE business_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(business_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(automation_from_row).collect()
+    }
+
+    /// Replaces the graph (and name); `enabled` stays.
+    pub async fn replace_automation(
+        &self,
+        business_id: &str,
+        id: &str,
+        name: &str,
+        graph: &Value,
+    ) -> Result<Automation, StoreError> {
+        let done = sqlx::query(
+            "UPDATE automations SET name = $3, graph_json = $4, updated_at = $5 \
+             WHERE business_id = $1 AND id = $2",
+        )
+        .bind(business_id)
+        .bind(id)
+        .bind(name)
+        .bind(graph.to_string())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        one_row(done)?;
+        self.get_automation(business_id, id).await
+    }
+
+    pub async fn set_automation_enabled(
+        &self,
+        business_id: &str,
+        id: &str,
+        enabled: bool,
+    ) -> Result<Automation, StoreError> {
+        let done = sqlx::query(
+            "UPDATE automations SET enabled = $3, updated_at = $4 \
+             WHERE business_id = $1 AND id = $2",
+        )
+        .bind(business_id)
+        .bind(id)
+        .bind(enabled)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        one_row(done)?;
+        self.get_automation(business_id, id).await
+    }
+
+    pub async fn delete_automation(&self, business_id: &str, id: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM automations WHERE business_id = $1 AND id = $2")
+            .bind(business_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        one_row(done)
+    }
+
+    /// Sent / failed / pending deliveries and the last firing.
+    pub async fn automation_stats(
+        &self,
+        automation_id: &str,
+    ) -> Result<AutomationStats, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM notifications WHERE automation_id = $1 \
+             GROUP BY status",
+        )
+        .bind(automation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut stats = AutomationStats::default();
+        for r in &rows {
+            let status: String = r.try_get("status")?;
+            let n: i64 = r.try_get("n")?;
+            match status.as_str() {
+                "delivered" => stats.sent += n,
+                "failed" => stats.failed += n,
+                _ => stats.pending += n,
+            }
+        }
+        stats.last_run_at = sqlx::query_scalar(
+            "SELECT MAX(fired_at) FROM automation_runs WHERE automation_id = $1",
+        )
+        .bind(automation_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(stats)
+    }
+
+    /// Whether the automation already fired for the call (a retried job).
+    pub async fn automation_fired(
+        &self,
+        automation_id: &str,
+        call_id: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM automation_runs WHERE automation_id = $1 AND call_id = $2",
+        )
+        .bind(automation_id)
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Records a firing and queues its deliveries, in one transaction: the
+    /// run row's uniqueness per (automation, call) makes a retried job
+    /// fire nothing twice. Returns None when it had already fired.
+    pub async fn record_firing(
+        &self,
+        business_id: &str,
+        automation_id: &str,
+        call_id: &str,
+        planned: &[PlannedDelivery],
+        mut deliveries: Vec<Value>,
+    ) -> Result<Option<AutomationRun>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = new_id();
+        let now = now_ms();
+        let inserted = sqlx::query(
+            "INSERT INTO automation_runs (id, business_id, automation_id, call_id, fired_at, \
+             deliveries_json) VALUES ($1, $2, $3, $4, $5, '[]') \
+             ON CONFLICT (automation_id, call_id) DO NOTHING RETURNING id",
+        )
+        .bind(&id)
+        .bind(business_id)
+        .bind(automation_id)
+        .bind(call_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if inserted.is_none() {
+            return Ok(None);
+        }
+        for (i, p) in planned.iter().enumerate() {
+            let queued = match p.digest_window_end {
+                None => {
+                    let n =
+                        insert_notification(&mut tx, &p.notification, Some(automation_id)).await?;
+                    serde_json::json!({ "notificationId": n.id })
+                }
+                Some(window_end) => {
+                    let item = new_id();
+                    sqlx::query(
+                        "INSERT INTO digest_items (id, business_id, automation_id, channel, target, \
+                         severity, window_end, message, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&item)
+                    .bind(business_id)
+                    .bind(automation_id)
+                    .bind(&p.notification.channel)
+                    .bind(&p.notification.destination_id)
+                    .bind(&p.notification.severity)
+                    .bind(window_end)
+                    .bind(&p.notification.body)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    serde_json::json!({ "digestUntil": window_end })
+                }
+            };
+            if let Some(Value::Object(d)) = deliveries.get_mut(i)
+                && let Value::Object(q) = queued
+            {
+                d.extend(q);
+            }
+        }
+        let deliveries = Value::Array(deliveries);
+        sqlx::query("UPDATE automation_runs SET deliveries_json = $2 WHERE id = $1")
+            .bind(&id)
+            .bind(deliveries.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(AutomationRun {
+            id,
+            automation_id: automation_id.to_owned(),
+            call_id: call_id.to_owned(),
+            fired_at: now,
+            deliveries,
+        }))
+    }
+
+    /// An automation's firings, newest first.
+    pub async fn automation_runs(
+        &self,
+        business_id: &str,
+        automation_id: &str,
+        limit: u32,
+    ) -> Result<Vec<AutomationRun>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, automation_id, call_id, fired_at, deliveries_json FROM automation_runs \
+             WHERE business_id = $1 AND automation_id = $2 ORDER BY fired_at DESC, id DESC LIMIT $3",
+        )
+        .bind(business_id)
+        .bind(automation_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let d: String = r.try_get("deliveries_json")?;
+                Ok(AutomationRun {
+                    id: r.try_get("id")?,
+                    automation_id: r.try_get("automation_id")?,
+                    call_id: r.try_get("call_id")?,
+                    fired_at: r.try_get("fired_at")?,
+                    deliveries: parse_json(&d, "automation_runs.deliveries_json")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends every digest whose window has closed: per (automation,
+    /// channel, destination) one notification joining the messages, in one
+    /// transaction with removing them. Returns how many were queued.
+    pub async fn flush_digests(&self, title: &str) -> Result<usize, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, business_id, automation_id, channel, target, severity, message \
+             FROM digest_items WHERE window_end <= $1 ORDER BY created_at, id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut groups: std::collections::BTreeMap<
+            (String, String, String, Option<String>),
+            (String, Vec<String>),
+        > = Default::default();
+        for r in &rows {
+            let key = (
+                r.try_get::<String, _>("business_id")?,
+                r.try_get::<String, _>("automation_id")?,
+                r.try_get::<String, _>("channel")?,
+                r.try_get::<Option<String>, _>("target")?,
+            );
+            let severity: String = r.try_get("severity")?;
+            let entry = groups.entry(key).or_insert_with(|| (severity, Vec::new()));
+            entry.1.push(r.try_get("message")?);
+        }
+        for ((business_id, automation_id, channel, target), (severity, messages)) in &groups {
+            let n = NewNotification {
+                business_id: business_id.clone(),
+                channel: channel.clone(),
+                destination_id: target.clone(),
+                title: format!("{title} ({})", messages.len()),
+                body: messages.join("\n\n"),
+                link: None,
+                severity: severity.clone(),
+                attributes: serde_json::json!({
+                    "event.type": "automation.digest",
+                    "automation.id": automation_id,
+                    "digest.count": messages.len().to_string(),
+                }),
+            };
+            insert_notification(&mut tx, &n, Some(automation_id)).await?;
+        }
+        // By id: an item added since the SELECT waits for the next flush.
+        for r in &rows {
+            sqlx::query("DELETE FROM digest_items WHERE id = $1")
+                .bind(r.try_get::<String, _>("id")?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(groups.len())
+    }
+}
