@@ -3,6 +3,7 @@
 //! once (and the compile cache in target/ carries them to later runs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod automations;
 mod cti;
 mod hot_load;
 mod inbound;

@@ -3,6 +3,7 @@
 //! are cached across the whole test run, and request builders.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod ai_fake;
 pub mod app;
 pub mod fakes;
 pub mod recording_fakes;

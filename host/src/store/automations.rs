@@ -65,6 +65,9 @@ fn automation_from_row(row: &AnyRow) -> Result<Automation, StoreError> {
     })
 }
 
+/// One digest: (business, automation, channel, destination).
+type DigestKey = (String, String, String, Option<String>);
+
 const COLUMNS: &str = "id, business_id, name, enabled, graph_json, created_at, updated_at";
 
 impl Store {
@@ -337,10 +340,8 @@ impl Store {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        let mut groups: std::collections::BTreeMap<
-            (String, String, String, Option<String>),
-            (String, Vec<String>),
-        > = Default::default();
+        let mut groups: std::collections::BTreeMap<DigestKey, (String, Vec<String>)> =
+            Default::default();
         for r in &rows {
             let key = (
                 r.try_get::<String, _>("business_id")?,

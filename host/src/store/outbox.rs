@@ -325,6 +325,54 @@ impl Store {
     }
 }
 
+/// Queues `n` on `conn` (inside the caller's transaction when it has one),
+/// credited to `automation_id` for its delivery statistics.
+pub(super) async fn insert_notification(
+    conn: &mut sqlx::AnyConnection,
+    n: &NewNotification,
+    automation_id: Option<&str>,
+) -> Result<Notification, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, link, \
+         severity, attributes_json, status, attempts, next_attempt_at, created_at, automation_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $11)",
+    )
+    .bind(&id)
+    .bind(&n.business_id)
+    .bind(&n.channel)
+    .bind(&n.destination_id)
+    .bind(&n.title)
+    .bind(&n.body)
+    .bind(&n.link)
+    .bind(&n.severity)
+    .bind(n.attributes.to_string())
+    .bind(now)
+    .bind(automation_id)
+    .execute(&mut *conn)
+    .await?;
+    let n = n.clone();
+    Ok(Notification {
+        id,
+        business_id: n.business_id,
+        channel: n.channel,
+        destination_id: n.destination_id,
+        title: n.title,
+        body: n.body,
+        link: n.link,
+        severity: n.severity,
+        attributes: n.attributes,
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        external_id: None,
+        delivered_at: None,
+        created_at: now,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -416,52 +464,4 @@ mod tests {
         }
         Ok(())
     }
-}
-
-/// Queues `n` on `conn` (inside the caller's transaction when it has one),
-/// credited to `automation_id` for its delivery statistics.
-pub(super) async fn insert_notification(
-    conn: &mut sqlx::AnyConnection,
-    n: &NewNotification,
-    automation_id: Option<&str>,
-) -> Result<Notification, StoreError> {
-    let id = new_id();
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, link, \
-         severity, attributes_json, status, attempts, next_attempt_at, created_at, automation_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $11)",
-    )
-    .bind(&id)
-    .bind(&n.business_id)
-    .bind(&n.channel)
-    .bind(&n.destination_id)
-    .bind(&n.title)
-    .bind(&n.body)
-    .bind(&n.link)
-    .bind(&n.severity)
-    .bind(n.attributes.to_string())
-    .bind(now)
-    .bind(automation_id)
-    .execute(&mut *conn)
-    .await?;
-    let n = n.clone();
-    Ok(Notification {
-        id,
-        business_id: n.business_id,
-        channel: n.channel,
-        destination_id: n.destination_id,
-        title: n.title,
-        body: n.body,
-        link: n.link,
-        severity: n.severity,
-        attributes: n.attributes,
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        external_id: None,
-        delivered_at: None,
-        created_at: now,
-    })
 }
