@@ -14,6 +14,10 @@
 //! - `ingest`: a loopback load generator posting 3CX ringing events to
 //!   `/hooks/{id}` of a real server (durable ingest on SQLite), against a
 //!   bare axum handler that answers 200.
+//! - `pull`: recordings synced per minute from the fake 3CX XAPI (1 MB and
+//!   8 MB files), and the process's peak memory above its resting size
+//!   during each sync, against a plain streaming download of the same files
+//!   to disk measured in the same run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -397,6 +401,138 @@ async fn outbox() {
     app.stop().await;
 }
 
+/// Resident and peak resident memory of this process, in KiB.
+fn memory_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Resets the peak-RSS mark (Linux: `5` into clear_refs), so the next peak
+/// read is this phase's own.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// One sync of `count` recordings of `size` bytes: (recordings per minute,
+/// peak KiB above the resting RSS).
+async fn pull_once(count: u64, size: usize) -> (f64, u64) {
+    use switchboard_tests::recording_fakes::{Behaviour, FakeRecording, fake_3cx};
+    let fake = Behaviour::with((1..=count).map(|i| FakeRecording::new(i, size)).collect());
+    let base = fake_3cx(Arc::clone(&fake)).await;
+    let app = TestApp::start(|s| {
+        s.sync_poll_ms = 20;
+        s.sync_page_size = 50;
+        s.recording_max_bytes = 64 << 20;
+        // No analyzer is connected; keep its worker quiet.
+        s.analysis_poll_ms = 60_000;
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (rest, _) = memory_kib();
+    reset_peak();
+    let start = Instant::now();
+    let created = app
+        .post(
+            "/integrations",
+            serde_json::json!({"kind": "threecx-cloud", "name": "bench", "config": {"baseUrl": base},
+                   "secrets": {"clientId": "c", "clientSecret": "good-secret"}}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    loop {
+        let s = app.get(&format!("/integrations/{id}/sync")).await;
+        if s.body["totalStored"].as_u64() == Some(count) {
+            break;
+        }
+        assert!(s.body["lastError"].is_null(), "{}", s.text);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let (_, peak) = memory_kib();
+    app.stop().await;
+    (count as f64 * 60.0 / secs, peak.saturating_sub(rest))
+}
+
+/// The same files fetched by a plain streaming client into a file each.
+async fn plain_download(count: u64, size: usize) -> f64 {
+    use futures::StreamExt as _;
+    use switchboard_tests::recording_fakes::{Behaviour, FakeRecording, fake_3cx};
+    use tokio::io::AsyncWriteExt as _;
+    let fake = Behaviour::with((1..=count).map(|i| FakeRecording::new(i, size)).collect());
+    let base = fake_3cx(Arc::clone(&fake)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let token = client
+        .post(format!("{base}/connect/token"))
+        .form(&[
+            ("client_id", "c"),
+            ("client_secret", "good-secret"),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = Instant::now();
+    for i in 1..=count {
+        let r = client
+            .get(format!(
+                "{base}/xapi/v1/Recordings/Pbx.DownloadRecording(recId={i})"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let mut file = tokio::fs::File::create(dir.path().join(i.to_string()))
+            .await
+            .unwrap();
+        let mut body = r.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            file.write_all(&chunk.unwrap()).await.unwrap();
+        }
+        file.sync_all().await.unwrap();
+    }
+    count as f64 * 60.0 / start.elapsed().as_secs_f64()
+}
+
+async fn pull() {
+    let rounds = 3;
+    for (count, size) in [(40u64, 1usize << 20), (5, 8 << 20)] {
+        let mut rates = Vec::new();
+        let mut peaks = Vec::new();
+        let mut plain = Vec::new();
+        for _ in 0..rounds {
+            let (rate, peak) = pull_once(count, size).await;
+            rates.push(rate);
+            peaks.push(peak as f64);
+            plain.push(plain_download(count, size).await);
+        }
+        let (rate, plain) = (median(rates), median(plain));
+        println!(
+            "pull {} x {} MiB: {:.0} recordings/min synced (median of {rounds}), plain download {:.0}/min, ratio {:.2}; peak RSS above rest {:.1} MiB",
+            count,
+            size >> 20,
+            rate,
+            plain,
+            rate / plain,
+            median(peaks) / 1024.0
+        );
+    }
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args()
         .skip(1)
@@ -420,6 +556,9 @@ fn main() {
         }
         if wants("ingest") {
             ingest().await;
+        }
+        if wants("pull") {
+            pull().await;
         }
     });
 }

@@ -539,7 +539,7 @@ async fn vendor_analytics_fire_and_a_rejected_key_is_ai_failed() {
     );
 
     // An analyzer whose key the API rejects: the job fails at once, ai.failed.
-    let (receiver, seen) = sink().await;
+    let (receiver, seen) = switchboard_tests::sink().await;
     let endpoint = app
         .post(
             "/webhooks",
@@ -587,25 +587,4 @@ async fn vendor_analytics_fire_and_a_rejected_key_is_ai_failed() {
         (json!("failed"), json!(1))
     );
     app.stop().await;
-}
-
-type Seen = Arc<std::sync::Mutex<Vec<String>>>;
-
-async fn sink() -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let log = Arc::clone(&seen);
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: String| {
-            let log = Arc::clone(&log);
-            async move {
-                log.lock().unwrap().push(body);
-                "ok"
-            }
-        }),
-    );
-    (
-        format!("{}/hook", switchboard_tests::serve(app).await),
-        seen,
-    )
 }

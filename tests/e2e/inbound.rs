@@ -134,6 +134,10 @@ fn essence(call: &Value) -> Value {
             r.remove("createdAt");
         }
     }
+    if let Some(a) = o.get_mut("analysis").and_then(Value::as_object_mut) {
+        a.remove("callId");
+        a.remove("analyzedAt");
+    }
     c
 }
 

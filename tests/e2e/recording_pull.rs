@@ -80,7 +80,7 @@ async fn threecx_sync_stores_links_and_serves_audio() {
         // fetch a new one and carry on.
         fake.token_uses.store(2, Ordering::SeqCst);
         let base = fake_3cx(Arc::clone(&fake)).await;
-        let (hook_url, seen) = receiver().await;
+        let (hook_url, seen) = switchboard_tests::sink().await;
         let hook = app
             .post(
                 "/webhooks",
@@ -185,7 +185,7 @@ async fn threecx_sync_stores_links_and_serves_audio() {
         assert_eq!(foreign.body["error"], "recording_not_found");
 
         // recording.completed reached the subscribed endpoint, once per stored file.
-        wait_for(&seen, 4).await;
+        switchboard_tests::wait_for(&seen, 4).await;
         let types: Vec<String> = seen
             .lock()
             .unwrap()
@@ -233,35 +233,6 @@ async fn each_backend_fast() -> Vec<TestApp> {
         );
     }
     apps
-}
-
-type Seen = Arc<std::sync::Mutex<Vec<String>>>;
-
-async fn receiver() -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let log = Arc::clone(&seen);
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: String| {
-            let log = Arc::clone(&log);
-            async move {
-                log.lock().unwrap().push(body);
-                "ok"
-            }
-        }),
-    );
-    let base = switchboard_tests::serve(app).await;
-    (format!("{base}/hook"), seen)
-}
-
-async fn wait_for(seen: &Seen, n: usize) {
-    for _ in 0..200 {
-        if seen.lock().unwrap().len() >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the receiver got {} of {n}", seen.lock().unwrap().len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,6 +52,38 @@ pub async fn serve(app: axum::Router) -> String {
     format!("http://{addr}")
 }
 
+/// Bodies a [`sink`] received, in order.
+pub type Seen = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A receiver for outgoing webhooks: `POST /hook` answers 200 and keeps the
+/// body. Returns the hook's URL.
+pub async fn sink() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let log = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let log = Arc::clone(&log);
+            async move {
+                log.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    (format!("{}/hook", serve(app).await), seen)
+}
+
+/// Waits (up to 10 s) until `seen` holds at least `n` bodies.
+pub async fn wait_for(seen: &Seen, n: usize) {
+    for _ in 0..200 {
+        if seen.lock().unwrap().len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the sink got {} of {n}", seen.lock().unwrap().len());
+}
+
 /// Shared by every runtime in the test run: each component compiles once.
 pub fn cache_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-component-cache");

@@ -22,30 +22,40 @@ use crate::serve;
 /// A WAV file of `size` bytes (44-byte header, then 8 kHz 16-bit mono PCM
 /// of a tone whose pitch depends on `seed`, so every file differs).
 pub fn wav(size: usize, seed: u64) -> Vec<u8> {
+    wav_range(size, seed, 0, size.max(44))
+}
+
+/// Bytes `start..start + len` of [`wav`]`(size, seed)`, computed without
+/// building the whole file: the fake streams large files in constant memory,
+/// so a memory benchmark measures the host, not the fake.
+pub fn wav_range(size: usize, seed: u64, start: usize, len: usize) -> Vec<u8> {
     let size = size.max(44);
     let data_len = (size - 44) as u32;
-    let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&16000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
+    let mut header = Vec::with_capacity(44);
+    header.extend_from_slice(b"RIFF");
+    header.extend_from_slice(&(36 + data_len).to_le_bytes());
+    header.extend_from_slice(b"WAVEfmt ");
+    header.extend_from_slice(&16u32.to_le_bytes());
+    header.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    header.extend_from_slice(&1u16.to_le_bytes()); // mono
+    header.extend_from_slice(&8000u32.to_le_bytes());
+    header.extend_from_slice(&16000u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&16u16.to_le_bytes());
+    header.extend_from_slice(b"data");
+    header.extend_from_slice(&data_len.to_le_bytes());
     let step = 0.05 + (seed % 17) as f64 * 0.01;
-    let mut i = 0f64;
-    while out.len() < size {
-        let sample = ((i * step).sin() * 8000.0) as i16;
-        out.extend_from_slice(&sample.to_le_bytes());
-        i += 1.0;
-    }
-    out.truncate(size);
-    out
+    let end = (start + len).min(size);
+    (start..end)
+        .map(|pos| {
+            if pos < 44 {
+                return header[pos];
+            }
+            let k = (pos - 44) / 2;
+            let sample = ((k as f64 * step).sin() * 8000.0) as i16;
+            sample.to_le_bytes()[(pos - 44) % 2]
+        })
+        .collect()
 }
 
 /// One recording the fake source lists.
@@ -158,14 +168,18 @@ impl Behaviour {
             self.release.notified().await;
         }
         self.downloads.fetch_add(1, Ordering::SeqCst);
-        // Streamed in 64 KiB chunks, like a real file server.
-        let bytes = rec.bytes();
-        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-            bytes.chunks(64 << 10).map(|c| Ok(c.to_vec())).collect();
+        // Streamed in 64 KiB chunks computed on the fly, like a file server.
+        let size = rec.size.max(44);
+        let chunk = 64 << 10;
+        let seed = rec.id;
+        let chunks = futures::stream::iter(
+            (0..size.div_ceil(chunk))
+                .map(move |i| Ok::<_, std::io::Error>(wav_range(size, seed, i * chunk, chunk))),
+        );
         Response::builder()
             .header("content-type", "audio/wav")
-            .header("content-length", bytes.len().to_string())
-            .body(Body::from_stream(futures::stream::iter(chunks)))
+            .header("content-length", size.to_string())
+            .body(Body::from_stream(chunks))
             .unwrap()
     }
 }

@@ -113,17 +113,22 @@ async fn post_analysis(
     ))
 }
 
+/// 404 `call_not_found` unless the call is the business's.
+async fn ensure_call(state: &AppState, business_id: &str, id: &str) -> Result<(), ApiError> {
+    match state.store.get_call(business_id, id).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => Err(call_not_found()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewCalls)?;
-    match state.store.get_call(&caller.business_id, &id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => return Err(call_not_found()),
-        Err(e) => return Err(ApiError::internal(e)),
-    }
+    ensure_call(&state, &caller.business_id, &id).await?;
     let jobs = state
         .store
         .analysis_jobs_of_call(&caller.business_id, &id)
@@ -143,11 +148,7 @@ async fn rerun(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::ManageCalls)?;
-    match state.store.get_call(&caller.business_id, &id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => return Err(call_not_found()),
-        Err(e) => return Err(ApiError::internal(e)),
-    }
+    ensure_call(&state, &caller.business_id, &id).await?;
     state
         .store
         .queue_analysis(&caller.business_id, &id)

@@ -132,24 +132,15 @@ impl Store {
                 EventTarget::Call { chain_id } => call_ids.get(chain_id.as_str()).cloned(),
                 _ => None,
             };
-            // DO NOTHING returns no row for a duplicate, and unlike a caught
-            // unique violation it does not abort a PostgreSQL transaction.
-            let row = sqlx::query(
-                "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
-                 payload_json, received_at, call_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
+            let new = insert_event(
+                &mut *tx,
+                business_id,
+                integration_id,
+                event,
+                received_at,
+                call_id.as_deref(),
             )
-            .bind(new_id())
-            .bind(business_id)
-            .bind(integration_id)
-            .bind(&event.dedup_key)
-            .bind(&event.kind)
-            .bind(event.payload.to_string())
-            .bind(received_at)
-            .bind(&call_id)
-            .fetch_optional(&mut *tx)
             .await?;
-            let new = row.is_some();
             outcome.inserted.push(new);
             if !new {
                 continue;
@@ -179,4 +170,33 @@ impl Store {
         outcome.call_ids = touched.into_iter().collect();
         Ok(outcome)
     }
+}
+
+/// Logs one event; false when the integration already has its dedup key.
+/// DO NOTHING returns no row for a duplicate, and unlike a caught unique
+/// violation it does not abort a PostgreSQL transaction.
+pub(super) async fn insert_event(
+    conn: &mut sqlx::AnyConnection,
+    business_id: &str,
+    integration_id: &str,
+    event: &NewEvent,
+    received_at: i64,
+    call_id: Option<&str>,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
+         payload_json, received_at, call_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
+    )
+    .bind(new_id())
+    .bind(business_id)
+    .bind(integration_id)
+    .bind(&event.dedup_key)
+    .bind(&event.kind)
+    .bind(event.payload.to_string())
+    .bind(received_at)
+    .bind(call_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
 }

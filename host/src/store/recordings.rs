@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 
 use super::calls::lock_call;
 use super::ingest::{EventTarget, Fold, NewEvent};
-use super::{Store, StoreError, new_id, now_ms};
+use super::{Store, StoreError, now_ms};
 
 /// A recording as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -240,22 +240,15 @@ impl Store {
         event: &NewEvent,
         fold: &Fold,
     ) -> Result<(), StoreError> {
-        let new = sqlx::query(
-            "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
-             payload_json, received_at, call_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
+        let new = super::ingest::insert_event(
+            &mut *tx,
+            business_id,
+            integration_id,
+            event,
+            now_ms(),
+            Some(call_id),
         )
-        .bind(new_id())
-        .bind(business_id)
-        .bind(integration_id)
-        .bind(&event.dedup_key)
-        .bind(&event.kind)
-        .bind(event.payload.to_string())
-        .bind(now_ms())
-        .bind(call_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
+        .await?;
         if new {
             let payloads = super::calls::call_payloads(&mut *tx, call_id).await?;
             super::calls::write_projection(&mut *tx, business_id, call_id, &fold(&payloads))
