@@ -14,17 +14,23 @@ pub mod hooks;
 pub mod integrations;
 pub mod json;
 pub mod notifications;
+pub mod openapi;
 pub mod pagination;
 pub mod recordings;
 pub mod sync;
 pub mod telegram;
 pub mod webhooks;
 
+use std::sync::Arc;
+
 use crate::server::AppState;
 use axum::Router;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every documented route with its part of the OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(admin::router())
         .merge(hooks::router())
@@ -40,6 +46,13 @@ pub fn router(state: AppState) -> Router {
         .merge(automations::router())
         .merge(analysis::router())
         .merge(webhooks::router())
+}
+
+pub fn router(state: AppState) -> Router {
+    let (router, spec) = routes().split_for_parts();
+    let spec = Arc::new(openapi::finish(spec));
+    router
+        .merge(openapi::router(spec))
         .fallback(error::not_found)
         .with_state(state)
 }

@@ -83,6 +83,10 @@ pub struct Settings {
     pub sync_lease_ms: u64,
     /// Syncs running at once on this server.
     pub sync_concurrency: usize,
+    /// Whether this server works the analysis queue (analysis, automations,
+    /// digests). Off: it only queues work, for API-only servers next to
+    /// worker servers on one database.
+    pub analysis_worker: bool,
     /// How often the analysis worker looks for due jobs and closed digests.
     pub analysis_poll_ms: u64,
     /// First retry delay of a failed analysis job; doubles per attempt.
@@ -130,6 +134,7 @@ impl Default for Settings {
             sync_page_size: 100,
             sync_lease_ms: 120_000,
             sync_concurrency: 4,
+            analysis_worker: true,
             analysis_poll_ms: 500,
             analysis_backoff_base_ms: 30_000,
             analysis_upload_timeout_ms: 300_000,

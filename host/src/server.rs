@@ -220,10 +220,12 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         upload_timeout: Duration::from_millis(settings.analysis_upload_timeout_ms.max(1)),
         backoff_base_ms: i64::try_from(settings.analysis_backoff_base_ms).unwrap_or(30_000),
     });
-    background.push(analysis.spawn(
-        Duration::from_millis(settings.analysis_poll_ms.max(10)),
-        Arc::clone(&analysis_wake),
-    ));
+    if settings.analysis_worker {
+        background.push(analysis.spawn(
+            Duration::from_millis(settings.analysis_poll_ms.max(10)),
+            Arc::clone(&analysis_wake),
+        ));
+    }
     let state: AppState = Arc::new(AppStateInner {
         settings: Arc::clone(&settings),
         store,

@@ -18,6 +18,37 @@ use switchboard_tests::fakes::{self, Fake};
 use switchboard_tests::recording_fakes::{Behaviour, FakeRecording, fake_3cx};
 
 const DISCORD_URL: &str = "https://discord.com/api/webhooks/2222/tok-en";
+const BOT_TOKEN: &str = "123:bot";
+const HOOK_SECRET: &str = "tg-secret";
+
+fn with_telegram(s: &mut Settings, tg: &Fake) {
+    s.telegram_bot_token = Some(BOT_TOKEN.into());
+    s.telegram_bot_username = Some("SwitchboardBot".into());
+    s.telegram_api_base = tg.base.clone();
+    s.telegram_webhook_secret = Some(HOOK_SECRET.into());
+}
+
+/// Links Telegram chat `chat_id` through the bot's `/start <code>` flow.
+async fn link_chat(app: &TestApp, chat_id: i64) -> String {
+    let code = app.post("/telegram/link-code", json!({})).await;
+    let code = code.body["code"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url("/telegram/webhook"))
+        .header("x-telegram-bot-api-secret-token", HOOK_SECRET)
+        .json(
+            &json!({"update_id": 1, "message": {"message_id": 5, "text": format!("/start {code}"),
+                      "chat": {"id": chat_id, "type": "group", "title": "Sales team"}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.get("/telegram/chats").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
 
 fn settings(s: &mut Settings, dc: &Fake) {
     s.discord_api_base = dc.base.clone();
@@ -56,15 +87,24 @@ fn low_score_rule(hook: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pulled_recording_is_analysed_and_fires_a_rule() {
-    let (dc, ai) = (fakes::discord().await, ai_fake::start().await);
+    let (dc, tg, ai) = (
+        fakes::discord().await,
+        fakes::telegram(BOT_TOKEN).await,
+        ai_fake::start().await,
+    );
     ai.state.fail_transcriptions.store(1, Ordering::SeqCst);
     let source = Behaviour::with(vec![FakeRecording::new(1, 9000)]);
     let base = fake_3cx(Arc::clone(&source)).await;
-    let app = TestApp::start(|s| settings(s, &dc)).await;
+    let app = TestApp::start(|s| {
+        settings(s, &dc);
+        with_telegram(s, &tg);
+    })
+    .await;
     let hook = discord_hook(&app).await;
-    let created = app
-        .post("/notifications/automations", low_score_rule(&hook))
-        .await;
+    let chat = link_chat(&app, -5005).await;
+    let mut rule = low_score_rule(&hook);
+    rule["telegramChatIds"] = json!([chat]);
+    let created = app.post("/notifications/automations", rule).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let automation = created.body["id"].as_str().unwrap().to_owned();
 
@@ -113,6 +153,17 @@ async fn a_pulled_recording_is_analysed_and_fires_a_rule() {
         [FakeRecording::new(1, 9000).bytes()]
     );
     assert!(ai.state.prompts.lock().unwrap()[0].contains("Hello, I need an invoice."));
+    let telegram = eventually("the Telegram message", async || {
+        tg.state
+            .texts()
+            .into_iter()
+            .find(|t| t.contains("scored 42"))
+    })
+    .await;
+    assert!(
+        telegram.contains("Call from +66812340001 scored 42: Customer asks for an invoice."),
+        "{telegram}"
+    );
 
     let call_id = app.get("/recordings").await.body["items"][0]["callId"]
         .as_str()
@@ -144,7 +195,7 @@ async fn a_pulled_recording_is_analysed_and_fires_a_rule() {
     // Stats and the recorded firing.
     let listed = eventually("delivery stats", async || {
         let l = app.get("/notifications/automations").await.body;
-        (l["items"][0]["sent"] == 1).then_some(l)
+        (l["items"][0]["sent"] == 2).then_some(l)
     })
     .await;
     assert_eq!(listed["items"][0]["failed"], 0);
@@ -153,10 +204,13 @@ async fn a_pulled_recording_is_analysed_and_fires_a_rule() {
         .get(&format!("/notifications/automations/{automation}/runs"))
         .await;
     assert_eq!(runs.body["items"][0]["callId"], call_id.as_str());
-    assert_eq!(
-        runs.body["items"][0]["deliveries"][0]["target"],
-        hook.as_str()
-    );
+    let targets: Vec<&str> = runs.body["items"][0]["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, [chat.as_str(), hook.as_str()]);
     app.stop().await;
 }
 
@@ -395,6 +449,26 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
     let digested = app.post("/notifications/automations", digest).await;
     assert_eq!(digested.status, StatusCode::CREATED, "{}", digested.text);
 
+    // A flow with a webhook action naming no endpoint: every endpoint
+    // subscribed to automation.fired gets it.
+    let (receiver, fired) = switchboard_tests::sink().await;
+    let endpoint = app
+        .post(
+            "/webhooks",
+            json!({"url": receiver, "eventTypes": ["automation.fired"]}),
+        )
+        .await;
+    assert_eq!(endpoint.status, StatusCode::CREATED, "{}", endpoint.text);
+    let flow = json!({"name": "CRM push", "nodes": [
+        {"id": "t", "type": "trigger", "event": "call.analysis.finished"},
+        {"id": "low", "type": "condition", "field": "score", "op": "lt", "value": 50},
+        {"id": "crm", "type": "action", "channel": "webhook", "message": "{{call_id}} scored {{score}}"}],
+        "edges": [{"from": "t", "to": "low"}, {"from": "low", "to": "crm"}]});
+    let made = app
+        .post("/notifications/automations/graphs", json!({"graph": flow}))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+
     let bad_call = webhook_call(&app, "240501100000_11", "+66811111111").await;
     let good_call = webhook_call(&app, "240501100000_12", "+66822222222").await;
 
@@ -466,6 +540,17 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
         runs.iter()
             .all(|r| r["deliveries"][0]["digestUntil"].is_i64())
     );
+
+    switchboard_tests::wait_for(&fired, 1).await;
+    let pushed: Value = serde_json::from_str(&fired.lock().unwrap()[0]).unwrap();
+    assert_eq!(pushed["type"], "automation.fired", "{pushed}");
+    assert!(
+        pushed
+            .to_string()
+            .contains(&format!("{bad_call} scored 20")),
+        "{pushed}"
+    );
+    assert_eq!(fired.lock().unwrap().len(), 1, "the good call did not fire");
 
     // Dry run: the saved rule over recent analyses, and an unsaved one.
     let dry = app
@@ -586,5 +671,53 @@ async fn vendor_analytics_fire_and_a_rejected_key_is_ai_failed() {
         (analyze["status"].clone(), analyze["attempts"].clone()),
         (json!("failed"), json!(1))
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_between_analysis_and_firing_fires_once() {
+    let dc = fakes::discord().await;
+    // The first server only queues: its analysis worker is off, so the
+    // analysis is stored and its firing waits in the queue when it stops.
+    let app = TestApp::start(|s| {
+        settings(s, &dc);
+        s.analysis_worker = false;
+    })
+    .await;
+    let hook = discord_hook(&app).await;
+    app.post("/notifications/automations", low_score_rule(&hook))
+        .await;
+    let call = webhook_call(&app, "240501100000_21", "+66833333333").await;
+    let r = app
+        .post(
+            &format!("/calls/{call}/analysis"),
+            json!({"score": 10, "summary": "Lost"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(dc.state.texts().is_empty());
+
+    let mut app = app;
+    app.settings.analysis_worker = true;
+    let app = app.restart().await;
+    let texts = eventually("the message after the restart", async || {
+        let t = dc.state.texts();
+        (!t.is_empty()).then_some(t)
+    })
+    .await;
+    assert!(texts[0].contains("scored 10: Lost"), "{texts:?}");
+    // Another restart and a while later: still exactly once.
+    let app = app.restart().await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(dc.state.texts().len(), 1, "{:?}", dc.state.texts());
+    let id = app.get("/notifications/automations").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let runs = app
+        .get(&format!("/notifications/automations/{id}/runs"))
+        .await;
+    assert_eq!(runs.body["items"].as_array().unwrap().len(), 1);
     app.stop().await;
 }

@@ -9,6 +9,7 @@ mod hot_load;
 mod inbound;
 mod messaging;
 mod notifications;
+mod openapi;
 mod outgoing_webhooks;
 mod recording_pull;
 mod recording_sources;

@@ -84,9 +84,10 @@ impl AnalysisWorker {
                     .await
             }
             Err(Failure::Retry(reason)) if job.attempts < MAX_ATTEMPTS => {
+                // `attempts` counts this one: the first retry waits the base.
                 let delay = self
                     .backoff_base_ms
-                    .saturating_mul(1 << job.attempts.clamp(0, 16));
+                    .saturating_mul(1 << (job.attempts - 1).clamp(0, 16));
                 tracing::warn!(job = %job.id, kind = %job.kind, %reason, "analysis job will be retried");
                 store
                     .retry_analysis_job(&job.id, now_ms() + delay, &reason)

@@ -4,16 +4,19 @@
 
 use super::error::ApiError;
 use crate::server::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/components", get(list))
-        .route("/admin/components/reload", post(reload))
+use super::openapi::ErrorBody;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(reload))
 }
 
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -37,11 +40,35 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The loaded components.
+#[utoipa::path(
+    get,
+    path = "/admin/components",
+    tag = "admin",
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "`{components: [...]}`: each loaded component with its manifest", body = Object),
+        (status = 401, description = "`unauthorized`: the admin token is missing or wrong", body = ErrorBody),
+        (status = 404, description = "`not_found`: no `admin_token` is configured, so the route does not exist", body = ErrorBody),
+    )
+)]
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers)?;
     Ok(Json(json!({ "components": state.runtime.registry.list() })))
 }
 
+/// Reload the components directory now.
+#[utoipa::path(
+    post,
+    path = "/admin/components/reload",
+    tag = "admin",
+    security(("admin" = [])),
+    responses(
+        (status = 200, description = "`{results: [...]}`: what happened to each component file", body = Object),
+        (status = 401, description = "`unauthorized`: the admin token is missing or wrong", body = ErrorBody),
+        (status = 404, description = "`not_found`: no `admin_token` is configured, so the route does not exist", body = ErrorBody),
+    )
+)]
 async fn reload(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -11,38 +11,49 @@
 //! - `POST /calls/{id}/analysis/run` — queue the connected analyzer for the
 //!   call again (202).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::calls::call_not_found;
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use crate::server::AppState;
 use crate::store::{AnalysisResult, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/calls/{id}/analysis", get(read).post(post_analysis))
-        .route("/calls/{id}/analysis/run", post(rerun))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(read, post_analysis))
+        .routes(routes!(rerun))
 }
 
 fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
-#[derive(Debug, Deserialize)]
+/// An external system's analysis of a call: at least one of `transcript`,
+/// `summary`, `score`, `sentiment`, `tags`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AnalysisBody)]
 struct Posted {
     transcript: Option<String>,
     summary: Option<String>,
+    /// 0 to 100.
+    #[schema(minimum = 0, maximum = 100)]
     score: Option<f64>,
+    /// Lower-cased, e.g. `positive`, `neutral`, `negative`.
     sentiment: Option<String>,
     tags: Option<Vec<String>>,
+    /// Kept as given, except `model`, `provider`, `cost`, `usage`, `tokens`.
+    #[schema(value_type = Option<Object>)]
     attributes: Option<Map<String, Value>>,
 }
 
@@ -71,14 +82,15 @@ fn validate(p: Posted) -> Result<AnalysisResult, ApiError> {
     }
     let mut attributes = p.attributes.unwrap_or_default();
     attributes.retain(|k, _| !FORBIDDEN_ATTRIBUTES.contains(&k.to_ascii_lowercase().as_str()));
-    let mut tags: Vec<String> = p
+    // Trimmed, without blanks or repeats, in the order given.
+    let mut seen = std::collections::HashSet::new();
+    let tags: Vec<String> = p
         .tags
         .unwrap_or_default()
         .into_iter()
         .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
         .collect();
-    tags.dedup();
     Ok(AnalysisResult {
         transcript: p.transcript,
         summary: p.summary,
@@ -89,6 +101,26 @@ fn validate(p: Posted) -> Result<AnalysisResult, ApiError> {
     })
 }
 
+/// Store an external system's analysis of the call.
+///
+/// Stored as the call's analysis (source `api`); fires the business's
+/// automations.
+#[utoipa::path(
+    post,
+    path = "/calls/{id}/analysis",
+    tag = "analysis",
+    security(("bearer" = ["manage_calls"])),
+    params(("id" = String, Path, description = "The call's id")),
+    request_body = Posted,
+    responses(
+        (status = 201, description = "The stored analysis", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`call_not_found`: no such call in this business", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `empty_analysis`: none of transcript, summary, score, sentiment, tags; `invalid_score`: `score` is not 0 to 100", body = ErrorBody),
+    )
+)]
 async fn post_analysis(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,6 +154,18 @@ async fn ensure_call(state: &AppState, business_id: &str, id: &str) -> Result<()
     }
 }
 
+/// The call's analysis and its analysis jobs.
+#[utoipa::path(
+    get,
+    path = "/calls/{id}/analysis",
+    tag = "analysis",
+    security(("bearer" = ["view_calls"])),
+    params(("id" = String, Path, description = "The call's id")),
+    responses(
+        (status = 200, description = "`{analysis, jobs}`: `analysis` is null until one is stored; `jobs` are the call's `analyze` / `fire` jobs with status, attempts and last error", body = Object),
+        (status = 404, description = "`call_not_found`: no such call in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,6 +186,18 @@ async fn read(
     Ok(Json(json!({ "analysis": analysis, "jobs": jobs })))
 }
 
+/// Queue the connected analyzer for the call again.
+#[utoipa::path(
+    post,
+    path = "/calls/{id}/analysis/run",
+    tag = "analysis",
+    security(("bearer" = ["manage_calls"])),
+    params(("id" = String, Path, description = "The call's id")),
+    responses(
+        (status = 202, description = "Queued"),
+        (status = 404, description = "`call_not_found`: no such call in this business", body = ErrorBody),
+    )
+)]
 async fn rerun(
     State(state): State<AppState>,
     caller: Caller,

@@ -29,37 +29,37 @@
 //! not the business's, with `name` and `id`), `invalid_rule` (JSON that is
 //! not a rule).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use switchboard_flows::{Channel, Graph, NodeKind, Problem, Rule, compile, evaluate, project};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use crate::automations::facts::call_facts;
 use crate::server::AppState;
 use crate::store::{Automation, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/notifications/automations", get(list).post(create))
-        .route("/notifications/automations/test", post(test_unsaved))
-        .route("/notifications/automations/graphs", post(create_graph))
-        .route(
-            "/notifications/automations/{id}",
-            get(read).put(replace).patch(toggle).delete(remove),
-        )
-        .route(
-            "/notifications/automations/{id}/graph",
-            get(read_graph).put(replace_graph),
-        )
-        .route("/notifications/automations/{id}/test", post(test_saved))
-        .route("/notifications/automations/{id}/runs", get(runs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(test_unsaved))
+        .routes(routes!(create_graph))
+        .routes(routes!(read, replace, toggle, remove))
+        .routes(routes!(read_graph, replace_graph))
+        .routes(routes!(test_saved))
+        .routes(routes!(runs))
 }
+
+const VIEW: &str = "The automation: `{id, name, enabled, advanced, rule, sent, failed, pending, lastRunAt, createdAt, updatedAt}` (`rule` is null and `advanced` true for a graph no flat rule expresses)";
+const DRY_RUN: &str = "`{evaluated, matched, calls: [{callId, analyzedAt, fires, deliveries}]}`: which of the last analysed calls would fire and the rendered messages; nothing is sent";
 
 fn not_found() -> ApiError {
     ApiError::not_found(
@@ -223,6 +223,16 @@ async fn view(state: &AppState, a: &Automation, with_graph: bool) -> Result<Valu
     Ok(v)
 }
 
+/// The business's automations with their delivery stats.
+#[utoipa::path(
+    get,
+    path = "/notifications/automations",
+    tag = "automations",
+    security(("bearer" = ["view_notifications"])),
+    responses(
+        (status = 200, description = "`{items: [...]}`, each as `GET /notifications/automations/{id}`", body = Object),
+    )
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
     let all = state
@@ -251,6 +261,21 @@ async fn store_graph(
     Ok((StatusCode::CREATED, Json(json!({ "id": a.id }))))
 }
 
+/// Create an automation from a rule.
+#[utoipa::path(
+    post,
+    path = "/notifications/automations",
+    tag = "automations",
+    security(("bearer" = ["manage_notifications"])),
+    request_body(content = Object, description = "An automation rule (see `flows/README.md`)"),
+    responses(
+        (status = 201, description = "`{id}`", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_rule`: JSON that is not a rule; `empty_name`; `no_destination`; `invalid_destination` (with `name` and `index`, or `name` and `id` for an id that is not the business's); `empty_message`; `unknown_variable` (with `name`), `unclosed_variable`: the message template; `unknown_field`, `invalid_operator`, `invalid_value` (with `name` and `index`): a condition", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -261,12 +286,33 @@ async fn create(
     store_graph(&state, &caller.business_id, &graph).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AutomationGraphBody)]
 struct GraphBody {
+    /// A flow graph (see `flows/README.md`).
+    #[schema(value_type = Object)]
     graph: Value,
 }
 
+/// Create an automation from a flow graph.
+///
+/// For flows no flat rule expresses: nested AND/OR, else branches, in-app
+/// and webhook actions.
+#[utoipa::path(
+    post,
+    path = "/notifications/automations/graphs",
+    tag = "automations",
+    security(("bearer" = ["manage_notifications"])),
+    request_body = GraphBody,
+    responses(
+        (status = 201, description = "`{id}`", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_graph`: not a flow graph, or an invalid one (with `problems`, each `{code, message, name?, node?}`); `invalid_destination` (with `name` and `id`): a destination that is not the business's", body = ErrorBody),
+    )
+)]
 async fn create_graph(
     State(state): State<AppState>,
     caller: Caller,
@@ -278,6 +324,18 @@ async fn create_graph(
     store_graph(&state, &caller.business_id, &graph).await
 }
 
+/// One automation, its rule projected back.
+#[utoipa::path(
+    get,
+    path = "/notifications/automations/{id}",
+    tag = "automations",
+    security(("bearer" = ["view_notifications"])),
+    params(("id" = String, Path, description = "The automation's id")),
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -292,6 +350,18 @@ async fn read(
     Ok(Json(view(&state, &a, false).await?))
 }
 
+/// One automation's flow graph.
+#[utoipa::path(
+    get,
+    path = "/notifications/automations/{id}/graph",
+    tag = "automations",
+    security(("bearer" = ["view_notifications"])),
+    params(("id" = String, Path, description = "The automation's id")),
+    responses(
+        (status = 200, description = "`{id, graph}`", body = Object),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+    )
+)]
 async fn read_graph(
     State(state): State<AppState>,
     caller: Caller,
@@ -327,6 +397,23 @@ async fn replace_with(
     Ok(Json(view(state, &a, false).await?))
 }
 
+/// Replace an automation's rule (recompiled).
+#[utoipa::path(
+    put,
+    path = "/notifications/automations/{id}",
+    tag = "automations",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The automation's id")),
+    request_body(content = Object, description = "An automation rule (see `flows/README.md`)"),
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+        (status = 422, description = "`invalid_rule`: JSON that is not a rule; `empty_name`; `no_destination`; `invalid_destination` (with `name` and `index`, or `name` and `id` for an id that is not the business's); `empty_message`; `unknown_variable` (with `name`), `unclosed_variable`: the message template; `unknown_field`, `invalid_operator`, `invalid_value` (with `name` and `index`): a condition", body = ErrorBody),
+    )
+)]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -343,6 +430,23 @@ async fn replace(
     replace_with(&state, &caller.business_id, &id, &graph).await
 }
 
+/// Replace an automation's flow graph.
+#[utoipa::path(
+    put,
+    path = "/notifications/automations/{id}/graph",
+    tag = "automations",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The automation's id")),
+    request_body = GraphBody,
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_graph`: not a flow graph, or an invalid one (with `problems`, each `{code, message, name?, node?}`); `invalid_destination` (with `name` and `id`): a destination that is not the business's", body = ErrorBody),
+    )
+)]
 async fn replace_graph(
     State(state): State<AppState>,
     caller: Caller,
@@ -360,12 +464,30 @@ async fn replace_graph(
     replace_with(&state, &caller.business_id, &id, &graph).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AutomationToggle)]
 struct Toggle {
     enabled: bool,
 }
 
+/// Switch an automation on or off.
+#[utoipa::path(
+    patch,
+    path = "/notifications/automations/{id}",
+    tag = "automations",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The automation's id")),
+    request_body = Toggle,
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape", body = ErrorBody),
+    )
+)]
 async fn toggle(
     State(state): State<AppState>,
     caller: Caller,
@@ -381,6 +503,18 @@ async fn toggle(
     Ok(Json(view(&state, &a, false).await?))
 }
 
+/// Delete an automation.
+#[utoipa::path(
+    delete,
+    path = "/notifications/automations/{id}",
+    tag = "automations",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The automation's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -395,9 +529,11 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DryRunQuery {
+    /// How many of the last analysed calls, 1 to 200 (default 20; clamped).
     limit: Option<u32>,
 }
 
@@ -447,6 +583,19 @@ async fn dry_run(
     })))
 }
 
+/// Dry-run a saved automation over the last analysed calls.
+#[utoipa::path(
+    post,
+    path = "/notifications/automations/{id}/test",
+    tag = "automations",
+    security(("bearer" = ["view_notifications"])),
+    params(("id" = String, Path, description = "The automation's id"), DryRunQuery),
+    responses(
+        (status = 200, description = DRY_RUN, body = Object),
+        (status = 400, description = "A query other than `limit=<n>` (plain-text answer from the framework)"),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+    )
+)]
 async fn test_saved(
     State(state): State<AppState>,
     caller: Caller,
@@ -463,6 +612,22 @@ async fn test_saved(
     dry_run(&state, &caller.business_id, &graph, q.limit).await
 }
 
+/// Dry-run an unsaved rule over the last analysed calls.
+#[utoipa::path(
+    post,
+    path = "/notifications/automations/test",
+    tag = "automations",
+    security(("bearer" = ["view_notifications"])),
+    params(DryRunQuery),
+    request_body(content = Object, description = "An automation rule (see `flows/README.md`)"),
+    responses(
+        (status = 200, description = DRY_RUN, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON; a query other than `limit=<n>` (plain-text answer from the framework)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_rule`: JSON that is not a rule; `empty_name`; `no_destination`; `invalid_destination` (with `name` and `index`, or `name` and `id` for an id that is not the business's); `empty_message`; `unknown_variable` (with `name`), `unclosed_variable`: the message template; `unknown_field`, `invalid_operator`, `invalid_value` (with `name` and `index`): a condition", body = ErrorBody),
+    )
+)]
 async fn test_unsaved(
     State(state): State<AppState>,
     caller: Caller,
@@ -474,6 +639,18 @@ async fn test_unsaved(
     dry_run(&state, &caller.business_id, &graph, q.limit).await
 }
 
+/// The automation's last 100 firings: call, destinations, outcome.
+#[utoipa::path(
+    get,
+    path = "/notifications/automations/{id}/runs",
+    tag = "automations",
+    security(("bearer" = ["view_notifications"])),
+    params(("id" = String, Path, description = "The automation's id")),
+    responses(
+        (status = 200, description = "`{items: [...]}`", body = Object),
+        (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
+    )
+)]
 async fn runs(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,17 +8,20 @@
 //! refusing → 502 with the connector's code (`vendor_bad_credentials`,
 //! `vendor_unreachable`, `vendor_error`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::calls::{call_not_found, e164};
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use crate::ingest::{call_error, connector_error};
 use crate::installations::call_target;
 use crate::runtime::registry::manifest::World;
@@ -28,25 +31,32 @@ use crate::runtime::wit::since_v0_1_0::call_control::exports::switchboard::conne
 use crate::server::AppState;
 use crate::store::{Integration, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/calls/click-to-call", post(click_to_call))
-        .route("/calls/{id}/hold", post(hold))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(click_to_call))
+        .routes(routes!(hold))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = ClickToCallBody)]
 struct DialBody {
+    /// The number to call, E.164.
     phone: String,
+    /// Whose phone rings first: an extension (this or `userId` is required).
     extension: Option<String>,
+    /// Whose phone rings first: the PBX's user id.
     user_id: Option<String>,
+    /// Passed to the PBX with the call (e.g. a CRM record id).
     userfield: Option<String>,
+    /// The integration to place the call through; else the default one.
     integration_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct HoldBody {
+    /// The PBX user holding the call.
     user_id: Option<String>,
 }
 
@@ -111,6 +121,31 @@ async fn pick(
     }
 }
 
+/// Place a call: ring the agent, then dial `phone`.
+///
+/// Goes to `integrationId` when given, else to the business's default
+/// integration among those whose connector serves `call-control`, else to
+/// the only one there is.
+#[utoipa::path(
+    post,
+    path = "/calls/click-to-call",
+    tag = "call_control",
+    security(("bearer" = ["manage_calls"])),
+    request_body = DialBody,
+    responses(
+        (status = 200, description = "`{ok: true, integrationId, externalId, message}`: the PBX accepted the call", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON; `bad_request`: the connector refused the request", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: the connector refused (rare)", body = ErrorBody),
+        (status = 404, description = "`integration_not_found`: `integrationId` is not an integration of this business; `unsupported`: the connector does not support this", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape, or neither `extension` nor `userId`; `invalid_phone`: `phone` is not E.164; `no_call_control`: no suitable integration (none, several without a default, or `integrationId` cannot place calls); `integration_misconfigured`: the integration's settings do not work", body = ErrorBody),
+        (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
+        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the PBX refused or could not be reached", body = ErrorBody),
+        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+    )
+)]
 async fn click_to_call(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,6 +196,28 @@ async fn click_to_call(
     })))
 }
 
+/// Put a call on hold, through the integration that reported it.
+///
+/// The body is optional: empty means no user.
+#[utoipa::path(
+    post,
+    path = "/calls/{id}/hold",
+    tag = "call_control",
+    security(("bearer" = ["manage_calls"])),
+    params(("id" = String, Path, description = "The call's id")),
+    request_body(content = Option<HoldBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "`{ok: true, callId, externalId}`: the PBX held the call (`externalId` is its live leg)", body = Object),
+        (status = 400, description = "`bad_request`: the connector refused the request", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: the connector refused (rare)", body = ErrorBody),
+        (status = 404, description = "`call_not_found`: no such call in this business; `integration_not_found`: the call's integration is gone; `unsupported`: the connector does not support hold", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: a body that is not `{userId?}` JSON; `no_call_control`: the call's integration cannot control calls; `integration_misconfigured`: the integration's settings do not work", body = ErrorBody),
+        (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
+        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the PBX refused or could not be reached", body = ErrorBody),
+        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+    )
+)]
 async fn hold(
     State(state): State<AppState>,
     caller: Caller,

@@ -6,37 +6,51 @@
 //! - `GET /calls/{id}` — the call with its legs, recordings, transcript,
 //!   summary and the timeline of events it was folded from.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use super::pagination;
 use crate::calls::names::{DIRECTIONS, STATUSES};
 use crate::server::AppState;
 use crate::store::{CallCursor, CallFilter, StoreError};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/calls", get(list))
-        .route("/calls/{id}", get(read))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(read))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Calls with this number (E.164; `+7 916 123-45-67` and `79161234567`
+    /// are read as `+79161234567`).
     phone: Option<String>,
+    /// Calls of this extension.
     extension: Option<String>,
+    /// `inbound`, `outbound`, `internal` or `unknown`.
     direction: Option<String>,
+    /// `ringing`, `answered`, `held` or `ended`.
     status: Option<String>,
+    /// Calls that started at or after this time (ms since the epoch).
     from: Option<i64>,
+    /// Calls that started at or before this time (ms since the epoch).
     to: Option<i64>,
+    /// Only this integration's calls.
     integration_id: Option<String>,
+    /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
+    /// The previous page's `nextCursor`.
     cursor: Option<String>,
 }
 
@@ -71,6 +85,19 @@ fn one_of(name: &str, value: Option<String>, allowed: &[&str]) -> Result<Option<
     }
 }
 
+/// The business's calls, newest first.
+#[utoipa::path(
+    get,
+    path = "/calls",
+    tag = "calls",
+    security(("bearer" = ["view_calls"])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{items: [...], nextCursor}`: calls with their legs, status, direction, numbers and times", body = Object),
+        (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+        (status = 422, description = "`invalid_filter`: an unknown or malformed query parameter, a `phone` that is not E.164, or a `direction` / `status` that is not one of the known values", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,6 +134,21 @@ async fn list(
     Ok(Json(json!({ "items": calls, "nextCursor": next })))
 }
 
+/// One call.
+///
+/// With its legs, recordings, transcript, summary (`analysis`) and the
+/// timeline of events it was folded from (`events`).
+#[utoipa::path(
+    get,
+    path = "/calls/{id}",
+    tag = "calls",
+    security(("bearer" = ["view_calls"])),
+    params(("id" = String, Path, description = "The call's id")),
+    responses(
+        (status = 200, description = "The call, with `recordings`, `analysis` (null until one is stored) and `events: [{id, kind, dedupKey, occurredAt, receivedAt, data}]`", body = Object),
+        (status = 404, description = "`call_not_found`: no such call in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,29 +1,35 @@
 //! `/conversations`: messaging chats (WhatsApp through TimelinesAI) and their
 //! messages, most recently active first; messages oldest first.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use super::pagination;
 use crate::server::AppState;
 use crate::store::StoreError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversations", get(list))
-        .route("/conversations/{id}", get(read))
-        .route("/conversations/{id}/messages", get(messages))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(read))
+        .routes(routes!(messages))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Page {
+    /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
+    /// The previous page's `nextCursor`.
     cursor: Option<String>,
 }
 
@@ -41,6 +47,18 @@ fn page(
         .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
 }
 
+/// The business's chats, most recently active first.
+#[utoipa::path(
+    get,
+    path = "/conversations",
+    tag = "conversations",
+    security(("bearer" = ["view_calls"])),
+    params(Page),
+    responses(
+        (status = 200, description = "`{items: [...], nextCursor}`", body = Object),
+        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter; `invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -65,6 +83,18 @@ async fn list(
     Ok(Json(json!({ "items": items, "nextCursor": next })))
 }
 
+/// One chat.
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}",
+    tag = "conversations",
+    security(("bearer" = ["view_calls"])),
+    params(("id" = String, Path, description = "The conversation's id")),
+    responses(
+        (status = 200, description = "The conversation", body = Object),
+        (status = 404, description = "`conversation_not_found`: no such conversation in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,6 +108,19 @@ async fn read(
     }
 }
 
+/// A chat's messages, oldest first.
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}/messages",
+    tag = "conversations",
+    security(("bearer" = ["view_calls"])),
+    params(("id" = String, Path, description = "The conversation's id"), Page),
+    responses(
+        (status = 200, description = "`{items: [...], nextCursor}`", body = Object),
+        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter; `invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+        (status = 404, description = "`conversation_not_found`: no such conversation in this business", body = ErrorBody),
+    )
+)]
 async fn messages(
     State(state): State<AppState>,
     caller: Caller,

@@ -9,49 +9,59 @@
 //!   companyId?, companyName?, ownerUserId?}` — phones in E.164
 //! - `GET /directory/contacts[?phone=+E164]`, `DELETE /directory/contacts/{id}`
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::calls::e164;
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use crate::server::AppState;
 use crate::store::{Contact, ContactKind, StoreError, User};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/directory/users", get(list_users))
-        .route("/directory/users/{id}", put(put_user).delete(delete_user))
-        .route("/directory/contacts", get(list_contacts))
-        .route(
-            "/directory/contacts/{id}",
-            put(put_contact).delete(delete_contact),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(put_user, delete_user))
+        .routes(routes!(list_contacts))
+        .routes(routes!(put_contact, delete_contact))
 }
+
+const USER: &str = "The user: `{id, name, email, extension, pbxUserId}`";
+const CONTACT: &str =
+    "The contact: `{id, kind, name, phones, companyId, companyName, ownerUserId}`";
 
 const MAX_ID: usize = 128;
 const MAX_PHONES: usize = 20;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = DirectoryUserBody)]
 struct UserBody {
+    /// Not empty.
     name: String,
     email: Option<String>,
     extension: Option<String>,
     pbx_user_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = DirectoryContactBody)]
 struct ContactBody {
+    /// `contact` (default) or `company`.
     #[serde(default = "contact_kind")]
     kind: ContactKind,
+    /// Not empty.
     name: String,
+    /// E.164 numbers, at most 20.
     #[serde(default)]
     phones: Vec<String>,
     company_id: Option<String>,
@@ -63,9 +73,11 @@ fn contact_kind() -> ContactKind {
     ContactKind::Contact
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ContactQuery {
+    /// Only contacts with this number (E.164).
     phone: Option<String>,
 }
 
@@ -115,6 +127,22 @@ fn gone(what: &'static str) -> impl Fn(StoreError) -> ApiError {
     }
 }
 
+/// Create or replace a user.
+#[utoipa::path(
+    put,
+    path = "/directory/users/{id}",
+    tag = "directory",
+    security(("bearer" = ["manage_directory"])),
+    params(("id" = String, Path, description = "The user's id in the CRM (1 to 128 bytes)")),
+    request_body = UserBody,
+    responses(
+        (status = 200, description = USER, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_id`: the id is not 1 to 128 bytes; `invalid_name`: `name` is empty", body = ErrorBody),
+    )
+)]
 async fn put_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -139,6 +167,16 @@ async fn put_user(
     Ok(Json(user_view(&user)))
 }
 
+/// The business's users.
+#[utoipa::path(
+    get,
+    path = "/directory/users",
+    tag = "directory",
+    security(("bearer" = ["view_directory"])),
+    responses(
+        (status = 200, description = "`{items: [{id, name, email, extension, pbxUserId}]}`", body = Object),
+    )
+)]
 async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,6 +192,18 @@ async fn list_users(
     ))
 }
 
+/// Delete a user.
+#[utoipa::path(
+    delete,
+    path = "/directory/users/{id}",
+    tag = "directory",
+    security(("bearer" = ["manage_directory"])),
+    params(("id" = String, Path, description = "The user's id in the CRM (1 to 128 bytes)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`user_not_found`: no such user in this business's directory", body = ErrorBody),
+    )
+)]
 async fn delete_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -168,6 +218,22 @@ async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Create or replace a contact or company.
+#[utoipa::path(
+    put,
+    path = "/directory/contacts/{id}",
+    tag = "directory",
+    security(("bearer" = ["manage_directory"])),
+    params(("id" = String, Path, description = "The contact's id in the CRM (1 to 128 bytes)")),
+    request_body = ContactBody,
+    responses(
+        (status = 200, description = CONTACT, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_id`: the id is not 1 to 128 bytes; `invalid_phone`: a phone that is not E.164, or more than 20; `invalid_name`: `name` is empty", body = ErrorBody),
+    )
+)]
 async fn put_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -212,6 +278,19 @@ async fn put_contact(
     Ok(Json(contact_view(&contact)))
 }
 
+/// The business's contacts, or those with a phone number.
+#[utoipa::path(
+    get,
+    path = "/directory/contacts",
+    tag = "directory",
+    security(("bearer" = ["view_directory"])),
+    params(ContactQuery),
+    responses(
+        (status = 200, description = "`{items: [{id, kind, name, phones, companyId, companyName, ownerUserId}]}`", body = Object),
+        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter", body = ErrorBody),
+        (status = 422, description = "`invalid_phone`: `phone` is not E.164", body = ErrorBody),
+    )
+)]
 async fn list_contacts(
     State(state): State<AppState>,
     caller: Caller,
@@ -237,6 +316,18 @@ async fn list_contacts(
     ))
 }
 
+/// Delete a contact.
+#[utoipa::path(
+    delete,
+    path = "/directory/contacts/{id}",
+    tag = "directory",
+    security(("bearer" = ["manage_directory"])),
+    params(("id" = String, Path, description = "The contact's id in the CRM (1 to 128 bytes)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`contact_not_found`: no such contact in this business's directory", body = ErrorBody),
+    )
+)]
 async fn delete_contact(
     State(state): State<AppState>,
     caller: Caller,

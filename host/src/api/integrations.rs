@@ -10,48 +10,62 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use crate::ingest::{call_error, connector_error};
 use crate::installations::{call_target, open_secrets, seal_secrets};
 use crate::runtime::registry::manifest::{Manifest, World};
 use crate::server::AppState;
 use crate::store::{Integration, IntegrationPatch, NewIntegration, StoreError, new_id};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/integrations", get(list).post(create))
-        .route("/integrations/{id}", get(read).patch(update).delete(remove))
-        .route("/integrations/{id}/default", post(make_default))
-        .route("/integrations/{id}/test", post(test))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(make_default))
+        .routes(routes!(test))
 }
+
+/// What `GET /integrations/{id}` and the other routes answer with.
+const VIEW: &str = "The integration: `{id, kind, name, config, secretKeys, webhookUrl, isDefault, createdAt, updatedAt}` (`webhookUrl` is the address to paste into the vendor's admin, for kinds that receive webhooks; secrets are never returned, only `secretKeys`)";
 
 const MAX_NAME: usize = 200;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewIntegrationBody)]
 struct CreateBody {
+    /// The connector, e.g. `threecx-webhooks`, `cti-callcenter`, `dtac`.
     kind: String,
+    /// 1 to 200 characters.
     name: String,
+    /// Plain settings, as the connector's manifest declares them.
     #[serde(default)]
+    #[schema(value_type = Object)]
     config: Map<String, Value>,
+    /// Secret settings (passwords, API keys): sealed, never returned.
     #[serde(default)]
     secrets: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IntegrationPatchBody)]
 struct PatchBody {
     name: Option<String>,
     /// Replaces the whole config.
+    #[schema(value_type = Option<Object>)]
     config: Option<Map<String, Value>>,
     /// Merged: a key with a string sets that secret, with `null` removes it.
     secrets: Option<BTreeMap<String, Option<String>>>,
@@ -233,6 +247,24 @@ fn view(state: &AppState, integration: &Integration) -> Result<Value, ApiError> 
     }))
 }
 
+/// Install an integration.
+///
+/// Settings are checked against the connector's manifest.
+#[utoipa::path(
+    post,
+    path = "/integrations",
+    tag = "integrations",
+    security(("bearer" = ["manage_integrations"])),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = VIEW, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 409, description = "`integration_conflict`: another integration already uses this inbound address (for `cti-callcenter`: the `customer` code)", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean; `missing_setting`: a required setting is missing", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -263,6 +295,16 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(&state, &integration)?)))
 }
 
+/// The business's integrations.
+#[utoipa::path(
+    get,
+    path = "/integrations",
+    tag = "integrations",
+    security(("bearer" = ["view_integrations"])),
+    responses(
+        (status = 200, description = "`{items: [...]}`, each as `GET /integrations/{id}`", body = Object),
+    )
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewIntegrations)?;
     let items = state
@@ -277,6 +319,18 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     Ok(Json(json!({ "items": items })))
 }
 
+/// One integration.
+#[utoipa::path(
+    get,
+    path = "/integrations/{id}",
+    tag = "integrations",
+    security(("bearer" = ["view_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -291,6 +345,27 @@ async fn read(
     Ok(Json(view(&state, &integration)?))
 }
 
+/// Change an integration.
+///
+/// `name` and `config` replace; `secrets` merge (a string sets a secret,
+/// `null` removes it). The result is checked against the manifest.
+#[utoipa::path(
+    patch,
+    path = "/integrations/{id}",
+    tag = "integrations",
+    security(("bearer" = ["manage_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+        (status = 409, description = "`integration_conflict`: another integration already uses this inbound address", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean; `missing_setting`: a required setting is missing", body = ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -344,6 +419,18 @@ async fn update(
     Ok(Json(view(&state, &updated)?))
 }
 
+/// Delete an integration.
+#[utoipa::path(
+    delete,
+    path = "/integrations/{id}",
+    tag = "integrations",
+    security(("bearer" = ["manage_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -359,6 +446,20 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Make an integration the business's default of its kind.
+///
+/// Click-to-call uses the default among the integrations that can place calls.
+#[utoipa::path(
+    post,
+    path = "/integrations/{id}/default",
+    tag = "integrations",
+    security(("bearer" = ["manage_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+    )
+)]
 async fn make_default(
     State(state): State<AppState>,
     caller: Caller,
@@ -387,8 +488,26 @@ async fn make_default(
     Ok(Json(view(&state, &integration)?))
 }
 
+/// Test the connection of a recording source.
+///
 /// Connection tests belong to connectors that call out (recording sources);
-/// an inbound-only connector has nothing to test from our side.
+/// an inbound-only connector has nothing to test from our side. A failed
+/// test is an answer, not an error: `{ok: false, error, message}`.
+#[utoipa::path(
+    post,
+    path = "/integrations/{id}/test",
+    tag = "integrations",
+    security(("bearer" = ["manage_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    responses(
+        (status = 200, description = "`{ok: true, message}`, or `{ok: false, error, message}` with the connector's code (`vendor_bad_credentials`, `vendor_unreachable`, ...)", body = Object),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+        (status = 422, description = "`unknown_kind`: the connector is no longer loaded; `test_unsupported`: the connector is not a recording source (webhook connectors have no connection to test)", body = ErrorBody),
+        (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
+        (status = 500, description = "`component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+    )
+)]
 async fn test(
     State(state): State<AppState>,
     caller: Caller,
@@ -405,7 +524,7 @@ async fn test(
         return Err(unprocessable(
             "test_unsupported",
             format!(
-                "`{}` receives webhooks and has no connection to test: send a test event from the vendor to its webhookUrl",
+                "`{}` has no connection test: a webhook connector is tested by sending a test event from the vendor to its webhookUrl",
                 integration.kind
             ),
         ));

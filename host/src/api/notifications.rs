@@ -14,40 +14,42 @@
 
 use std::convert::Infallible;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use futures::Stream;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use super::telegram::{chat_not_found, chat_view};
 use crate::crypto::aad;
 use crate::notify::deliver::DISCORD_RECORD;
 use crate::server::AppState;
 use crate::store::{AttemptResult, NewNotification, StoreError, new_id};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/notifications/send", post(send))
-        .route("/notifications/destinations", get(destinations))
-        .route("/notifications/discord", post(add_discord))
-        .route("/notifications/discord/{id}", delete(remove_discord))
-        .route(
-            "/notifications/preferences",
-            get(get_prefs).patch(patch_prefs),
-        )
-        .route("/notifications/feed", get(feed))
-        .route("/notifications/feed/read", post(mark_read))
-        .route("/notifications/feed/stream", get(stream))
-        .route("/notifications/{id}", get(read))
-        .route("/notifications/{id}/replay", post(replay))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send))
+        .routes(routes!(destinations))
+        .routes(routes!(add_discord))
+        .routes(routes!(remove_discord))
+        .routes(routes!(get_prefs, patch_prefs))
+        .routes(routes!(feed))
+        .routes(routes!(mark_read))
+        .routes(routes!(stream))
+        .routes(routes!(read))
+        .routes(routes!(replay))
 }
+
+const PREFS: &str = "The preferences with their defaults filled in: `{inAppEnabled, sound, desktop, minSeverity, mutedRuleIds}`";
 
 pub const SEVERITIES: &[&str] = &["info", "warning", "critical"];
 const MAX_TITLE: usize = 256;
@@ -64,17 +66,25 @@ fn discord_not_found() -> ApiError {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = SendNotificationBody)]
 struct SendBody {
+    /// `telegram`, `discord` or `in_app`.
     channel: String,
+    /// For `telegram`: the linked chat's id.
     chat_id: Option<String>,
+    /// For `discord`: the Discord webhook's id.
     webhook_id: Option<String>,
+    /// At most 256 characters; `title` or `body` is required.
     #[serde(default)]
     title: String,
+    /// At most 16 KiB of characters.
     #[serde(default)]
     body: String,
+    /// An http(s) URL.
     link: Option<String>,
+    /// `info` (default), `warning` or `critical`.
     severity: Option<String>,
 }
 
@@ -128,6 +138,24 @@ pub async fn send_and_answer(
     }))
 }
 
+/// Send a notification now.
+///
+/// Stored, then tried once right away; the answer says what happened.
+#[utoipa::path(
+    post,
+    path = "/notifications/send",
+    tag = "notifications",
+    security(("bearer" = ["manage_notifications"])),
+    request_body = SendBody,
+    responses(
+        (status = 200, description = "`{ok: true, id, status: \"delivered\" | \"queued\"}`, or `{ok: false, id, status: \"pending\" | \"failed\", willRetry, error}`: a transient failure stays in the outbox and is retried, so do not send again", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`chat_not_found`: `chatId` is not a chat of this business; `discord_webhook_not_found`: `webhookId` is not a Discord webhook of this business", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_channel`: not `telegram`, `discord` or `in_app`; `invalid_severity`; `empty_notification`: neither `title` nor `body`; `notification_too_long`; `invalid_link`: not an http(s) URL; `chat_id_required`; `webhook_id_required`", body = ErrorBody),
+    )
+)]
 async fn send(
     State(state): State<AppState>,
     caller: Caller,
@@ -217,6 +245,16 @@ async fn send(
     .await
 }
 
+/// Where notifications can go: linked Telegram chats and Discord webhooks.
+#[utoipa::path(
+    get,
+    path = "/notifications/destinations",
+    tag = "notifications",
+    security(("bearer" = ["view_notifications"])),
+    responses(
+        (status = 200, description = "`{telegram: [{id, chatId, title, isActive}], discord: [{id, name, isActive}]}` (never a Discord URL: it is the webhook's credential)", body = Object),
+    )
+)]
 async fn destinations(
     State(state): State<AppState>,
     caller: Caller,
@@ -266,13 +304,31 @@ pub fn valid_discord_webhook(raw: &str) -> bool {
     matches!(rest, [id, token] if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !token.is_empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = DiscordWebhookBody)]
 struct DiscordBody {
+    /// 1 to 200 characters.
     name: String,
+    /// `https://discord.com/api/webhooks/<id>/<token>`; sealed, never returned.
     webhook_url: String,
 }
 
+/// Add a Discord webhook as a destination.
+#[utoipa::path(
+    post,
+    path = "/notifications/discord",
+    tag = "notifications",
+    security(("bearer" = ["manage_notifications"])),
+    request_body = DiscordBody,
+    responses(
+        (status = 201, description = "`{id}`", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_name`: `name` is not 1 to 200 characters; `discord_invalid_webhook`: `webhookUrl` is not a Discord webhook URL", body = ErrorBody),
+    )
+)]
 async fn add_discord(
     State(state): State<AppState>,
     caller: Caller,
@@ -305,6 +361,18 @@ async fn add_discord(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
+/// Remove a Discord webhook.
+#[utoipa::path(
+    delete,
+    path = "/notifications/discord/{id}",
+    tag = "notifications",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The Discord webhook's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "`discord_webhook_not_found`: no such Discord webhook in this business", body = ErrorBody),
+    )
+)]
 async fn remove_discord(
     State(state): State<AppState>,
     caller: Caller,
@@ -336,6 +404,16 @@ fn with_defaults(stored: Option<Value>) -> Value {
     prefs
 }
 
+/// The token's notification preferences.
+#[utoipa::path(
+    get,
+    path = "/notifications/preferences",
+    tag = "notifications",
+    security(("bearer" = ["view_notifications"])),
+    responses(
+        (status = 200, description = PREFS, body = Object),
+    )
+)]
 async fn get_prefs(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
     let stored = state
@@ -346,6 +424,24 @@ async fn get_prefs(State(state): State<AppState>, caller: Caller) -> Result<Json
     Ok(Json(with_defaults(stored)))
 }
 
+/// Change some preferences.
+///
+/// Keys: `inAppEnabled`, `sound`, `desktop` (booleans), `minSeverity`
+/// (`info`, `warning`, `critical`), `mutedRuleIds` (automation ids).
+#[utoipa::path(
+    patch,
+    path = "/notifications/preferences",
+    tag = "notifications",
+    security(("bearer" = ["manage_notifications"])),
+    request_body(content = Object, description = "The preferences to change"),
+    responses(
+        (status = 200, description = PREFS, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: not a JSON object; `unknown_preference`: a key that is not a preference; `invalid_preference`: a value of the wrong type", body = ErrorBody),
+    )
+)]
 async fn patch_prefs(
     State(state): State<AppState>,
     caller: Caller,
@@ -390,12 +486,26 @@ async fn patch_prefs(
     Ok(Json(merged))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct FeedQuery {
+    /// How many, 1 to 200 (default 50).
     limit: Option<u32>,
 }
 
+/// The in-app feed, newest first.
+#[utoipa::path(
+    get,
+    path = "/notifications/feed",
+    tag = "notifications",
+    security(("bearer" = ["view_notifications"])),
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "`{items: [...], unreadCount}`", body = Object),
+        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter; `invalid_limit`: `limit` is not 1 to 200", body = ErrorBody),
+    )
+)]
 async fn feed(
     State(state): State<AppState>,
     caller: Caller,
@@ -412,12 +522,29 @@ async fn feed(
     Ok(Json(json!({ "items": items, "unreadCount": unread })))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FeedReadBody)]
 struct ReadBody {
+    /// The feed items to mark read; all of them when absent.
     ids: Option<Vec<String>>,
 }
 
+/// Mark feed items read.
+#[utoipa::path(
+    post,
+    path = "/notifications/feed/read",
+    tag = "notifications",
+    security(("bearer" = ["view_notifications"])),
+    request_body = ReadBody,
+    responses(
+        (status = 200, description = "`{marked}`: how many were marked", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape", body = ErrorBody),
+    )
+)]
 async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
@@ -440,10 +567,21 @@ fn severity_rank(s: &str) -> u8 {
     }
 }
 
+/// The in-app feed as server-sent events.
+///
 /// Server-sent events: each new feed row of the business as an event
 /// `notification` with the row as JSON, filtered by the reader's
 /// `inAppEnabled`, `minSeverity` and `mutedRuleIds` (rows of automations
 /// they muted) at the time they connect.
+#[utoipa::path(
+    get,
+    path = "/notifications/feed/stream",
+    tag = "notifications",
+    security(("bearer" = ["view_notifications"])),
+    responses(
+        (status = 200, description = "A stream of `notification` events, each a feed item as JSON (with keep-alive comments)", content_type = "text/event-stream", body = String),
+    )
+)]
 async fn stream(
     State(state): State<AppState>,
     caller: Caller,
@@ -499,6 +637,18 @@ async fn stream(
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
+/// One notification, with its delivery attempts.
+#[utoipa::path(
+    get,
+    path = "/notifications/{id}",
+    tag = "notifications",
+    security(("bearer" = ["view_notifications"])),
+    params(("id" = String, Path, description = "The notification's id")),
+    responses(
+        (status = 200, description = "The notification with `deliveryAttempts`", body = Object),
+        (status = 404, description = "`notification_not_found`: no such notification in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -527,6 +677,18 @@ async fn read(
     Ok(Json(body))
 }
 
+/// Send a failed notification again.
+#[utoipa::path(
+    post,
+    path = "/notifications/{id}/replay",
+    tag = "notifications",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The notification's id")),
+    responses(
+        (status = 200, description = "`{ok: true, id, status: \"pending\"}`: back in the outbox", body = Object),
+        (status = 404, description = "`notification_not_found`: no failed notification with this id in this business", body = ErrorBody),
+    )
+)]
 async fn replay(
     State(state): State<AppState>,
     caller: Caller,

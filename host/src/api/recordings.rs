@@ -10,30 +10,33 @@
 //!   `Content-Range: bytes */size`). A recording that is only a vendor link,
 //!   or failed, has no audio here (404 `audio_not_stored`).
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use tokio_util::io::ReaderStream;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
+use super::openapi::{Binary, ErrorBody};
 use super::pagination;
 use crate::server::AppState;
 use crate::store::{Recording, RecordingFilter, StoreError};
 
 pub const STATUSES: &[&str] = &["linked", "stored", "failed"];
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/recordings", get(list))
-        .route("/recordings/{id}", get(read))
-        .route("/recordings/{id}/audio", get(audio))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(read))
+        .routes(routes!(audio))
 }
 
 fn recording_not_found() -> ApiError {
@@ -44,18 +47,39 @@ fn invalid_filter(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", message)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this call's recordings.
     call_id: Option<String>,
+    /// Only this integration's recordings.
     integration_id: Option<String>,
+    /// `stored`, `failed` or `linked`.
     status: Option<String>,
+    /// From this time (ms since the epoch, on when it was recorded here).
     from: Option<i64>,
+    /// Up to this time (ms since the epoch).
     to: Option<i64>,
+    /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
+    /// The previous page's `nextCursor`.
     cursor: Option<String>,
 }
 
+/// The business's recordings, newest first.
+#[utoipa::path(
+    get,
+    path = "/recordings",
+    tag = "recordings",
+    security(("bearer" = ["view_calls"])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{items: [...], nextCursor}`, each item a recording as `GET /recordings/{id}`", body = Object),
+        (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+        (status = 422, description = "`invalid_filter`: an unknown or malformed query parameter, or a `status` that is not `stored`, `failed` or `linked`", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -99,6 +123,18 @@ async fn find(state: &AppState, business_id: &str, id: &str) -> Result<Recording
     }
 }
 
+/// One recording.
+#[utoipa::path(
+    get,
+    path = "/recordings/{id}",
+    tag = "recordings",
+    security(("bearer" = ["view_calls"])),
+    params(("id" = String, Path, description = "The recording's id")),
+    responses(
+        (status = 200, description = "The recording", body = Recording),
+        (status = 404, description = "`recording_not_found`: no such recording in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -151,6 +187,27 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
     }
 }
 
+/// The stored audio.
+///
+/// With its content type (the recording's `mimeType`); supports a single
+/// `Range: bytes=a-b` / `a-` / `-n`. A recording that is only a vendor link,
+/// or failed, has no audio here.
+#[utoipa::path(
+    get,
+    path = "/recordings/{id}/audio",
+    tag = "recordings",
+    security(("bearer" = ["view_calls"])),
+    params(
+        ("id" = String, Path, description = "The recording's id"),
+        ("Range" = Option<String>, Header, description = "`bytes=a-b`, `bytes=a-` or `bytes=-n`; several ranges or other units get the whole file"),
+    ),
+    responses(
+        (status = 200, description = "The whole audio file (`Accept-Ranges: bytes`, `ETag` from its SHA-256)", content_type = "application/octet-stream", body = inline(Binary)),
+        (status = 206, description = "The requested range, with `Content-Range: bytes a-b/size`", content_type = "application/octet-stream", body = inline(Binary)),
+        (status = 404, description = "`recording_not_found`: no such recording in this business; `audio_not_stored`: the recording's audio is not stored here (see its `status` and `url`)", body = ErrorBody),
+        (status = 416, description = "The range starts past the end: no body, `Content-Range: bytes */size`"),
+    )
+)]
 async fn audio(
     State(state): State<AppState>,
     caller: Caller,

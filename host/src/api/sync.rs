@@ -9,15 +9,18 @@
 //! - `PATCH` `{enabled?, intervalSec?}` — change the schedule
 //!   (`intervalSec` 60 to 86400).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use crate::runtime::registry::manifest::World;
 use crate::server::AppState;
 use crate::store::{StoreError, SyncStatus};
@@ -25,11 +28,8 @@ use crate::store::{StoreError, SyncStatus};
 pub const MIN_INTERVAL_SEC: i64 = 60;
 pub const MAX_INTERVAL_SEC: i64 = 86_400;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/integrations/{id}/sync",
-        get(status).post(sync_now).patch(schedule),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status, sync_now, schedule))
 }
 
 fn integration_not_found() -> ApiError {
@@ -74,6 +74,19 @@ async fn load(state: &AppState, business_id: &str, id: &str) -> Result<SyncStatu
         .map_err(ApiError::internal)
 }
 
+/// The recording pull schedule and its last runs.
+#[utoipa::path(
+    get,
+    path = "/integrations/{id}/sync",
+    tag = "sync",
+    security(("bearer" = ["view_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    responses(
+        (status = 200, description = "The schedule and its last runs", body = SyncStatus),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+        (status = 422, description = "`sync_unsupported`: the integration is not a recording source", body = ErrorBody),
+    )
+)]
 async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +96,19 @@ async fn status(
     Ok(Json(load(&state, &caller.business_id, &id).await?))
 }
 
+/// Sync now; during a run, right after it.
+#[utoipa::path(
+    post,
+    path = "/integrations/{id}/sync",
+    tag = "sync",
+    security(("bearer" = ["manage_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    responses(
+        (status = 202, description = "The schedule and its last runs", body = SyncStatus),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+        (status = 422, description = "`sync_unsupported`: the integration is not a recording source", body = ErrorBody),
+    )
+)]
 async fn sync_now(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,13 +130,33 @@ async fn sync_now(
     Ok((StatusCode::ACCEPTED, Json(status)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SchedulePatch {
+    /// Whether the scheduler pulls this source.
     enabled: Option<bool>,
+    /// Seconds between pulls, 60 to 86400.
+    #[schema(minimum = 60, maximum = 86400)]
     interval_sec: Option<i64>,
 }
 
+/// Change the schedule.
+#[utoipa::path(
+    patch,
+    path = "/integrations/{id}/sync",
+    tag = "sync",
+    security(("bearer" = ["manage_integrations"])),
+    params(("id" = String, Path, description = "The integration's id")),
+    request_body = SchedulePatch,
+    responses(
+        (status = 200, description = "The schedule and its last runs", body = SyncStatus),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_interval`: `intervalSec` is not 60 to 86400; `sync_unsupported`: the integration is not a recording source", body = ErrorBody),
+    )
+)]
 async fn schedule(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,19 +12,22 @@
 //!
 //! A chat id of another business is 404 `chat_not_found`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{patch, post};
-use axum::{Json, Router};
 use base64::Engine as _;
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::notifications::send_and_answer;
+use super::openapi::ErrorBody;
 use crate::notify::telegram_bot::handle_update;
 use crate::server::AppState;
 use crate::store::{NewNotification, StoreError, TelegramChat, now_ms};
@@ -32,13 +35,13 @@ use crate::store::{NewNotification, StoreError, TelegramChat, now_ms};
 /// How long a link code works: 15 minutes, as the seed says.
 pub const LINK_CODE_TTL_SEC: i64 = 15 * 60;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/telegram/link-code", post(link_code))
-        .route("/telegram/chats", axum::routing::get(list))
-        .route("/telegram/chats/{id}", patch(update).delete(remove))
-        .route("/telegram/chats/{id}/test", post(test))
-        .route("/telegram/webhook", post(webhook))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(link_code))
+        .routes(routes!(list))
+        .routes(routes!(update, remove))
+        .routes(routes!(test))
+        .routes(routes!(webhook))
 }
 
 pub fn chat_not_found() -> ApiError {
@@ -57,6 +60,19 @@ pub fn chat_view(c: &TelegramChat) -> Value {
     json!({ "id": c.id, "chatId": c.chat_id, "title": c.title, "isActive": c.is_active })
 }
 
+/// A code to link a chat: send `/start <code>` to the bot.
+///
+/// The code works for 15 minutes.
+#[utoipa::path(
+    post,
+    path = "/telegram/link-code",
+    tag = "telegram",
+    security(("bearer" = ["manage_notifications"])),
+    responses(
+        (status = 201, description = "`{code, deepLink, expiresInSec}`: `deepLink` opens the bot with the code", body = Object),
+        (status = 503, description = "`telegram_not_configured`: this server has no Telegram bot", body = ErrorBody),
+    )
+)]
 async fn link_code(
     State(state): State<AppState>,
     caller: Caller,
@@ -88,6 +104,16 @@ async fn link_code(
     ))
 }
 
+/// The business's linked chats.
+#[utoipa::path(
+    get,
+    path = "/telegram/chats",
+    tag = "telegram",
+    security(("bearer" = ["view_notifications"])),
+    responses(
+        (status = 200, description = "`{items: [{id, chatId, title, isActive}]}`", body = Object),
+    )
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
     let chats = state
@@ -100,12 +126,30 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = TelegramChatPatch)]
 struct PatchBody {
     is_active: bool,
 }
 
+/// Switch a chat on or off.
+#[utoipa::path(
+    patch,
+    path = "/telegram/chats/{id}",
+    tag = "telegram",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The linked chat's id (`id`, not Telegram's `chatId`)")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The chat: `{id, chatId, title, isActive}`", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`chat_not_found`: no such Telegram chat in this business", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape", body = ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -131,6 +175,18 @@ async fn update(
     Ok(Json(chat_view(&chat)))
 }
 
+/// Unlink a chat.
+#[utoipa::path(
+    delete,
+    path = "/telegram/chats/{id}",
+    tag = "telegram",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The linked chat's id (`id`, not Telegram's `chatId`)")),
+    responses(
+        (status = 204, description = "Unlinked"),
+        (status = 404, description = "`chat_not_found`: no such Telegram chat in this business", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -148,6 +204,18 @@ async fn remove(
     }
 }
 
+/// Send a test message to a chat.
+#[utoipa::path(
+    post,
+    path = "/telegram/chats/{id}/test",
+    tag = "telegram",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The linked chat's id (`id`, not Telegram's `chatId`)")),
+    responses(
+        (status = 200, description = "`{ok: true, id, status: \"delivered\" | \"queued\"}`, or `{ok: false, id, status: \"pending\" | \"failed\", willRetry, error}`: a transient failure stays in the outbox and is retried, so do not send again", body = Object),
+        (status = 404, description = "`chat_not_found`: no such Telegram chat in this business", body = ErrorBody),
+    )
+)]
 async fn test(
     State(state): State<AppState>,
     caller: Caller,
@@ -179,8 +247,23 @@ async fn test(
     .await
 }
 
-/// Telegram's webhook. The secret token is what proves the caller is
-/// Telegram: without one configured, this route does not exist.
+/// Telegram's webhook.
+///
+/// The secret token is what proves the caller is Telegram: without one
+/// configured, this route does not exist.
+#[utoipa::path(
+    post,
+    path = "/telegram/webhook",
+    tag = "telegram",
+    security(("telegramSecret" = [])),
+    request_body(content = Object, description = "A Telegram `Update`"),
+    responses(
+        (status = 200, description = "`{ok: true}`", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: wrong or missing `X-Telegram-Bot-Api-Secret-Token`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no `telegram_webhook_secret` is configured, so the route does not exist", body = ErrorBody),
+    )
+)]
 async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,

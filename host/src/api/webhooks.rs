@@ -12,18 +12,21 @@
 //!
 //! Unknown or foreign id → 404 `webhook_not_found`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use base64::Engine as _;
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::ErrorBody;
 use crate::crypto::aad;
 use crate::notify::deliver::WEBHOOK_SECRET_RECORD;
 use crate::notify::events::EVENT_TYPES;
@@ -33,13 +36,15 @@ use crate::store::{NewNotification, StoreError, WebhookEndpoint, new_id, now_ms}
 /// How long the previous secret keeps signing after a rotation.
 pub const ROTATION_OVERLAP_MS: i64 = 24 * 3_600_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks", get(list).post(create))
-        .route("/webhooks/{id}", get(read).patch(update).delete(remove))
-        .route("/webhooks/{id}/rotate-secret", post(rotate))
-        .route("/webhooks/{id}/test", post(test))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(rotate))
+        .routes(routes!(test))
 }
+
+const VIEW: &str = "The endpoint: `{id, url, description, eventTypes, isActive, inactiveReason, failingSince, createdAt}` (never the secret)";
 
 fn not_found() -> ApiError {
     ApiError::not_found(
@@ -115,14 +120,34 @@ fn view(e: &WebhookEndpoint) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewWebhookBody)]
 struct CreateBody {
+    /// An http(s) URL without credentials.
     url: String,
+    /// Event types to send (`call.ended`, `recording.completed`, ...), or `*`.
     event_types: Vec<String>,
     description: Option<String>,
 }
 
+/// Add a webhook endpoint.
+///
+/// The answer carries its signing `secret` (`whsec_...`), shown only here.
+#[utoipa::path(
+    post,
+    path = "/webhooks",
+    tag = "webhooks",
+    security(("bearer" = ["manage_notifications"])),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The endpoint, with `secret`", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_webhook_url`: `url` is not an http(s) URL without credentials; `invalid_event_types`: none, or an unknown event type", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,6 +187,16 @@ async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+/// The business's webhook endpoints.
+#[utoipa::path(
+    get,
+    path = "/webhooks",
+    tag = "webhooks",
+    security(("bearer" = ["view_notifications"])),
+    responses(
+        (status = 200, description = "`{items: [...]}`, each as `GET /webhooks/{id}`", body = Object),
+    )
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
     let items = state
@@ -174,6 +209,18 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     ))
 }
 
+/// One webhook endpoint.
+#[utoipa::path(
+    get,
+    path = "/webhooks/{id}",
+    tag = "webhooks",
+    security(("bearer" = ["view_notifications"])),
+    params(("id" = String, Path, description = "The webhook endpoint's id")),
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 404, description = "`webhook_not_found`: no such webhook endpoint in this business", body = ErrorBody),
+    )
+)]
 async fn read(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,8 +235,9 @@ async fn read(
     Ok(Json(view(&e)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = WebhookPatchBody)]
 struct PatchBody {
     url: Option<String>,
     event_types: Option<Vec<String>>,
@@ -197,6 +245,25 @@ struct PatchBody {
     is_active: Option<bool>,
 }
 
+/// Change a webhook endpoint.
+///
+/// Switching it back on (`isActive: true`) starts a fresh failure window.
+#[utoipa::path(
+    patch,
+    path = "/webhooks/{id}",
+    tag = "webhooks",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The webhook endpoint's id")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = VIEW, body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
+        (status = 404, description = "`webhook_not_found`: no such webhook endpoint in this business", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_webhook_url`: `url` is not an http(s) URL without credentials; `invalid_event_types`: none, or an unknown event type", body = ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -233,6 +300,18 @@ async fn update(
     Ok(Json(view(&e)))
 }
 
+/// Delete a webhook endpoint.
+#[utoipa::path(
+    delete,
+    path = "/webhooks/{id}",
+    tag = "webhooks",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The webhook endpoint's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`webhook_not_found`: no such webhook endpoint in this business", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -248,6 +327,20 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Rotate the signing secret.
+///
+/// The old secret keeps signing (beside the new one) for 24 hours.
+#[utoipa::path(
+    post,
+    path = "/webhooks/{id}/rotate-secret",
+    tag = "webhooks",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The webhook endpoint's id")),
+    responses(
+        (status = 200, description = "`{id, secret, previousValidUntil}`", body = Object),
+        (status = 404, description = "`webhook_not_found`: no such webhook endpoint in this business", body = ErrorBody),
+    )
+)]
 async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
@@ -273,6 +366,18 @@ async fn rotate(
     ))
 }
 
+/// Send a `webhook.test` event to the endpoint now.
+#[utoipa::path(
+    post,
+    path = "/webhooks/{id}/test",
+    tag = "webhooks",
+    security(("bearer" = ["manage_notifications"])),
+    params(("id" = String, Path, description = "The webhook endpoint's id")),
+    responses(
+        (status = 200, description = "`{ok: true, id, status: \"delivered\" | \"queued\"}`, or `{ok: false, id, status: \"pending\" | \"failed\", willRetry, error}`: a transient failure stays in the outbox and is retried, so do not send again", body = Object),
+        (status = 404, description = "`webhook_not_found`: no such webhook endpoint in this business", body = ErrorBody),
+    )
+)]
 async fn test(
     State(state): State<AppState>,
     caller: Caller,

@@ -43,7 +43,7 @@ pub async fn fire_for_call(
         }
         let mut planned = Vec::new();
         let mut deliveries = Vec::new();
-        for f in &firings {
+        for f in &expand_webhooks(store, business_id, firings).await? {
             let mut delivery = json!({
                 "node": f.node_id, "channel": f.channel.name(), "target": f.target,
                 "severity": f.severity.name(), "message": f.message,
@@ -64,7 +64,7 @@ pub async fn fire_for_call(
                     link: facts.link.clone(),
                     severity: f.severity.name().to_owned(),
                     attributes: json!({
-                        "event.type": "automation.fired",
+                        "event.type": FIRED,
                         "automation.id": automation.id,
                         "call.id": call_id,
                     }),
@@ -88,6 +88,45 @@ pub async fn fire_for_call(
     }
     Ok(runs)
 }
+
+/// A webhook action without an endpoint goes to every active endpoint of
+/// the business subscribed to `automation.fired` (or `*`); one with an
+/// endpoint goes to that one whatever it subscribed to, since the tenant
+/// named it.
+async fn expand_webhooks(
+    store: &Store,
+    business_id: &str,
+    firings: Vec<Firing>,
+) -> Result<Vec<Firing>, StoreError> {
+    if !firings
+        .iter()
+        .any(|f| f.channel == ChannelKind::Webhook && f.target.is_none())
+    {
+        return Ok(firings);
+    }
+    let subscribed: Vec<String> = store
+        .list_webhook_endpoints(business_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.is_active && e.wants(FIRED))
+        .map(|e| e.id)
+        .collect();
+    let mut out = Vec::with_capacity(firings.len());
+    for f in firings {
+        if f.channel == ChannelKind::Webhook && f.target.is_none() && !subscribed.is_empty() {
+            out.extend(subscribed.iter().map(|id| Firing {
+                target: Some(id.clone()),
+                ..f.clone()
+            }));
+        } else {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+/// The event type automation webhooks carry.
+pub const FIRED: &str = "automation.fired";
 
 /// Why a firing's destination cannot receive it, if it cannot: deleted
 /// since the automation was saved, or switched off.

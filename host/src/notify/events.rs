@@ -7,7 +7,8 @@
 //! `call.summary`, `call.recordings`, `call.analysis`), `message.received`,
 //! `message.sent`, and `recording.completed`, `ai.failed`,
 //! `billing.threshold` as the recording, analysis and billing stages emit
-//! them. An endpoint subscribed to `*` gets every type.
+//! them, and `automation.fired` for automations' webhook actions that name
+//! no endpoint. An endpoint subscribed to `*` gets every type.
 
 use serde_json::{Map, Value};
 
@@ -28,6 +29,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "recording.completed",
     "ai.failed",
     "billing.threshold",
+    "automation.fired",
 ];
 
 /// Queues `event_type` with `data` (flat string attributes) for every

@@ -381,3 +381,94 @@ impl Store {
         Ok(groups.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::test_stores;
+    use super::*;
+
+    fn planned(business_id: &str, body: &str, window_end: Option<i64>) -> PlannedDelivery {
+        PlannedDelivery {
+            notification: NewNotification {
+                business_id: business_id.to_owned(),
+                channel: "discord".into(),
+                destination_id: Some("hook-1".into()),
+                title: "Rule".into(),
+                body: body.into(),
+                link: None,
+                severity: "info".into(),
+                attributes: serde_json::json!({}),
+            },
+            digest_window_end: window_end,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_automation_fires_once_per_call_and_digests_flush_as_one() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let b = store.create_business("A").await?;
+            let a = store
+                .create_automation(&b.id, "Rule", &serde_json::json!({"name": "Rule"}))
+                .await?;
+            let now = now_ms();
+            let first = store
+                .record_firing(
+                    &b.id,
+                    &a.id,
+                    "call-1",
+                    &[planned(&b.id, "one", Some(now - 1))],
+                    vec![serde_json::json!({})],
+                )
+                .await?;
+            assert!(first.is_some());
+            assert_eq!(first.unwrap().deliveries[0]["digestUntil"], now - 1);
+            let again = store
+                .record_firing(
+                    &b.id,
+                    &a.id,
+                    "call-1",
+                    &[planned(&b.id, "dup", Some(now - 1))],
+                    vec![serde_json::json!({})],
+                )
+                .await?;
+            assert!(again.is_none(), "a call fires an automation once");
+            store
+                .record_firing(
+                    &b.id,
+                    &a.id,
+                    "call-2",
+                    &[planned(&b.id, "two", Some(now - 1))],
+                    vec![serde_json::json!({})],
+                )
+                .await?;
+            // Still in its window: not sent yet.
+            store
+                .record_firing(
+                    &b.id,
+                    &a.id,
+                    "call-3",
+                    &[planned(&b.id, "later", Some(now + 3_600_000))],
+                    vec![serde_json::json!({})],
+                )
+                .await?;
+            assert_eq!(store.automation_stats(&a.id).await?.pending, 0);
+
+            assert_eq!(store.flush_digests("Digest").await?, 1);
+            let bodies: Vec<String> =
+                sqlx::query_scalar("SELECT body FROM notifications WHERE automation_id = $1")
+                    .bind(&a.id)
+                    .fetch_all(store.pool())
+                    .await?;
+            assert_eq!(bodies, ["one\n\ntwo"], "{:?}", store.backend());
+            assert_eq!(
+                store.flush_digests("Digest").await?,
+                0,
+                "flushed items are gone"
+            );
+            let stats = store.automation_stats(&a.id).await?;
+            assert_eq!((stats.pending, stats.sent), (1, 0));
+            assert_eq!(store.automation_runs(&b.id, &a.id, 10).await?.len(), 3);
+        }
+        Ok(())
+    }
+}

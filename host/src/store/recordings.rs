@@ -12,7 +12,7 @@ use super::ingest::{EventTarget, Fold, NewEvent};
 use super::{Store, StoreError, now_ms};
 
 /// A recording as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Recording {
     pub id: String,

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use super::{Store, StoreError, get_bool, now_ms, one_row};
 
 /// A sync's schedule and the outcome of its last run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncStatus {
     pub integration_id: String,
@@ -34,7 +34,7 @@ pub struct SyncStatus {
     pub total_failed: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunCounts {
     /// Recordings whose audio was stored.
