@@ -72,6 +72,11 @@ enum TokenCommand {
         scopes: Vec<String>,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// The member the token speaks for: a directory user id of the
+        /// default business (`/directory/users`). Its notification
+        /// preferences and feed read state are then that member's.
+        #[arg(long)]
+        user: Option<String>,
     },
 }
 
@@ -97,8 +102,9 @@ fn main() -> anyhow::Result<()> {
                         businesses,
                         scopes,
                         name,
+                        user,
                     },
-            } => token_create(settings, businesses, scopes, name).await,
+            } => token_create(settings, businesses, scopes, name, user).await,
             Command::Components {
                 command: ComponentsCommand::Check { dir },
             } => check(settings, dir).await,
@@ -150,6 +156,7 @@ async fn token_create(
     businesses: Vec<String>,
     scopes: Vec<String>,
     name: String,
+    user: Option<String>,
 ) -> anyhow::Result<()> {
     let mut parsed = Vec::new();
     for scope in scopes
@@ -175,7 +182,13 @@ async fn token_create(
             .await
             .with_context(|| format!("business `{id}`"))?;
     }
-    let issued = store.create_token(&name, &businesses, &parsed).await?;
+    let issued = store
+        .create_member_token(&name, &businesses, &parsed, user.as_deref())
+        .await
+        .with_context(|| match &user {
+            Some(u) => format!("member `{u}` is not a directory user of the default business"),
+            None => "issuing the token".into(),
+        })?;
     println!("{}", serde_json::json!({ "token": issued.token }));
     store.close().await;
     Ok(())

@@ -7,6 +7,7 @@ mod automations;
 mod cti;
 mod hot_load;
 mod inbound;
+mod members;
 mod messaging;
 mod notifications;
 mod openapi;

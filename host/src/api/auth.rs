@@ -70,6 +70,10 @@ impl Scope {
 pub struct Caller {
     pub token_id: String,
     pub business_id: String,
+    /// Whose notification preferences and feed read state this request
+    /// uses: the token's member (a directory user of its default business)
+    /// when it has one and acts for that business, else the token itself.
+    pub reader_id: String,
     scopes: Vec<String>,
 }
 
@@ -126,9 +130,16 @@ impl FromRequestParts<AppState> for Caller {
                 requested.to_owned()
             }
         };
+        // A member belongs to the default business only.
+        let reader_id = if business_id == grant.default_business_id {
+            grant.reader_id().to_owned()
+        } else {
+            grant.token_id.clone()
+        };
         Ok(Caller {
             token_id: grant.token_id,
             business_id,
+            reader_id,
             scopes: grant.scopes,
         })
     }

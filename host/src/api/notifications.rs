@@ -418,7 +418,7 @@ async fn get_prefs(State(state): State<AppState>, caller: Caller) -> Result<Json
     caller.require(Scope::ViewNotifications)?;
     let stored = state
         .store
-        .get_preferences(&caller.business_id, &caller.token_id)
+        .get_preferences(&caller.business_id, &caller.reader_id)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(with_defaults(stored)))
@@ -471,7 +471,7 @@ async fn patch_prefs(
     }
     let current = state
         .store
-        .get_preferences(&caller.business_id, &caller.token_id)
+        .get_preferences(&caller.business_id, &caller.reader_id)
         .await
         .map_err(ApiError::internal)?;
     let mut merged = with_defaults(current);
@@ -480,7 +480,7 @@ async fn patch_prefs(
     }
     state
         .store
-        .put_preferences(&caller.business_id, &caller.token_id, &merged)
+        .put_preferences(&caller.business_id, &caller.reader_id, &merged)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(merged))
@@ -516,7 +516,7 @@ async fn feed(
     let limit = super::pagination::limit(q.limit)?;
     let (items, unread) = state
         .store
-        .list_feed(&caller.business_id, &caller.token_id, limit)
+        .list_feed(&caller.business_id, &caller.reader_id, limit)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({ "items": items, "unreadCount": unread })))
@@ -553,7 +553,7 @@ async fn mark_read(
     caller.require(Scope::ViewNotifications)?;
     let marked = state
         .store
-        .mark_feed_read(&caller.business_id, &caller.token_id, b.ids.as_deref())
+        .mark_feed_read(&caller.business_id, &caller.reader_id, b.ids.as_deref())
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({ "marked": marked })))
@@ -590,7 +590,7 @@ async fn stream(
     let prefs = with_defaults(
         state
             .store
-            .get_preferences(&caller.business_id, &caller.token_id)
+            .get_preferences(&caller.business_id, &caller.reader_id)
             .await
             .map_err(ApiError::internal)?,
     );

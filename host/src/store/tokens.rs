@@ -20,6 +20,17 @@ pub struct TokenGrant {
     pub scopes: Vec<String>,
     pub default_business_id: String,
     pub business_ids: Vec<String>,
+    /// The member (directory user of the default business) it speaks for.
+    pub user_id: Option<String>,
+}
+
+impl TokenGrant {
+    /// Whose preferences and feed read state a request with this token
+    /// uses in its default business: its member's, shared by all their
+    /// tokens, else its own.
+    pub fn reader_id(&self) -> &str {
+        self.user_id.as_deref().unwrap_or(&self.token_id)
+    }
 }
 
 /// A new token and its grant; `token` is the only copy of the secret text.
@@ -54,9 +65,35 @@ impl Store {
         business_ids: &[String],
         scopes: &[String],
     ) -> Result<IssuedToken, StoreError> {
+        self.create_member_token(name, business_ids, scopes, None)
+            .await
+    }
+
+    /// Issues a token that speaks for `user_id`, a member (directory user)
+    /// of the default business. NotFound when a business or the member does
+    /// not exist there; nothing is stored then.
+    pub async fn create_member_token(
+        &self,
+        name: &str,
+        business_ids: &[String],
+        scopes: &[String],
+        user_id: Option<&str>,
+    ) -> Result<IssuedToken, StoreError> {
         let Some(default_business_id) = business_ids.first() else {
             return Err(StoreError::NotFound);
         };
+        if let Some(user) = user_id {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM directory_users WHERE business_id = $1 AND id = $2",
+            )
+            .bind(default_business_id)
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
         let token = generate_token();
         let grant = TokenGrant {
             token_id: new_id(),
@@ -64,11 +101,12 @@ impl Store {
             scopes: scopes.to_vec(),
             default_business_id: default_business_id.clone(),
             business_ids: business_ids.to_vec(),
+            user_id: user_id.map(str::to_owned),
         };
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO api_tokens (id, token_hash, name, scopes, default_business_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_tokens (id, token_hash, name, scopes, default_business_id, created_at, \
+             user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&grant.token_id)
         .bind(hash_token(&token))
@@ -76,6 +114,7 @@ impl Store {
         .bind(scopes.join(" "))
         .bind(default_business_id)
         .bind(now_ms())
+        .bind(user_id)
         .execute(&mut *tx)
         .await?;
         for business_id in business_ids {
@@ -95,7 +134,7 @@ impl Store {
     /// The grant of a presented token; NotFound for an unknown or revoked one.
     pub async fn authenticate_token(&self, token: &str) -> Result<TokenGrant, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, scopes, default_business_id FROM api_tokens \
+            "SELECT id, name, scopes, default_business_id, user_id FROM api_tokens \
              WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(hash_token(token))
@@ -119,6 +158,7 @@ impl Store {
             scopes: scopes.split_whitespace().map(str::to_owned).collect(),
             default_business_id: row.try_get("default_business_id")?,
             business_ids,
+            user_id: row.try_get("user_id")?,
         })
     }
 
