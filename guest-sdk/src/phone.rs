@@ -54,10 +54,60 @@ fn national_to_international(d: &str, country: Option<&str>) -> Option<String> {
         // Already international, written without the `+`.
         Some(cc) if d.starts_with(cc) && d.len() >= 10 => Some(d.to_string()),
         Some(cc) if d.len() >= 8 => Some(format!("{cc}{d}")),
-        // Without a country only a long number can be international.
-        None if d.len() >= 11 && !d.starts_with('0') => Some(d.to_string()),
+        // Without a country only a long number that starts with a calling
+        // code in use can be international: `89161234567` (a Russian
+        // national number with its trunk 8) is not `+89…`, which no country
+        // has, so it is left unplaced rather than guessed.
+        None if d.len() >= 11 && assigned_calling_code(d) => Some(d.to_string()),
         _ => None,
     }
+}
+
+/// Whether `digits` start with an assigned ITU-T E.164 country calling code
+/// (as of 2024; unassigned and spare codes answer false).
+fn assigned_calling_code(digits: &str) -> bool {
+    const TWO: &[u8] = &[
+        20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54, 55,
+        56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98,
+    ];
+    // Three-digit codes, by their first two digits: the third digits in use.
+    const THREE: &[(u8, &str)] = &[
+        (21, "12368"),
+        (22, "0123456789"),
+        (23, "0123456789"),
+        (24, "0123456789"),
+        (25, "012345678"),
+        (26, "0123456789"),
+        (29, "01789"),
+        (35, "0123456789"),
+        (37, "012345678"),
+        (38, "01235679"),
+        (42, "013"),
+        (50, "0123456789"),
+        (59, "0123456789"),
+        (67, "023456789"),
+        (68, "0123456789"),
+        (69, "012"),
+        (80, "08"),
+        (85, "02356"),
+        (87, "08"),
+        (88, "012368"),
+        (96, "012345678"),
+        (97, "01234567"),
+        (99, "2345678"),
+    ];
+    let b = digits.as_bytes();
+    if b.len() < 3 || !b.iter().take(3).all(u8::is_ascii_digit) {
+        return false;
+    }
+    if matches!(b[0], b'1' | b'7') {
+        return true;
+    }
+    let two = (b[0] - b'0') * 10 + (b[1] - b'0');
+    TWO.contains(&two)
+        || THREE
+            .iter()
+            .any(|(p, thirds)| *p == two && thirds.as_bytes().contains(&b[2]))
 }
 
 /// E.164 allows at most 15 digits; anything under 8 is an extension or a
@@ -119,6 +169,34 @@ mod tests {
         assert_eq!(
             to_e164("74951343060", Some("+7")).as_deref(),
             Some("+74951343060")
+        );
+    }
+
+    #[test]
+    fn without_a_country_only_assigned_calling_codes_are_international() {
+        assert_eq!(
+            to_e164("84901234567", None).as_deref(),
+            Some("+84901234567")
+        );
+        assert_eq!(
+            to_e164("79161234567", None).as_deref(),
+            Some("+79161234567")
+        );
+        assert_eq!(
+            to_e164("66812345678", None).as_deref(),
+            Some("+66812345678")
+        );
+        assert_eq!(
+            to_e164("972540000000", None).as_deref(),
+            Some("+972540000000")
+        );
+        // A Russian national number with its trunk 8: no country is +89.
+        assert_eq!(to_e164("89161234567", None), None);
+        assert_eq!(to_e164("83012345678", None), None);
+        // With the country it is read correctly.
+        assert_eq!(
+            to_e164("89161234567", Some("7")).as_deref(),
+            Some("+79161234567")
         );
     }
 
