@@ -519,3 +519,49 @@ async fn accepted_notifications_survive_a_restart_and_arrive_once() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_upgraded_to_a_supergroup_is_followed() {
+    let (tg, dc) = (fakes::telegram(BOT_TOKEN).await, fakes::discord().await);
+    let app = TestApp::start(|s| gateway(s, &tg, &dc)).await;
+    let chat = link_chat(&app, -7007).await;
+    tg.state
+        .migrated
+        .lock()
+        .unwrap()
+        .insert("-7007".into(), "-1007007".into());
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the fake's 1/s per chat
+    let sent = app
+        .post(
+            "/notifications/send",
+            json!({"channel": "telegram", "chatId": chat, "title": "t", "body": "after the upgrade"}),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    for _ in 0..100 {
+        if tg.state.received().iter().any(|r| r.target == "-1007007") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let delivered: Vec<String> = tg
+        .state
+        .received()
+        .iter()
+        .filter(|r| r.target == "-1007007")
+        .map(|r| r.body["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(delivered.len(), 1, "{:?}", tg.state.received());
+    assert!(delivered[0].contains("after the upgrade"), "{delivered:?}");
+    let chats = app.get("/telegram/chats").await;
+    assert_eq!(
+        (
+            chats.body["items"][0]["chatId"].clone(),
+            chats.body["items"][0]["isActive"].clone()
+        ),
+        (json!("-1007007"), json!(true)),
+        "{}",
+        chats.text
+    );
+    app.stop().await;
+}

@@ -33,6 +33,8 @@ pub struct FakeState {
     pub gone: Mutex<HashSet<String>>,
     /// Answer 500 to everything while set.
     pub down: Mutex<bool>,
+    /// Telegram groups upgraded to supergroups: old chat id → new one.
+    pub migrated: Mutex<HashMap<String, String>>,
     last: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
@@ -120,6 +122,15 @@ fn telegram_send(s: &FakeState, bot: &str, expected: &str, body: Value) -> Respo
                 .into_response();
         }
     };
+    if let Some(new_id) = s.migrated.lock().unwrap().get(&chat) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"ok": false, "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                "parameters": {"migrate_to_chat_id": new_id.parse::<i64>().unwrap()}})),
+        )
+            .into_response();
+    }
     if s.gone.lock().unwrap().contains(&chat) {
         return (
             StatusCode::FORBIDDEN,

@@ -364,6 +364,9 @@ impl Notifier {
         Ok(match outcome {
             Ok(Outcome::Delivered(external_id)) => AttemptResult::Delivered { external_id },
             Ok(Outcome::RetryAfter(r)) => retry(r.after_ms, "retry", r.reason),
+            Ok(Outcome::Failed(f)) if n.channel == "telegram" && f.code == "chat_migrated" => {
+                self.follow_migration(n, f.code, f.message).await?
+            }
             Ok(Outcome::Failed(f)) => {
                 if f.destination_gone {
                     self.mark_gone(n, &f.code).await?;
@@ -376,6 +379,54 @@ impl Notifier {
             // The sandbox refused or the component broke: transient from
             // the notification's point of view; the incident is recorded.
             Err(e) => retry(0, e.code(), e.to_string()),
+        })
+    }
+
+    /// Telegram moved the group to a new (supergroup) chat id: the linked
+    /// chat follows it and the notification goes again at once, instead of
+    /// the chat being lost. The telegram-channel component reports the new
+    /// id at the end of its message (`…migrated to <id>`).
+    async fn follow_migration(
+        &self,
+        n: &Notification,
+        code: String,
+        message: String,
+    ) -> Result<AttemptResult, StoreError> {
+        let new_id = message
+            .rsplit_once("migrated to ")
+            .map(|(_, id)| id.trim())
+            .filter(|id| {
+                let digits = id.strip_prefix('-').unwrap_or(id);
+                !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+            });
+        let (Some(new_id), Some(dest)) = (new_id, n.destination_id.as_deref()) else {
+            self.mark_gone(n, &code).await?;
+            return Ok(AttemptResult::Failed {
+                code,
+                detail: message,
+            });
+        };
+        let followed = match self
+            .store
+            .migrate_telegram_chat(&n.business_id, dest, new_id)
+            .await
+        {
+            Ok(f) => f,
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(e),
+        };
+        tracing::info!(business = %n.business_id, destination = dest, new_id, followed, "telegram chat migrated");
+        Ok(if followed {
+            AttemptResult::Retry {
+                next_at: now_ms(),
+                code,
+                detail: message,
+            }
+        } else {
+            AttemptResult::Failed {
+                code,
+                detail: message,
+            }
         })
     }
 

@@ -196,6 +196,40 @@ impl Store {
         )
     }
 
+    /// A group became a supergroup under a new chat id: the linked chat
+    /// follows it. False (and the old row switched off) when the new chat
+    /// is already linked to the business as a row of its own.
+    pub async fn migrate_telegram_chat(
+        &self,
+        business_id: &str,
+        id: &str,
+        new_chat_id: &str,
+    ) -> Result<bool, StoreError> {
+        let taken: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM telegram_chats WHERE business_id = $1 AND chat_id = $2",
+        )
+        .bind(business_id)
+        .bind(new_chat_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if taken.is_some() {
+            self.set_telegram_chat_active(business_id, id, false, Some("chat_migrated"))
+                .await?;
+            return Ok(false);
+        }
+        one_row(
+            sqlx::query(
+                "UPDATE telegram_chats SET chat_id = $3 WHERE business_id = $1 AND id = $2",
+            )
+            .bind(business_id)
+            .bind(id)
+            .bind(new_chat_id)
+            .execute(&self.pool)
+            .await?,
+        )?;
+        Ok(true)
+    }
+
     pub async fn delete_telegram_chat(
         &self,
         business_id: &str,
