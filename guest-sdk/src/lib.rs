@@ -49,8 +49,10 @@ pub mod phone;
 pub mod query;
 pub mod recording_source;
 pub mod secret;
+pub mod text;
 pub mod time;
 pub mod types;
+pub mod url;
 
 /// The WIT package version this SDK implements, as `[major, minor, patch]`
 /// big-endian u16s. Written into every component by the export macros.

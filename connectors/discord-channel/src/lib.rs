@@ -17,10 +17,11 @@ pub mod response;
 pub mod settings;
 pub mod webhook;
 
+use switchboard_sdk::channel::failed;
 use switchboard_sdk::host::{config, http, log};
 use switchboard_sdk::prelude::*;
 
-use response::{failed, scrub_outcome};
+use response::scrub_outcome;
 use settings::WEBHOOK_URL;
 pub use webhook::parse_webhook_url;
 

@@ -15,6 +15,7 @@
 //! counts) and cut the body first, visibly.
 
 use switchboard_sdk::prelude::{Notification, Severity};
+use switchboard_sdk::text::{utf16_len as units, utf16_prefix as prefix};
 
 /// Discord's limit for `content`.
 pub const LIMIT: usize = 2000;
@@ -99,24 +100,6 @@ fn fit<'a>(
     };
     let body_room = LIMIT - head - title_line(&title) - link_len - marker_line;
     (title, prefix(body, body_room).trim_end(), true)
-}
-
-/// Length in UTF-16 code units.
-pub fn units(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
-/// The longest prefix of `s` of at most `max` UTF-16 units, ending on a
-/// character boundary.
-fn prefix(s: &str, max: usize) -> &str {
-    let mut used = 0;
-    for (i, c) in s.char_indices() {
-        used += c.len_utf16();
-        if used > max {
-            return &s[..i];
-        }
-    }
-    s
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@
 //! (seconds).
 
 use serde_json::{Map, Value};
+use switchboard_sdk::channel::{failed, map_outcome_text, retry};
 use switchboard_sdk::host::http::HttpError;
-use switchboard_sdk::prelude::{Failure, Outcome, Retry};
+use switchboard_sdk::prelude::Outcome;
 use switchboard_sdk::types::{Pair, find};
 
 /// Discord's messages are short; anything longer is cut to this.
@@ -37,10 +38,7 @@ pub fn interpret(status: u16, headers: &[Pair], body: &[u8]) -> Outcome {
             if global {
                 reason.push_str(" (global)");
             }
-            Outcome::RetryAfter(Retry {
-                after_ms: seconds.map_or(0, seconds_to_ms),
-                reason,
-            })
+            retry(seconds.map_or(0, seconds_to_ms), reason)
         }
         404 => failed(
             "webhook_unknown",
@@ -53,10 +51,7 @@ pub fn interpret(status: u16, headers: &[Pair], body: &[u8]) -> Outcome {
             true,
         ),
         400..=499 => failed("bad_request", said(reply, "request refused", status), false),
-        500..=599 => Outcome::RetryAfter(Retry {
-            after_ms: 0,
-            reason: said(reply, "server error", status),
-        }),
+        500..=599 => retry(0, said(reply, "server error", status)),
         _ => failed(
             "unexpected_status",
             format!("Discord answered HTTP {status}"),
@@ -67,16 +62,10 @@ pub fn interpret(status: u16, headers: &[Pair], body: &[u8]) -> Outcome {
 
 /// The outcome of a request that got no reply.
 pub fn transport(error: &HttpError) -> Outcome {
-    let retry = |reason: String| {
-        Outcome::RetryAfter(Retry {
-            after_ms: 0,
-            reason,
-        })
-    };
     match error {
-        HttpError::Timeout => retry("Discord did not answer in time".into()),
-        HttpError::Connect(m) => retry(format!("could not reach Discord: {m}")),
-        HttpError::TooLarge(n) => retry(format!("Discord's reply was too large ({n} bytes)")),
+        HttpError::Timeout => retry(0, "Discord did not answer in time".into()),
+        HttpError::Connect(m) => retry(0, format!("could not reach Discord: {m}")),
+        HttpError::TooLarge(n) => retry(0, format!("Discord's reply was too large ({n} bytes)")),
         HttpError::InvalidRequest(m) => failed(
             "bad_request",
             format!("the request to Discord is invalid: {m}"),
@@ -97,26 +86,7 @@ pub fn scrub(text: &str, secret: &str) -> String {
 
 /// [`scrub`] applied to an outcome's text.
 pub fn scrub_outcome(outcome: Outcome, secret: &str) -> Outcome {
-    match outcome {
-        Outcome::Delivered(id) => Outcome::Delivered(id),
-        Outcome::RetryAfter(r) => Outcome::RetryAfter(Retry {
-            after_ms: r.after_ms,
-            reason: scrub(&r.reason, secret),
-        }),
-        Outcome::Failed(f) => Outcome::Failed(Failure {
-            code: f.code,
-            message: scrub(&f.message, secret),
-            destination_gone: f.destination_gone,
-        }),
-    }
-}
-
-pub fn failed(code: &str, message: String, destination_gone: bool) -> Outcome {
-    Outcome::Failed(Failure {
-        code: code.into(),
-        message,
-        destination_gone,
-    })
+    map_outcome_text(outcome, |text| scrub(text, secret))
 }
 
 /// `Discord: {message} ({code})`, or the fallback and the HTTP status.

@@ -16,10 +16,11 @@ pub mod request;
 pub mod response;
 pub mod settings;
 
+use switchboard_sdk::channel::failed;
 use switchboard_sdk::host::{config, http, log};
 use switchboard_sdk::prelude::*;
 
-use response::{failed, scrub_outcome};
+use response::scrub_outcome;
 use settings::{BOT_TOKEN, Settings};
 
 /// The component.

@@ -13,6 +13,7 @@
 //! a cut never falls inside an entity or a tag.
 
 use switchboard_sdk::prelude::{Notification, Severity};
+use switchboard_sdk::text::{utf16_len as units, utf16_prefix as prefix};
 
 /// Telegram's limit for a message's text.
 pub const LIMIT: usize = 4096;
@@ -159,24 +160,6 @@ pub fn escape(text: &str) -> String {
 /// An attribute value: [`escape`] and `"` too.
 pub fn escape_attr(text: &str) -> String {
     escape(text).replace('"', "&quot;")
-}
-
-/// Length in UTF-16 code units.
-pub fn units(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
-/// The longest prefix of `s` of at most `max` UTF-16 units, ending on a
-/// character boundary.
-fn prefix(s: &str, max: usize) -> &str {
-    let mut used = 0;
-    for (i, c) in s.char_indices() {
-        used += c.len_utf16();
-        if used > max {
-            return &s[..i];
-        }
-    }
-    s
 }
 
 #[cfg(test)]

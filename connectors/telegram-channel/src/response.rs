@@ -6,8 +6,9 @@
 //! `migrate_to_chat_id` (the group became a supergroup).
 
 use serde_json::{Map, Value};
+use switchboard_sdk::channel::{failed, map_outcome_text, retry};
 use switchboard_sdk::host::http::HttpError;
-use switchboard_sdk::prelude::{Failure, Outcome, Retry};
+use switchboard_sdk::prelude::Outcome;
 
 /// Telegram's descriptions are short; anything longer is cut to this.
 const DESCRIPTION_LIMIT: usize = 300;
@@ -134,30 +135,7 @@ pub fn scrub(text: &str, secret: &str) -> String {
 
 /// [`scrub`] applied to an outcome's text.
 pub fn scrub_outcome(outcome: Outcome, secret: &str) -> Outcome {
-    match outcome {
-        Outcome::Delivered(id) => Outcome::Delivered(id),
-        Outcome::RetryAfter(r) => Outcome::RetryAfter(Retry {
-            after_ms: r.after_ms,
-            reason: scrub(&r.reason, secret),
-        }),
-        Outcome::Failed(f) => Outcome::Failed(Failure {
-            code: f.code,
-            message: scrub(&f.message, secret),
-            destination_gone: f.destination_gone,
-        }),
-    }
-}
-
-pub fn failed(code: &str, message: String, destination_gone: bool) -> Outcome {
-    Outcome::Failed(Failure {
-        code: code.into(),
-        message,
-        destination_gone,
-    })
-}
-
-fn retry(after_ms: u64, reason: String) -> Outcome {
-    Outcome::RetryAfter(Retry { after_ms, reason })
+    map_outcome_text(outcome, |text| scrub(text, secret))
 }
 
 /// `description`, trimmed and cut to [`DESCRIPTION_LIMIT`] characters.

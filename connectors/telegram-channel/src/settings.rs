@@ -2,6 +2,7 @@
 //! `botToken` secret. Pure: the caller passes what it read from the host.
 
 use switchboard_sdk::types::Pair;
+use switchboard_sdk::url::base_url;
 
 /// The chat to write to (required).
 pub const CHAT_ID: &str = "chatId";
@@ -62,28 +63,9 @@ pub fn normalise(config: &[Pair]) -> Result<Vec<Pair>, String> {
 }
 
 /// The base URL: `http(s)://host[:port][/path]`, trimmed, without a trailing
-/// `/`; the default when absent or blank.
+/// `/`; the default when absent or blank (see [`base_url`]).
 pub fn api_base(raw: Option<&str>) -> Result<String, String> {
-    let raw = raw.map(str::trim).unwrap_or_default();
-    if raw.is_empty() {
-        return Ok(DEFAULT_API_BASE.to_string());
-    }
-    let lower = raw.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    let bad =
-        || format!("setting `{API_BASE}` must be an http(s) base URL like {DEFAULT_API_BASE}");
-    let rest = rest.ok_or_else(bad)?;
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty()
-        || host.contains('@')
-        || raw.contains(['?', '#'])
-        || raw.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(bad());
-    }
-    Ok(raw.trim_end_matches('/').to_string())
+    base_url(raw, DEFAULT_API_BASE, API_BASE)
 }
 
 /// The token goes into the URL path (`/bot{token}/sendMessage`): refuse

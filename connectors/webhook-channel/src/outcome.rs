@@ -13,6 +13,7 @@
 //!
 //! `after-ms` 0 means "use the host's own backoff schedule".
 
+use switchboard_sdk::channel::{failed, retry};
 use switchboard_sdk::host::http::HttpError;
 use switchboard_sdk::prelude::*;
 
@@ -35,11 +36,10 @@ pub fn interpret(status: u16, headers: &[Pair], body: &[u8], now_ms: i64) -> Out
             "the endpoint answered 410 Gone: it no longer accepts webhooks".into(),
             true,
         ),
-        408 | 429 | 500..=599 => Outcome::RetryAfter(Retry {
-            after_ms: header(headers, "retry-after")
-                .map_or(0, |value| retry_after_ms(value, now_ms)),
-            reason: format!("HTTP {status}"),
-        }),
+        408 | 429 | 500..=599 => retry(
+            header(headers, "retry-after").map_or(0, |value| retry_after_ms(value, now_ms)),
+            format!("HTTP {status}"),
+        ),
         300..=399 => {
             let target = header(headers, "location")
                 .map(|l| format!(" to {}", excerpt(l.as_bytes())))
@@ -62,27 +62,20 @@ pub fn interpret(status: u16, headers: &[Pair], body: &[u8], now_ms: i64) -> Out
             };
             failed(&format!("http_{status}"), message, false)
         }
-        _ => Outcome::RetryAfter(Retry {
-            after_ms: 0,
-            reason: format!("HTTP {status}"),
-        }),
+        _ => retry(0, format!("HTTP {status}")),
     }
 }
 
 /// The outcome of a request that got no usable response.
 pub fn transport(error: &HttpError) -> Outcome {
-    let retry = |reason: String| {
-        Outcome::RetryAfter(Retry {
-            after_ms: 0,
-            reason,
-        })
-    };
     match error {
-        HttpError::Timeout => retry("timeout: no response in time".into()),
-        HttpError::Connect(message) => retry(format!("connect: {}", excerpt(message.as_bytes()))),
+        HttpError::Timeout => retry(0, "timeout: no response in time".into()),
+        HttpError::Connect(message) => {
+            retry(0, format!("connect: {}", excerpt(message.as_bytes())))
+        }
         // The endpoint answered, but with more than the host accepts; the
         // receiver may have processed it, and it deduplicates by `webhook-id`.
-        HttpError::TooLarge(bytes) => retry(format!("response too large ({bytes} bytes)")),
+        HttpError::TooLarge(bytes) => retry(0, format!("response too large ({bytes} bytes)")),
         HttpError::InvalidRequest(message) => failed(
             "bad_request",
             format!(
@@ -110,14 +103,6 @@ pub fn retry_after_ms(value: &str, now_ms: i64) -> u64 {
         }
     };
     ms.min(MAX_RETRY_AFTER_MS)
-}
-
-fn failed(code: &str, message: String, destination_gone: bool) -> Outcome {
-    Outcome::Failed(Failure {
-        code: code.into(),
-        message,
-        destination_gone,
-    })
 }
 
 fn header<'a>(headers: &'a [Pair], name: &str) -> Option<&'a str> {
