@@ -211,6 +211,13 @@ async fn a_pulled_recording_is_analysed_and_fires_a_rule() {
         .map(|d| d["target"].as_str().unwrap())
         .collect();
     assert_eq!(targets, [chat.as_str(), hook.as_str()]);
+    let outcomes: Vec<&str> = runs.body["items"][0]["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["delivered", "delivered"], "{}", runs.text);
     app.stop().await;
 }
 

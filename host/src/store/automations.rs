@@ -297,7 +297,9 @@ impl Store {
         }))
     }
 
-    /// An automation's firings, newest first.
+    /// An automation's firings, newest first, each delivery with the
+    /// outcome of its notification so far (`status`: `pending`, `sending`,
+    /// `delivered`, `failed`; `error` the last failure).
     pub async fn automation_runs(
         &self,
         business_id: &str,
@@ -313,7 +315,8 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let mut runs = rows
+            .iter()
             .map(|r| {
                 let d: String = r.try_get("deliveries_json")?;
                 Ok(AutomationRun {
@@ -324,7 +327,43 @@ impl Store {
                     deliveries: parse_json(&d, "automation_runs.deliveries_json")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let Some(oldest) = runs.iter().map(|r| r.fired_at).min() else {
+            return Ok(runs);
+        };
+        // One query for the outcomes of every delivery listed.
+        let outcomes: std::collections::HashMap<String, (String, Option<String>)> = sqlx::query(
+            "SELECT id, status, last_error FROM notifications \
+             WHERE automation_id = $1 AND created_at >= $2",
+        )
+        .bind(automation_id)
+        .bind(oldest)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                (r.try_get("status")?, r.try_get("last_error")?),
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+        for run in &mut runs {
+            let Some(deliveries) = run.deliveries.as_array_mut() else {
+                continue;
+            };
+            for d in deliveries {
+                let outcome = d["notificationId"]
+                    .as_str()
+                    .and_then(|id| outcomes.get(id))
+                    .cloned();
+                if let (Some((status, error)), Some(o)) = (outcome, d.as_object_mut()) {
+                    o.insert("status".into(), Value::String(status));
+                    o.insert("error".into(), error.map_or(Value::Null, Value::String));
+                }
+            }
+        }
+        Ok(runs)
     }
 
     /// Sends every digest whose window has closed: per (automation,
