@@ -481,6 +481,60 @@ impl Notifier {
         Ok(Some(result))
     }
 
+    /// Attempts a claimed batch (`concurrency` at a time), then records
+    /// every attempt in one transaction and each outgoing-webhook
+    /// endpoint's result once. A crash before the record re-delivers the
+    /// batch after the lease (at least once; webhook receivers dedupe on
+    /// `webhook-id`, Telegram and Discord sends carry the notification id).
+    pub async fn process_batch(
+        &self,
+        batch: &[Notification],
+        concurrency: usize,
+    ) -> Result<(), StoreError> {
+        let mut results = Vec::with_capacity(batch.len());
+        for chunk in batch.chunks(concurrency.max(1)) {
+            let attempts: Vec<_> = chunk.iter().map(|n| self.timed_attempt(n)).collect();
+            results.extend(futures::future::join_all(attempts).await);
+        }
+        let mut records = Vec::with_capacity(results.len());
+        // Per endpoint: whether any delivery succeeded, else whether one counted as failed.
+        let mut endpoints: std::collections::BTreeMap<(String, String), bool> = Default::default();
+        for (n, r) in batch.iter().zip(results) {
+            let (result, latency) = r?;
+            if n.channel == "webhook"
+                && let Some(endpoint) = n.destination_id.clone()
+                && !matches!(result, AttemptResult::RateLimited { .. })
+            {
+                let ok = matches!(result, AttemptResult::Delivered { .. });
+                *endpoints
+                    .entry((n.business_id.clone(), endpoint))
+                    .or_insert(false) |= ok;
+            }
+            records.push((n.id.clone(), result, latency));
+        }
+        self.store.record_attempts(&records).await?;
+        let window = i64::try_from(self.settings.webhook_disable_after_ms).unwrap_or(i64::MAX);
+        for ((business_id, endpoint), success) in endpoints {
+            if self
+                .store
+                .note_webhook_result(&business_id, &endpoint, success, window)
+                .await?
+            {
+                tracing::warn!(business = %business_id, endpoint, "outgoing webhook endpoint disabled after failing for the whole window");
+            }
+        }
+        Ok(())
+    }
+
+    async fn timed_attempt(&self, n: &Notification) -> Result<(AttemptResult, i64), StoreError> {
+        let started = Instant::now();
+        let result = self.attempt(n).await?;
+        Ok((
+            result,
+            i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        ))
+    }
+
     /// Sends `n` now if it can be claimed (the `/notifications/send` path).
     pub async fn send_now(&self, n: &Notification) -> Result<Option<AttemptResult>, StoreError> {
         if !self.store.claim_notification(&n.id, LEASE_MS).await? {

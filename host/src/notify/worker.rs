@@ -1,12 +1,11 @@
 //! The outbox worker: every `outbox_poll_ms` it claims due notifications
 //! (pending and due, or claimed by a worker whose lease ran out — a crash)
-//! and attempts each. Several servers on one PostgreSQL database share the
+//! a batch at a time, attempts them concurrently and records the batch in
+//! one transaction. Several servers on one PostgreSQL database share the
 //! outbox safely: a claim is a conditional UPDATE only one of them wins.
 
 use std::sync::Arc;
 use std::time::Duration;
-
-use futures::StreamExt;
 
 use super::deliver::{LEASE_MS, Notifier};
 
@@ -34,16 +33,9 @@ pub fn spawn(notifier: Arc<Notifier>, every: Duration) -> tokio::task::JoinHandl
                     }
                 };
                 let n = due.len();
-                futures::stream::iter(&due)
-                    .for_each_concurrent(CONCURRENCY, |notification| {
-                        let notifier = &notifier;
-                        async move {
-                            if let Err(e) = notifier.process(notification).await {
-                                tracing::error!(id = %notification.id, error = %e, "outbox: delivery bookkeeping failed");
-                            }
-                        }
-                    })
-                    .await;
+                if let Err(e) = notifier.process_batch(&due, CONCURRENCY).await {
+                    tracing::error!(error = %e, "outbox: delivery bookkeeping failed");
+                }
                 if n < BATCH as usize {
                     break;
                 }

@@ -117,6 +117,21 @@ impl Store {
         insert_notification(&mut conn, &n, None).await
     }
 
+    /// Stores several pending notifications in one transaction (a fan-out
+    /// to many destinations, a backlog import).
+    pub async fn enqueue_notifications(
+        &self,
+        batch: &[NewNotification],
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut stored = Vec::with_capacity(batch.len());
+        for n in batch {
+            stored.push(insert_notification(&mut tx, n, None).await?);
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
     pub async fn get_notification(
         &self,
         business_id: &str,
@@ -149,7 +164,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Claims up to `limit` due notifications, oldest first.
+    /// Claims up to `limit` due notifications, oldest first, in one
+    /// statement: the outer condition is checked again on each row as it is
+    /// updated, so two workers never claim the same one.
     pub async fn claim_due_notifications(
         &self,
         limit: u32,
@@ -157,21 +174,23 @@ impl Store {
     ) -> Result<Vec<Notification>, StoreError> {
         let now = now_ms();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM notifications WHERE \
-             ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
-             ORDER BY next_attempt_at, id LIMIT $2"
+            "UPDATE notifications SET status = 'sending', lease_until = $2 WHERE id IN \
+             (SELECT id FROM notifications WHERE \
+              ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
+              ORDER BY next_attempt_at, id LIMIT $3) \
+             AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
+             RETURNING {COLUMNS}"
         )))
         .bind(now)
+        .bind(now + lease_ms)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = Vec::new();
-        for row in &rows {
-            let n = notification(row)?;
-            if self.claim_notification(&n.id, lease_ms).await? {
-                claimed.push(n);
-            }
-        }
+        let mut claimed = rows
+            .iter()
+            .map(notification)
+            .collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
         Ok(claimed)
     }
 
@@ -182,89 +201,23 @@ impl Store {
         result: &AttemptResult,
         latency_ms: i64,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM notifications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let counted = !matches!(result, AttemptResult::RateLimited { .. });
-        let attempt = if counted { attempts + 1 } else { attempts };
-        let (outcome, code, detail) = match result {
-            AttemptResult::Delivered { .. } => ("delivered", None, None),
-            AttemptResult::Retry { code, detail, .. } => {
-                ("retry", Some(code.as_str()), Some(detail.as_str()))
-            }
-            AttemptResult::RateLimited { .. } => ("rate_limited", None, None),
-            AttemptResult::Failed { code, detail } => {
-                ("failed", Some(code.as_str()), Some(detail.as_str()))
-            }
-        };
-        sqlx::query(
-            "INSERT INTO delivery_attempts (id, notification_id, attempt, outcome, code, detail, \
-             latency_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(new_id())
-        .bind(id)
-        .bind(attempt)
-        .bind(outcome)
-        .bind(code)
-        .bind(detail.map(|d| d.chars().take(500).collect::<String>()))
-        .bind(latency_ms)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        match result {
-            AttemptResult::Delivered { external_id } => {
-                sqlx::query(
-                    "UPDATE notifications SET status = 'delivered', attempts = $2, external_id = $3, \
-                     delivered_at = $4, lease_until = NULL, last_error = NULL WHERE id = $1",
-                )
-                .bind(id)
-                .bind(attempt)
-                .bind(external_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            AttemptResult::Retry {
-                next_at,
-                code,
-                detail,
-            } => {
-                sqlx::query(
-                    "UPDATE notifications SET status = 'pending', attempts = $2, next_attempt_at = $3, \
-                     lease_until = NULL, last_error = $4 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(attempt)
-                .bind(next_at)
-                .bind(format!("{code}: {detail}"))
-                .execute(&mut *tx)
-                .await?;
-            }
-            AttemptResult::RateLimited { next_at } => {
-                sqlx::query(
-                    "UPDATE notifications SET status = 'pending', next_attempt_at = $2, \
-                     lease_until = NULL WHERE id = $1",
-                )
-                .bind(id)
-                .bind(next_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            AttemptResult::Failed { code, detail } => {
-                sqlx::query(
-                    "UPDATE notifications SET status = 'failed', attempts = $2, lease_until = NULL, \
-                     last_error = $3 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(attempt)
-                .bind(format!("{code}: {detail}"))
-                .execute(&mut *tx)
-                .await?;
-            }
+        if !record_attempt_in(&mut tx, id, result, latency_ms).await? {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a batch of attempts `(notification id, result, latency ms)`
+    /// in one transaction: the outbox worker's write per batch.
+    pub async fn record_attempts(
+        &self,
+        attempts: &[(String, AttemptResult, i64)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (id, result, latency_ms) in attempts {
+            record_attempt_in(&mut tx, id, result, *latency_ms).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -371,6 +324,104 @@ pub(super) async fn insert_notification(
         delivered_at: None,
         created_at: now,
     })
+}
+
+/// One attempt's bookkeeping inside the caller's transaction; false when
+/// the notification no longer exists.
+async fn record_attempt_in(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    result: &AttemptResult,
+    latency_ms: i64,
+) -> Result<bool, StoreError> {
+    let now = now_ms();
+    let attempts: Option<i64> =
+        sqlx::query_scalar("SELECT attempts FROM notifications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    // Gone meanwhile (its business deleted): nothing to record.
+    let Some(attempts) = attempts else {
+        return Ok(false);
+    };
+    let counted = !matches!(result, AttemptResult::RateLimited { .. });
+    let attempt = if counted { attempts + 1 } else { attempts };
+    let (outcome, code, detail) = match result {
+        AttemptResult::Delivered { .. } => ("delivered", None, None),
+        AttemptResult::Retry { code, detail, .. } => {
+            ("retry", Some(code.as_str()), Some(detail.as_str()))
+        }
+        AttemptResult::RateLimited { .. } => ("rate_limited", None, None),
+        AttemptResult::Failed { code, detail } => {
+            ("failed", Some(code.as_str()), Some(detail.as_str()))
+        }
+    };
+    sqlx::query(
+        "INSERT INTO delivery_attempts (id, notification_id, attempt, outcome, code, detail, \
+         latency_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(id)
+    .bind(attempt)
+    .bind(outcome)
+    .bind(code)
+    .bind(detail.map(|d| d.chars().take(500).collect::<String>()))
+    .bind(latency_ms)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    match result {
+        AttemptResult::Delivered { external_id } => {
+            sqlx::query(
+                "UPDATE notifications SET status = 'delivered', attempts = $2, external_id = $3, \
+                 delivered_at = $4, lease_until = NULL, last_error = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(attempt)
+            .bind(external_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        AttemptResult::Retry {
+            next_at,
+            code,
+            detail,
+        } => {
+            sqlx::query(
+                "UPDATE notifications SET status = 'pending', attempts = $2, next_attempt_at = $3, \
+                 lease_until = NULL, last_error = $4 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(attempt)
+            .bind(next_at)
+            .bind(format!("{code}: {detail}"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        AttemptResult::RateLimited { next_at } => {
+            sqlx::query(
+                "UPDATE notifications SET status = 'pending', next_attempt_at = $2, \
+                 lease_until = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(next_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        AttemptResult::Failed { code, detail } => {
+            sqlx::query(
+                "UPDATE notifications SET status = 'failed', attempts = $2, lease_until = NULL, \
+                 last_error = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(attempt)
+            .bind(format!("{code}: {detail}"))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
