@@ -361,6 +361,8 @@ async fn rotate(
         .rotate_webhook_secret(&caller.business_id, &id, &sealed, &e.secret_sealed, until)
         .await
         .map_err(store_error)?;
+    // Deliveries sign with the endpoint as cached: sign with both from now on.
+    state.lookups.endpoints.invalidate(&caller.business_id);
     Ok(Json(
         json!({ "id": id, "secret": secret, "previousValidUntil": until }),
     ))

@@ -183,15 +183,21 @@ impl Notifier {
                 }))
             }
             "webhook" => {
-                let endpoint = match self.store.get_webhook_endpoint(&n.business_id, dest).await {
-                    Ok(e) => e,
-                    Err(StoreError::NotFound) => {
-                        return Ok(Resolved::Unavailable(
-                            "webhook_not_found",
-                            "the endpoint was removed".into(),
-                        ));
-                    }
-                    Err(e) => return Err(e),
+                // The business's endpoints from the shared lookup cache (the
+                // webhooks API invalidates it on every change; a secret
+                // rotated elsewhere signs with the still-valid previous one
+                // for at most the cache's lifetime).
+                let key = n.business_id.clone();
+                let endpoints = self
+                    .lookups
+                    .endpoints
+                    .get_or_load(&key, self.store.list_webhook_endpoints(&n.business_id))
+                    .await?;
+                let Some(endpoint) = endpoints.iter().find(|e| e.id == dest).cloned() else {
+                    return Ok(Resolved::Unavailable(
+                        "webhook_not_found",
+                        "the endpoint was removed".into(),
+                    ));
                 };
                 if !endpoint.is_active {
                     return Ok(Resolved::Unavailable(
@@ -520,6 +526,7 @@ impl Notifier {
                 .note_webhook_result(&business_id, &endpoint, success, window)
                 .await?
             {
+                self.lookups.endpoints.invalidate(&business_id);
                 tracing::warn!(business = %business_id, endpoint, "outgoing webhook endpoint disabled after failing for the whole window");
             }
         }
