@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::deliver::{LEASE_MS, Notifier};
 
-const BATCH: u32 = 64;
+const BATCH: u32 = 256;
 /// Deliveries in flight at once: sends wait on the network, not the CPU.
 /// Per-destination limits still hold (the limiter is shared).
 const CONCURRENCY: usize = 16;
