@@ -382,12 +382,9 @@ async fn replace_with(
     id: &str,
     graph: &Graph,
 ) -> Result<Json<Value>, ApiError> {
-    // A foreign or unknown id is 404 before anything is validated further.
-    state
-        .store
-        .get_automation(business_id, id)
-        .await
-        .map_err(lookup)?;
+    // The callers looked the id up before validating the body, so a foreign
+    // or unknown id is 404 first; the UPDATE's own NotFound covers a delete
+    // in between.
     let value = serde_json::to_value(graph).map_err(ApiError::internal)?;
     let a = state
         .store

@@ -462,29 +462,14 @@ impl Notifier {
         }
     }
 
-    /// Claims, attempts and records one notification. Returns the result, or
-    /// `None` when another worker holds it.
+    /// Attempts and records one claimed notification (a batch of one).
+    /// Returns the result, or `None` when another worker holds it.
     pub async fn process(&self, n: &Notification) -> Result<Option<AttemptResult>, StoreError> {
-        let started = Instant::now();
-        let result = self.attempt(n).await?;
-        let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.store.record_attempt(&n.id, &result, latency).await?;
-        if n.channel == "webhook"
-            && let Some(endpoint) = n.destination_id.as_deref()
-        {
-            let success = matches!(result, AttemptResult::Delivered { .. });
-            let counts = !matches!(result, AttemptResult::RateLimited { .. });
-            let window = i64::try_from(self.settings.webhook_disable_after_ms).unwrap_or(i64::MAX);
-            if counts
-                && self
-                    .store
-                    .note_webhook_result(&n.business_id, endpoint, success, window)
-                    .await?
-            {
-                tracing::warn!(business = %n.business_id, endpoint, "outgoing webhook endpoint disabled after failing for the whole window");
-            }
-        }
-        Ok(Some(result))
+        Ok(self
+            .process_batch(std::slice::from_ref(n), 1)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Attempts a claimed batch (`concurrency` at a time), then records
@@ -492,11 +477,12 @@ impl Notifier {
     /// endpoint's result once. A crash before the record re-delivers the
     /// batch after the lease (at least once; webhook receivers dedupe on
     /// `webhook-id`, Telegram and Discord sends carry the notification id).
+    /// Returns each notification's result, in batch order.
     pub async fn process_batch(
         &self,
         batch: &[Notification],
         concurrency: usize,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<AttemptResult>, StoreError> {
         let mut results = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(concurrency.max(1)) {
             let attempts: Vec<_> = chunk.iter().map(|n| self.timed_attempt(n)).collect();
@@ -519,6 +505,7 @@ impl Notifier {
             records.push((n.id.clone(), result, latency));
         }
         self.store.record_attempts(&records).await?;
+        let results = records.into_iter().map(|(_, result, _)| result).collect();
         let window = i64::try_from(self.settings.webhook_disable_after_ms).unwrap_or(i64::MAX);
         for ((business_id, endpoint), success) in endpoints {
             if self
@@ -530,7 +517,7 @@ impl Notifier {
                 tracing::warn!(business = %business_id, endpoint, "outgoing webhook endpoint disabled after failing for the whole window");
             }
         }
-        Ok(())
+        Ok(results)
     }
 
     async fn timed_attempt(&self, n: &Notification) -> Result<(AttemptResult, i64), StoreError> {
