@@ -11,11 +11,14 @@ use axum::http::StatusCode;
 use crate::api::error::ApiError;
 use crate::calls::{fold::fold, to_new_events};
 use crate::installations::call_target;
+use crate::notify::events;
 use crate::runtime::CallError;
 use crate::runtime::limits::Breach;
 use crate::runtime::wit::since_v0_1_0::types::{ConnectorError, HttpRequest, HttpResponse};
 use crate::server::AppStateInner;
-use crate::store::{IngestJob, IngestOutcome, Integration};
+use crate::store::{
+    EventTarget, IngestJob, IngestOutcome, Integration, NewEvent, NewNotification, StoreError,
+};
 
 /// What the vendor gets back, and what was stored.
 #[derive(Debug)]
@@ -49,18 +52,9 @@ pub async fn ingest(
         tracing::warn!(integration = %integration.id, error = %m, "connector returned unusable events");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "connector_failed", m)
     })?;
-    // What outgoing webhooks need, taken before the events move to the writer.
-    let summaries: Vec<EventSummary> = events
-        .iter()
-        .map(|e| EventSummary {
-            kind: e.kind.clone(),
-            key: e.dedup_key.clone(),
-            chain: match &e.target {
-                crate::store::EventTarget::Call { chain_id } => Some(chain_id.clone()),
-                _ => None,
-            },
-        })
-        .collect();
+    let notices = notices(state, integration, &events)
+        .await
+        .map_err(ApiError::internal)?;
     let outcome = match &state.writer {
         Some(writer) => {
             writer
@@ -68,14 +62,22 @@ pub async fn ingest(
                     business_id: integration.business_id.clone(),
                     integration_id: integration.id.clone(),
                     events,
+                    notices,
                 })
                 .await
         }
         None => {
+            let job = IngestJob {
+                business_id: integration.business_id.clone(),
+                integration_id: integration.id.clone(),
+                events,
+                notices,
+            };
             state
                 .store
-                .ingest(&integration.business_id, &integration.id, &events, &fold)
+                .ingest_batch(std::slice::from_ref(&job), &fold)
                 .await
+                .map(|mut outcomes| outcomes.pop().unwrap_or_default())
         }
     }
     .map_err(|e| {
@@ -86,63 +88,46 @@ pub async fn ingest(
             "the event could not be stored; retry later",
         )
     })?;
-    emit_events(state, integration, summaries, &outcome);
     Ok(Ingested {
         response: reply.response,
         outcome,
     })
 }
 
-/// Tells outgoing-webhook subscribers about what was just stored, off the
-/// vendor's request path: the vendor's reply does not wait for it. (A crash
-/// between the commit and this loses these notifications, not the events;
-/// moving the enqueue into the ingest transaction closes that gap.)
-struct EventSummary {
-    kind: String,
-    key: String,
-    chain: Option<String>,
-}
-
-fn emit_events(
+/// What outgoing-webhook subscribers are told about each event: built
+/// here from the cached endpoints, stored by the ingest transaction with
+/// the event (and only if the event is not a retry), so an acknowledged
+/// event's notifications cannot be lost.
+async fn notices(
     state: &AppStateInner,
     integration: &Integration,
-    events: Vec<EventSummary>,
-    outcome: &IngestOutcome,
-) {
-    let fresh: Vec<(String, serde_json::Map<String, serde_json::Value>)> = events
-        .into_iter()
-        .zip(&outcome.inserted)
-        .filter(|(_, new)| **new)
-        .map(|(e, _)| {
-            let mut data = serde_json::Map::new();
-            data.insert("integration.id".into(), integration.id.clone().into());
-            data.insert("integration.kind".into(), integration.kind.clone().into());
-            data.insert("event.key".into(), e.key.into());
-            if let Some(chain) = e.chain {
-                data.insert("call.externalId".into(), chain.into());
-            }
-            (e.kind, data)
-        })
-        .collect();
-    if fresh.is_empty() {
-        return;
+    events: &[NewEvent],
+) -> Result<Vec<(usize, NewNotification)>, StoreError> {
+    let endpoints =
+        events::subscribed(&state.store, &state.lookups, &integration.business_id).await?;
+    if endpoints.is_empty() {
+        return Ok(Vec::new());
     }
-    let store = state.store.clone();
-    let lookups = std::sync::Arc::clone(&state.lookups);
-    let business = integration.business_id.clone();
-    let call_ids = outcome.call_ids.clone();
-    tokio::spawn(async move {
-        for (kind, mut data) in fresh {
-            if let Some(id) = call_ids.first() {
-                data.insert("call.id".into(), id.clone().into());
-            }
-            if let Err(e) =
-                crate::notify::events::emit(&store, &lookups, &business, &kind, &kind, data).await
-            {
-                tracing::error!(error = %e, "queueing outgoing webhooks failed");
-            }
+    let mut notices = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        let mut data = serde_json::Map::new();
+        data.insert("integration.id".into(), integration.id.clone().into());
+        data.insert("integration.kind".into(), integration.kind.clone().into());
+        data.insert("event.key".into(), event.dedup_key.clone().into());
+        if let EventTarget::Call { chain_id } = &event.target {
+            data.insert("call.externalId".into(), chain_id.clone().into());
         }
-    });
+        for n in events::notifications(
+            &endpoints,
+            &integration.business_id,
+            &event.kind,
+            &event.kind,
+            &data,
+        ) {
+            notices.push((i, n));
+        }
+    }
+    Ok(notices)
 }
 
 /// A connector's refusal, as the vendor sees it.

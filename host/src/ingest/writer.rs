@@ -56,8 +56,9 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(IngestJob, Reply)>) {
             Err(_) if jobs.len() > 1 => {
                 for (job, reply) in jobs.iter().zip(replies) {
                     let one = store
-                        .ingest(&job.business_id, &job.integration_id, &job.events, &fold)
-                        .await;
+                        .ingest_batch(std::slice::from_ref(job), &fold)
+                        .await
+                        .map(|mut outcomes| outcomes.pop().unwrap_or_default());
                     let _ = reply.send(one);
                 }
             }

@@ -32,6 +32,10 @@ pub const WEBHOOK_COMPONENT: &str = "webhook-channel";
 pub const WEBHOOK_SECRET_RECORD: &str = "webhook_endpoint";
 
 /// How long a claim on a notification lasts: longer than any one send.
+/// Each attempt of a batch: its result and latency in ms, or the error that
+/// kept it from being made.
+pub type Attempts = Vec<Result<(AttemptResult, i64), StoreError>>;
+
 pub const LEASE_MS: i64 = 60_000;
 
 /// The record kind Discord webhook URLs are sealed under.
@@ -483,15 +487,33 @@ impl Notifier {
         batch: &[Notification],
         concurrency: usize,
     ) -> Result<Vec<AttemptResult>, StoreError> {
-        let mut results = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(concurrency.max(1)) {
-            let attempts: Vec<_> = chunk.iter().map(|n| self.timed_attempt(n)).collect();
-            results.extend(futures::future::join_all(attempts).await);
-        }
-        let mut records = Vec::with_capacity(results.len());
+        let attempts = self.attempt_batch(batch, concurrency).await;
+        self.record_batch(batch, attempts).await
+    }
+
+    /// The sends of [`Notifier::process_batch`], without the record: a
+    /// window of `concurrency` kept full (not chunks that each wait for
+    /// their slowest send), results in batch order.
+    pub async fn attempt_batch(&self, batch: &[Notification], concurrency: usize) -> Attempts {
+        use futures::StreamExt;
+        let attempts: Vec<_> = batch.iter().map(|n| self.timed_attempt(n)).collect();
+        futures::stream::iter(attempts)
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// The record of [`Notifier::process_batch`]: every attempt of the batch
+    /// in one transaction, then each outgoing-webhook endpoint's result.
+    pub async fn record_batch(
+        &self,
+        batch: &[Notification],
+        attempts: Attempts,
+    ) -> Result<Vec<AttemptResult>, StoreError> {
+        let mut records = Vec::with_capacity(attempts.len());
         // Per endpoint: whether any delivery succeeded, else whether one counted as failed.
         let mut endpoints: std::collections::BTreeMap<(String, String), bool> = Default::default();
-        for (n, r) in batch.iter().zip(results) {
+        for (n, r) in batch.iter().zip(attempts) {
             let (result, latency) = r?;
             if n.channel == "webhook"
                 && let Some(endpoint) = n.destination_id.clone()

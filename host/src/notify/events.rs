@@ -13,7 +13,7 @@
 use serde_json::{Map, Value};
 
 use crate::cache::Lookups;
-use crate::store::{NewNotification, Store, StoreError};
+use crate::store::{NewNotification, Store, StoreError, WebhookEndpoint};
 
 pub const EVENT_TYPES: &[&str] = &[
     "call.ringing",
@@ -42,20 +42,43 @@ pub async fn emit(
     summary: &str,
     data: Map<String, Value>,
 ) -> Result<usize, StoreError> {
+    let endpoints = subscribed(store, lookups, business_id).await?;
+    let queued = notifications(&endpoints, business_id, event_type, summary, &data);
+    for n in &queued {
+        store.enqueue_notification(n.clone()).await?;
+    }
+    Ok(queued.len())
+}
+
+/// The business's webhook endpoints, from the lookup cache.
+pub async fn subscribed(
+    store: &Store,
+    lookups: &Lookups,
+    business_id: &str,
+) -> Result<Vec<WebhookEndpoint>, StoreError> {
     let key = business_id.to_owned();
-    let endpoints = lookups
+    lookups
         .endpoints
         .get_or_load(&key, store.list_webhook_endpoints(business_id))
-        .await?;
-    let mut queued = 0;
-    for endpoint in endpoints
+        .await
+}
+
+/// One outbox notification of `event_type` per active endpoint subscribed
+/// to it (for a caller that stores them in its own transaction).
+pub fn notifications(
+    endpoints: &[WebhookEndpoint],
+    business_id: &str,
+    event_type: &str,
+    summary: &str,
+    data: &Map<String, Value>,
+) -> Vec<NewNotification> {
+    endpoints
         .iter()
         .filter(|e| e.is_active && e.wants(event_type))
-    {
-        let mut attributes = data.clone();
-        attributes.insert("event.type".into(), Value::String(event_type.to_owned()));
-        store
-            .enqueue_notification(NewNotification {
+        .map(|endpoint| {
+            let mut attributes = data.clone();
+            attributes.insert("event.type".into(), Value::String(event_type.to_owned()));
+            NewNotification {
                 business_id: business_id.to_owned(),
                 channel: "webhook".into(),
                 destination_id: Some(endpoint.id.clone()),
@@ -64,9 +87,7 @@ pub async fn emit(
                 link: None,
                 severity: "info".into(),
                 attributes: Value::Object(attributes),
-            })
-            .await?;
-        queued += 1;
-    }
-    Ok(queued)
+            }
+        })
+        .collect()
 }

@@ -170,21 +170,31 @@ async fn adopt_pulled_call(
     .bind(new_call)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(old) = placeholder else {
-        return Ok(());
-    };
+    match placeholder {
+        Some(old) => move_placeholder(conn, &old, new_call).await,
+        None => Ok(()),
+    }
+}
+
+/// Moves the placeholder call `old`'s events and recordings to `new_call`
+/// and deletes it (the caller re-folds `new_call`).
+pub(super) async fn move_placeholder(
+    conn: &mut AnyConnection,
+    old: &str,
+    new_call: &str,
+) -> Result<(), StoreError> {
     for statement in [
         "UPDATE inbound_events SET call_id = $1 WHERE call_id = $2",
         "UPDATE recordings SET call_id = $1 WHERE call_id = $2",
     ] {
         sqlx::query(statement)
             .bind(new_call)
-            .bind(&old)
+            .bind(old)
             .execute(&mut *conn)
             .await?;
     }
     sqlx::query("DELETE FROM calls WHERE id = $1")
-        .bind(&old)
+        .bind(old)
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -4,14 +4,19 @@
 //! route answers the vendor only after this commits, so an acknowledged event
 //! is never lost and a failure stores nothing half-way.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
+use sqlx::Row;
 
 use super::analysis::record_vendor_analysis;
-use super::calls::{call_payloads, lock_call, write_projection};
+use super::calls_many::{
+    ChainKey, LockedCall, Projected, adopt_pulled_calls, lock_calls, payloads_of, write_projections,
+};
 use super::conversations::{NewMessage, store_message};
-use super::{CallProjection, Store, StoreError, new_id, now_ms};
+use super::multirow::{self, Style, rows_per_statement};
+use super::outbox::insert_notifications;
+use super::{CallProjection, NewNotification, Store, StoreError, new_id, now_ms};
 
 /// What an event is about, which decides where else it is written.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +55,13 @@ pub struct IngestJob {
     pub business_id: String,
     pub integration_id: String,
     pub events: Vec<NewEvent>,
+    /// Outgoing-webhook notifications about the events, as `(index into
+    /// events, notification)`. Each is queued in the same transaction as
+    /// its event, and only when the event is stored now (a vendor's retry
+    /// notifies no one twice); an event that belongs to a call gets the
+    /// call's id as the `call.id` attribute. So an acknowledged event's
+    /// notifications are as durable as the event.
+    pub notices: Vec<(usize, NewNotification)>,
 }
 
 impl Store {
@@ -62,114 +74,250 @@ impl Store {
         events: &[NewEvent],
         fold: &Fold,
     ) -> Result<IngestOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let outcome = self
-            .ingest_in(&mut tx, business_id, integration_id, events, fold)
-            .await?;
-        tx.commit().await?;
-        Ok(outcome)
+        let job = IngestJob {
+            business_id: business_id.to_owned(),
+            integration_id: integration_id.to_owned(),
+            events: events.to_vec(),
+            notices: Vec::new(),
+        };
+        let mut outcomes = self.ingest_batch(std::slice::from_ref(&job), fold).await?;
+        Ok(outcomes.pop().unwrap_or_default())
     }
 
     /// Several requests' events in one transaction (group commit): one
-    /// commit, and on SQLite one trip through the single connection, for
-    /// the whole batch. All or nothing; on error the caller retries each job
-    /// on its own so one bad job cannot fail the others.
+    /// commit, and a fixed number of statements for the whole batch rather
+    /// than several per event (see `multirow.rs`). All or nothing; on error
+    /// the caller retries each job on its own so one bad job cannot fail
+    /// the others.
     pub async fn ingest_batch(
         &self,
         jobs: &[IngestJob],
         fold: &Fold,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            outcomes.push(
-                self.ingest_in(
-                    &mut tx,
-                    &job.business_id,
-                    &job.integration_id,
-                    &job.events,
-                    fold,
-                )
-                .await?,
-            );
-        }
+        let outcomes = ingest_jobs(&mut tx, jobs, fold).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
+}
 
-    async fn ingest_in(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        business_id: &str,
-        integration_id: &str,
-        events: &[NewEvent],
-        fold: &Fold,
-    ) -> Result<IngestOutcome, StoreError> {
-        let received_at = now_ms();
+/// One event about to be logged.
+struct EventRow<'a> {
+    id: String,
+    job: usize,
+    event: &'a NewEvent,
+    payload: String,
+    call: Option<&'a LockedCall>,
+}
 
-        // Lock the calls first, in a fixed order, so two requests touching
-        // the same two calls cannot deadlock on PostgreSQL.
-        let chains: BTreeSet<&str> = events
-            .iter()
-            .filter_map(|e| match &e.target {
-                EventTarget::Call { chain_id } => Some(chain_id.as_str()),
-                _ => None,
-            })
-            .collect();
-        let mut call_ids = BTreeMap::new();
-        for chain in chains {
-            let id = lock_call(&mut *tx, business_id, integration_id, chain).await?;
-            call_ids.insert(chain, id);
+async fn ingest_jobs(
+    tx: &mut sqlx::AnyConnection,
+    jobs: &[IngestJob],
+    fold: &Fold,
+) -> Result<Vec<IngestOutcome>, StoreError> {
+    let now = now_ms();
+
+    // 1. The call of every chain the batch mentions, created if new, locked.
+    let mut chains: BTreeMap<ChainKey, String> = BTreeMap::new();
+    for job in jobs {
+        for event in &job.events {
+            if let EventTarget::Call { chain_id } = &event.target {
+                chains
+                    .entry((job.integration_id.clone(), chain_id.clone()))
+                    .or_insert_with(|| job.business_id.clone());
+            }
         }
+    }
+    let calls = lock_calls(&mut *tx, &chains, now).await?;
+    let fresh: Vec<(&ChainKey, &LockedCall)> = calls.iter().filter(|(_, c)| c.fresh).collect();
+    let adopted = adopt_pulled_calls(&mut *tx, &fresh).await?;
 
-        let mut outcome = IngestOutcome::default();
-        let mut touched = BTreeSet::new();
-        // Calls a vendor's own analytics arrived for (3CX speech analytics):
-        // that counts as the call's analysis, which fires automations.
-        let mut analysed = BTreeSet::new();
-        for event in events {
-            let call_id = match &event.target {
-                EventTarget::Call { chain_id } => call_ids.get(chain_id.as_str()).cloned(),
-                _ => None,
-            };
-            let new = insert_event(
-                &mut *tx,
-                business_id,
-                integration_id,
-                event,
-                received_at,
-                call_id.as_deref(),
-            )
-            .await?;
-            outcome.inserted.push(new);
-            if !new {
+    // 2. The events, minus retries: a key seen earlier in the batch is a
+    // duplicate as surely as one already stored.
+    let mut seen = HashSet::new();
+    let mut rows = Vec::new();
+    let mut outcomes: Vec<IngestOutcome> = jobs
+        .iter()
+        .map(|job| IngestOutcome {
+            inserted: vec![false; job.events.len()],
+            call_ids: Vec::new(),
+        })
+        .collect();
+    // (row index) for each job's event, when it was offered for insert.
+    let mut offered: Vec<Vec<Option<usize>>> = Vec::with_capacity(jobs.len());
+    for (j, job) in jobs.iter().enumerate() {
+        let mut of_job = Vec::with_capacity(job.events.len());
+        for event in &job.events {
+            if !seen.insert((job.integration_id.as_str(), event.dedup_key.as_str())) {
+                of_job.push(None);
                 continue;
             }
-            match (&event.target, call_id) {
-                (EventTarget::Call { .. }, Some(id)) => {
-                    if event.kind == "call.analysis" {
-                        analysed.insert(id.clone());
-                    }
-                    touched.insert(id);
+            let call = match &event.target {
+                EventTarget::Call { chain_id } => {
+                    calls.get(&(job.integration_id.clone(), chain_id.clone()))
                 }
-                (EventTarget::Message(m), _) => {
-                    store_message(&mut *tx, business_id, integration_id, m).await?;
-                }
-                _ => {}
-            }
+                _ => None,
+            };
+            of_job.push(Some(rows.len()));
+            rows.push(EventRow {
+                id: new_id(),
+                job: j,
+                event,
+                payload: event.payload.to_string(),
+                call,
+            });
         }
-
-        for call_id in &touched {
-            let payloads = call_payloads(&mut *tx, call_id).await?;
-            let projection = fold(&payloads);
-            write_projection(&mut *tx, business_id, call_id, &projection).await?;
-            if analysed.contains(call_id) {
-                record_vendor_analysis(&mut *tx, business_id, call_id, &projection).await?;
-            }
-        }
-        outcome.call_ids = touched.into_iter().collect();
-        Ok(outcome)
+        offered.push(of_job);
     }
+    let stored = insert_events(&mut *tx, jobs, &rows, now).await?;
+    for (j, of_job) in offered.iter().enumerate() {
+        for (e, row) in of_job.iter().enumerate() {
+            outcomes[j].inserted[e] = row.is_some_and(|r| stored.contains(rows[r].id.as_str()));
+        }
+    }
+
+    // 3. What the stored events touch: messages, calls, analyses.
+    let mut touched: BTreeMap<&str, &LockedCall> = BTreeMap::new();
+    let mut touched_by_job: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); jobs.len()];
+    // Calls a vendor's own analytics arrived for (3CX speech analytics):
+    // that counts as the call's analysis, which fires automations.
+    let mut analysed = HashSet::new();
+    for row in rows.iter().filter(|r| stored.contains(r.id.as_str())) {
+        let job = &jobs[row.job];
+        match (&row.event.target, row.call) {
+            (EventTarget::Call { .. }, Some(call)) => {
+                if row.event.kind == "call.analysis" {
+                    analysed.insert(call.id.as_str());
+                }
+                touched.insert(call.id.as_str(), call);
+                touched_by_job[row.job].insert(call.id.as_str());
+            }
+            (EventTarget::Message(m), _) => {
+                store_message(&mut *tx, &job.business_id, &job.integration_id, m).await?;
+            }
+            _ => {}
+        }
+    }
+
+    // 4. Re-fold each touched call. A call this batch created has no events
+    // but the batch's, already in hand; the others are read back.
+    let mut payloads: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut batch_rows: Vec<&EventRow<'_>> = rows
+        .iter()
+        .filter(|r| stored.contains(r.id.as_str()))
+        .collect();
+    // The order the database would give: received_at (one for the batch), id.
+    batch_rows.sort_by(|a, b| a.id.cmp(&b.id));
+    for row in batch_rows {
+        if let Some(call) = row.call
+            && call.fresh
+            && !adopted.contains(&call.id)
+        {
+            payloads
+                .entry(call.id.clone())
+                .or_default()
+                .push(row.event.payload.clone());
+        }
+    }
+    let to_read: Vec<&str> = touched
+        .keys()
+        .copied()
+        .filter(|id| !payloads.contains_key(*id))
+        .collect();
+    payloads.extend(payloads_of(&mut *tx, &to_read).await?);
+    let chain_of: HashMap<&str, &ChainKey> =
+        calls.iter().map(|(k, c)| (c.id.as_str(), k)).collect();
+    let projections: Vec<(&str, &LockedCall, CallProjection)> = touched
+        .iter()
+        .map(|(id, call)| {
+            let events = payloads.get(*id).map(Vec::as_slice).unwrap_or_default();
+            (*id, *call, fold(events))
+        })
+        .collect();
+    let projected: Vec<Projected<'_>> = projections
+        .iter()
+        .filter_map(|(id, call, projection)| {
+            let (integration_id, chain_id) = chain_of.get(id)?;
+            Some(Projected {
+                id,
+                business_id: &call.business_id,
+                integration_id,
+                chain_id,
+                projection,
+            })
+        })
+        .collect();
+    write_projections(&mut *tx, &projected, now).await?;
+    for (id, call, projection) in &projections {
+        if analysed.contains(id) {
+            record_vendor_analysis(&mut *tx, &call.business_id, id, projection).await?;
+        }
+    }
+
+    // 5. Outgoing-webhook notifications of the events stored now.
+    let mut notices = Vec::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for (e, notice) in &job.notices {
+            let Some(Some(r)) = offered[j].get(*e) else {
+                continue;
+            };
+            if !outcomes[j].inserted[*e] {
+                continue;
+            }
+            let mut notice = notice.clone();
+            if let (Some(call), Value::Object(attributes)) = (rows[*r].call, &mut notice.attributes)
+            {
+                attributes.insert("call.id".into(), Value::String(call.id.clone()));
+            }
+            notices.push(notice);
+        }
+    }
+    insert_notifications(&mut *tx, &notices).await?;
+
+    for (outcome, ids) in outcomes.iter_mut().zip(touched_by_job) {
+        outcome.call_ids = ids.into_iter().map(str::to_owned).collect();
+    }
+    Ok(outcomes)
+}
+
+/// Logs the events in as few statements as the batch allows; returns the
+/// ids of those stored now. A key the integration already has is skipped
+/// (ON CONFLICT DO NOTHING returns no row for it and, unlike a caught
+/// unique violation, does not abort a PostgreSQL transaction).
+async fn insert_events<'a>(
+    conn: &mut sqlx::AnyConnection,
+    jobs: &[IngestJob],
+    rows: &'a [EventRow<'a>],
+    received_at: i64,
+) -> Result<HashSet<String>, StoreError> {
+    let style = Style::of(conn);
+    const COLUMNS: usize = 8;
+    let mut stored = HashSet::with_capacity(rows.len());
+    for chunk in rows.chunks(rows_per_statement(COLUMNS)) {
+        let sql = format!(
+            "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
+             payload_json, received_at, call_id) VALUES {} \
+             ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
+            multirow::values(style, 1, chunk.len(), COLUMNS, &[])
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for row in chunk {
+            let job = &jobs[row.job];
+            query = query
+                .bind(row.id.as_str())
+                .bind(job.business_id.as_str())
+                .bind(job.integration_id.as_str())
+                .bind(row.event.dedup_key.as_str())
+                .bind(row.event.kind.as_str())
+                .bind(row.payload.as_str())
+                .bind(received_at)
+                .bind(row.call.map(|c| c.id.as_str()));
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            stored.insert(row.try_get("id")?);
+        }
+    }
+    Ok(stored)
 }
 
 /// Logs one event; false when the integration already has its dedup key.
@@ -199,4 +347,156 @@ pub(super) async fn insert_event(
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::test_stores;
+    use super::super::{CallFilter, NewIntegration};
+    use super::*;
+
+    fn on_call(key: &str, chain: &str) -> NewEvent {
+        NewEvent {
+            dedup_key: key.to_owned(),
+            kind: "call.ringing".into(),
+            payload: json!({ "key": key }),
+            target: EventTarget::Call {
+                chain_id: chain.to_owned(),
+            },
+        }
+    }
+
+    fn notice(business_id: &str, about: &str) -> NewNotification {
+        NewNotification {
+            business_id: business_id.to_owned(),
+            channel: "webhook".into(),
+            destination_id: None,
+            title: "call.ringing".into(),
+            body: about.to_owned(),
+            link: None,
+            severity: "info".into(),
+            attributes: json!({}),
+        }
+    }
+
+    /// A fold that keeps the keys of the events it was given, in order.
+    fn keys_fold(payloads: &[Value]) -> CallProjection {
+        CallProjection {
+            status: "ringing".into(),
+            direction: "inbound".into(),
+            legs: Value::Array(payloads.iter().map(|p| p["key"].clone()).collect()),
+            attributes: json!({}),
+            ..CallProjection::default()
+        }
+    }
+
+    async fn legs_by_chain(
+        store: &Store,
+        business_id: &str,
+    ) -> anyhow::Result<Vec<(String, Value)>> {
+        let mut calls = store
+            .list_calls(business_id, &CallFilter::default(), None, 50)
+            .await?;
+        calls.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+        Ok(calls
+            .into_iter()
+            .map(|c| (c.external_id, c.projection.legs))
+            .collect())
+    }
+
+    #[tokio::test]
+    async fn a_batch_folds_each_call_over_all_its_events_and_notifies_only_new_ones()
+    -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let business = store.create_business("Acme").await?;
+            let a = store
+                .create_integration(NewIntegration {
+                    business_id: business.id.clone(),
+                    kind: "threecx-webhooks".into(),
+                    name: "A".into(),
+                    config: json!({}),
+                    secrets: None,
+                })
+                .await?;
+            let job = |events: Vec<NewEvent>, notices: Vec<(usize, NewNotification)>| IngestJob {
+                business_id: business.id.clone(),
+                integration_id: a.id.clone(),
+                events,
+                notices,
+            };
+
+            // Two requests about one new call, one about another; the last
+            // repeats a key the first request carries (a concurrent retry).
+            let first = store
+                .ingest_batch(
+                    &[
+                        job(
+                            vec![on_call("e1", "c1")],
+                            vec![(0, notice(&business.id, "e1"))],
+                        ),
+                        job(
+                            vec![on_call("e2", "c1"), on_call("e3", "c2")],
+                            vec![(0, notice(&business.id, "e2"))],
+                        ),
+                        job(
+                            vec![on_call("e1", "c1")],
+                            vec![(0, notice(&business.id, "e1 again"))],
+                        ),
+                    ],
+                    &keys_fold,
+                )
+                .await?;
+            let inserted: Vec<_> = first.iter().map(|o| o.inserted.clone()).collect();
+            assert_eq!(
+                inserted,
+                [vec![true], vec![true, true], vec![false]],
+                "{backend:?}"
+            );
+            assert_eq!(first[1].call_ids.len(), 2, "{backend:?}");
+            assert!(first[2].call_ids.is_empty(), "{backend:?}");
+            assert_eq!(
+                legs_by_chain(&store, &business.id).await?,
+                [
+                    ("c1".into(), json!(["e1", "e2"])),
+                    ("c2".into(), json!(["e3"]))
+                ],
+                "{backend:?}"
+            );
+
+            // A later batch about c1: its fold sees the stored events too.
+            let second = store
+                .ingest_batch(
+                    &[job(
+                        vec![on_call("e2", "c1"), on_call("e4", "c1")],
+                        vec![
+                            (0, notice(&business.id, "e2 again")),
+                            (1, notice(&business.id, "e4")),
+                        ],
+                    )],
+                    &keys_fold,
+                )
+                .await?;
+            assert_eq!(second[0].inserted, [false, true], "{backend:?}");
+            assert_eq!(
+                legs_by_chain(&store, &business.id).await?[0],
+                ("c1".into(), json!(["e1", "e2", "e4"])),
+                "{backend:?}"
+            );
+
+            // One notification per event stored, none for the retries, each
+            // naming the call of its event.
+            let c1 = &second[0].call_ids[0];
+            let mut queued = store.list_notifications(&business.id, 10).await?;
+            queued.sort_by(|x, y| x.body.cmp(&y.body));
+            let bodies: Vec<&str> = queued.iter().map(|n| n.body.as_str()).collect();
+            assert_eq!(bodies, ["e1", "e2", "e4"], "{backend:?}");
+            for n in &queued {
+                assert_eq!(n.attributes["call.id"], json!(c1), "{backend:?}");
+            }
+        }
+        Ok(())
+    }
 }

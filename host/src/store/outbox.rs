@@ -6,11 +6,14 @@
 //! out) → `delivered`, `failed` (permanent), or back to `pending` with the
 //! time of the next attempt.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::multirow::{self, Style, rows_per_statement};
 use super::{Store, StoreError, new_id, now_ms, one_row, parse_json};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,10 +127,7 @@ impl Store {
         batch: &[NewNotification],
     ) -> Result<Vec<Notification>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut stored = Vec::with_capacity(batch.len());
-        for n in batch {
-            stored.push(insert_notification(&mut tx, n, None).await?);
-        }
+        let stored = insert_notifications(&mut tx, batch).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -202,7 +202,8 @@ impl Store {
         latency_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        if !record_attempt_in(&mut tx, id, result, latency_ms).await? {
+        let one = [(id.to_owned(), result.clone(), latency_ms)];
+        if record_attempts_in(&mut tx, &one).await? == 0 {
             return Err(StoreError::NotFound);
         }
         tx.commit().await?;
@@ -216,9 +217,7 @@ impl Store {
         attempts: &[(String, AttemptResult, i64)],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for (id, result, latency_ms) in attempts {
-            record_attempt_in(&mut tx, id, result, *latency_ms).await?;
-        }
+        record_attempts_in(&mut tx, attempts).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -278,6 +277,47 @@ impl Store {
     }
 }
 
+/// Queues `batch` on `conn` (inside the caller's transaction when it has
+/// one) in as few statements as the batch allows.
+pub(super) async fn insert_notifications(
+    conn: &mut sqlx::AnyConnection,
+    batch: &[NewNotification],
+) -> Result<Vec<Notification>, StoreError> {
+    let style = Style::of(conn);
+    // Status and attempt count are the same for every new row.
+    const COLUMNS: usize = 13;
+    let constants = [(9, "'pending'"), (10, "0")];
+    let now = now_ms();
+    let mut stored = Vec::with_capacity(batch.len());
+    for chunk in batch.chunks(rows_per_statement(COLUMNS - constants.len())) {
+        let sql = format!(
+            "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, \
+             link, severity, attributes_json, status, attempts, next_attempt_at, created_at) \
+             VALUES {}",
+            multirow::values(style, 1, chunk.len(), COLUMNS, &constants)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for n in chunk {
+            let id = new_id();
+            query = query
+                .bind(id.clone())
+                .bind(n.business_id.clone())
+                .bind(n.channel.clone())
+                .bind(n.destination_id.clone())
+                .bind(n.title.clone())
+                .bind(n.body.clone())
+                .bind(n.link.clone())
+                .bind(n.severity.clone())
+                .bind(n.attributes.to_string())
+                .bind(now)
+                .bind(now);
+            stored.push(pending(id, n.clone(), now));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(stored)
+}
+
 /// Queues `n` on `conn` (inside the caller's transaction when it has one),
 /// credited to `automation_id` for its delivery statistics.
 pub(super) async fn insert_notification(
@@ -305,8 +345,12 @@ pub(super) async fn insert_notification(
     .bind(automation_id)
     .execute(&mut *conn)
     .await?;
-    let n = n.clone();
-    Ok(Notification {
+    Ok(pending(id, n.clone(), now))
+}
+
+/// The row just stored for `n`.
+fn pending(id: String, n: NewNotification, now: i64) -> Notification {
+    Notification {
         id,
         business_id: n.business_id,
         channel: n.channel,
@@ -323,54 +367,135 @@ pub(super) async fn insert_notification(
         external_id: None,
         delivered_at: None,
         created_at: now,
-    })
+    }
 }
 
-/// One attempt's bookkeeping inside the caller's transaction; false when
-/// the notification no longer exists.
-async fn record_attempt_in(
+/// A batch of attempts' bookkeeping inside the caller's transaction, in a
+/// fixed number of statements for the common case (see `multirow.rs`): one
+/// read of the attempt counts, one insert into the attempt log, one update
+/// for every plain delivery. Results that change more than the status (a
+/// retry's time, a failure's error, a delivery's external id) are rarer and
+/// written a row at a time. Returns how many were recorded: a notification
+/// that no longer exists (its business deleted meanwhile) is skipped.
+async fn record_attempts_in(
     tx: &mut sqlx::AnyConnection,
-    id: &str,
-    result: &AttemptResult,
-    latency_ms: i64,
-) -> Result<bool, StoreError> {
+    attempts: &[(String, AttemptResult, i64)],
+) -> Result<usize, StoreError> {
+    let style = Style::of(tx);
     let now = now_ms();
-    let attempts: Option<i64> =
-        sqlx::query_scalar("SELECT attempts FROM notifications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    // Gone meanwhile (its business deleted): nothing to record.
-    let Some(attempts) = attempts else {
-        return Ok(false);
-    };
-    let counted = !matches!(result, AttemptResult::RateLimited { .. });
-    let attempt = if counted { attempts + 1 } else { attempts };
-    let (outcome, code, detail) = match result {
-        AttemptResult::Delivered { .. } => ("delivered", None, None),
-        AttemptResult::Retry { code, detail, .. } => {
-            ("retry", Some(code.as_str()), Some(detail.as_str()))
+    let mut counts: HashMap<String, i64> = HashMap::with_capacity(attempts.len());
+    for chunk in attempts.chunks(rows_per_statement(1)) {
+        let sql = format!(
+            "SELECT id, attempts FROM notifications WHERE id IN ({})",
+            multirow::list(style, 1, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for (id, _, _) in chunk {
+            query = query.bind(id);
         }
-        AttemptResult::RateLimited { .. } => ("rate_limited", None, None),
-        AttemptResult::Failed { code, detail } => {
-            ("failed", Some(code.as_str()), Some(detail.as_str()))
+        for row in query.fetch_all(&mut *tx).await? {
+            counts.insert(row.try_get("id")?, row.try_get("attempts")?);
         }
-    };
-    sqlx::query(
-        "INSERT INTO delivery_attempts (id, notification_id, attempt, outcome, code, detail, \
-         latency_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(new_id())
-    .bind(id)
-    .bind(attempt)
-    .bind(outcome)
-    .bind(code)
-    .bind(detail.map(|d| d.chars().take(500).collect::<String>()))
-    .bind(latency_ms)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    match result {
+    }
+    let recorded: Vec<Recorded<'_>> = attempts
+        .iter()
+        .filter_map(|(id, result, latency_ms)| {
+            let before = *counts.get(id)?;
+            let counted = !matches!(result, AttemptResult::RateLimited { .. });
+            Some(Recorded {
+                id,
+                result,
+                latency_ms: *latency_ms,
+                attempt: if counted { before + 1 } else { before },
+            })
+        })
+        .collect();
+
+    const LOG_COLUMNS: usize = 8;
+    for chunk in recorded.chunks(rows_per_statement(LOG_COLUMNS)) {
+        let sql = format!(
+            "INSERT INTO delivery_attempts (id, notification_id, attempt, outcome, code, detail, \
+             latency_ms, created_at) VALUES {}",
+            multirow::values(style, 1, chunk.len(), LOG_COLUMNS, &[])
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for r in chunk {
+            let (outcome, code, detail) = r.log_fields();
+            query = query
+                .bind(new_id())
+                .bind(r.id)
+                .bind(r.attempt)
+                .bind(outcome)
+                .bind(code)
+                .bind(detail.map(|d| d.chars().take(500).collect::<String>()))
+                .bind(r.latency_ms)
+                .bind(now);
+        }
+        query.execute(&mut *tx).await?;
+    }
+
+    // Plain deliveries: the attempt count moves by one, as read above.
+    let plain: Vec<&str> = recorded
+        .iter()
+        .filter(|r| matches!(r.result, AttemptResult::Delivered { external_id: None }))
+        .map(|r| r.id)
+        .collect();
+    for chunk in plain.chunks(rows_per_statement(1)) {
+        let sql = format!(
+            "UPDATE notifications SET status = 'delivered', attempts = attempts + 1, \
+             external_id = NULL, delivered_at = {}, lease_until = NULL, last_error = NULL \
+             WHERE id IN ({})",
+            multirow::list(style, 1, 1),
+            multirow::list(style, 2, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
+            .bind(now);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    for r in &recorded {
+        if !matches!(r.result, AttemptResult::Delivered { external_id: None }) {
+            apply_result(tx, r, now).await?;
+        }
+    }
+    Ok(recorded.len())
+}
+
+/// One attempt about to be recorded, with its number.
+struct Recorded<'a> {
+    id: &'a str,
+    result: &'a AttemptResult,
+    latency_ms: i64,
+    attempt: i64,
+}
+
+impl Recorded<'_> {
+    /// `(outcome, code, detail)` as the attempt log keeps them.
+    fn log_fields(&self) -> (&'static str, Option<&str>, Option<&str>) {
+        match self.result {
+            AttemptResult::Delivered { .. } => ("delivered", None, None),
+            AttemptResult::Retry { code, detail, .. } => {
+                ("retry", Some(code.as_str()), Some(detail.as_str()))
+            }
+            AttemptResult::RateLimited { .. } => ("rate_limited", None, None),
+            AttemptResult::Failed { code, detail } => {
+                ("failed", Some(code.as_str()), Some(detail.as_str()))
+            }
+        }
+    }
+}
+
+/// Moves one notification on after its attempt, a row at a time.
+async fn apply_result(
+    tx: &mut sqlx::AnyConnection,
+    r: &Recorded<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (id, attempt) = (r.id, r.attempt);
+    match r.result {
         AttemptResult::Delivered { external_id } => {
             sqlx::query(
                 "UPDATE notifications SET status = 'delivered', attempts = $2, external_id = $3, \
@@ -421,7 +546,7 @@ async fn record_attempt_in(
             .await?;
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]
