@@ -16,6 +16,7 @@ pub mod json;
 pub mod notifications;
 pub mod openapi;
 pub mod pagination;
+pub mod query;
 pub mod recordings;
 pub mod sync;
 pub mod telegram;

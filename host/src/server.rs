@@ -205,6 +205,16 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         settings: sync_settings(&settings),
         owner: crate::store::new_id(),
     });
+    // Leftovers of a process killed mid-download: a .part untouched for
+    // twice the download timeout (at least an hour) is no one's.
+    let sweeper = Arc::clone(&syncer);
+    let stale = Duration::from_millis(settings.recording_download_timeout_ms.saturating_mul(2))
+        .max(Duration::from_secs(3600));
+    tokio::task::spawn_blocking(move || match sweeper.storage.sweep_parts(stale) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed unfinished recording downloads"),
+        Err(e) => tracing::warn!(error = %e, "sweeping unfinished recording downloads failed"),
+    });
     let sync_wake = Arc::new(tokio::sync::Notify::new());
     background.push(crate::pull::scheduler::spawn(
         Arc::clone(&syncer),

@@ -582,8 +582,20 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
     );
     let mut unsaved = low_score_rule(&hook);
     unsaved["conditions"] = json!([{"field": "summary", "op": "contains", "value": "happy"}]);
-    let dry = app.post("/notifications/automations/test", unsaved).await;
+    let dry = app
+        .post("/notifications/automations/test", unsaved.clone())
+        .await;
     assert_eq!(dry.body["matched"], 1, "{}", dry.text);
+    // A malformed query gets the one error shape, not the framework's text.
+    let bad = app
+        .post("/notifications/automations/test?limit=many", unsaved)
+        .await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.body["error"].as_str()),
+        (400, Some("invalid_query")),
+        "{}",
+        bad.text
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(dc.state.texts().len(), 1, "dry runs send nothing");
     app.stop().await;

@@ -30,7 +30,7 @@
 //! not a rule).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -43,9 +43,10 @@ use super::auth::{Caller, Scope};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::openapi::ErrorBody;
+use super::query::ApiQuery;
 use crate::automations::facts::call_facts;
 use crate::server::AppState;
-use crate::store::{Automation, StoreError};
+use crate::store::{Automation, AutomationStats, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -207,6 +208,10 @@ async fn view(state: &AppState, a: &Automation, with_graph: bool) -> Result<Valu
         .automation_stats(&a.id)
         .await
         .map_err(ApiError::internal)?;
+    Ok(view_with(a, &stats, with_graph))
+}
+
+fn view_with(a: &Automation, stats: &AutomationStats, with_graph: bool) -> Value {
     let rule = serde_json::from_value::<Graph>(a.graph.clone())
         .ok()
         .and_then(|g| project(&g));
@@ -220,7 +225,7 @@ async fn view(state: &AppState, a: &Automation, with_graph: bool) -> Result<Valu
     if with_graph {
         v["graph"] = a.graph.clone();
     }
-    Ok(v)
+    v
 }
 
 /// The business's automations with their delivery stats.
@@ -240,10 +245,16 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
         .list_automations(&caller.business_id)
         .await
         .map_err(ApiError::internal)?;
-    let mut items = Vec::with_capacity(all.len());
-    for a in &all {
-        items.push(view(&state, a, false).await?);
-    }
+    let ids: Vec<String> = all.iter().map(|a| a.id.clone()).collect();
+    let stats = state
+        .store
+        .automations_stats(&ids)
+        .await
+        .map_err(ApiError::internal)?;
+    let items: Vec<Value> = all
+        .iter()
+        .map(|a| view_with(a, &stats.get(&a.id).copied().unwrap_or_default(), false))
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 
@@ -589,7 +600,7 @@ async fn dry_run(
     params(("id" = String, Path, description = "The automation's id"), DryRunQuery),
     responses(
         (status = 200, description = DRY_RUN, body = Object),
-        (status = 400, description = "A query other than `limit=<n>` (plain-text answer from the framework)"),
+        (status = 400, description = "`invalid_query`: a query other than `limit=<n>`", body = ErrorBody),
         (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
     )
 )]
@@ -597,7 +608,7 @@ async fn test_saved(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<DryRunQuery>,
+    ApiQuery(q): ApiQuery<DryRunQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
     let a = state
@@ -619,7 +630,7 @@ async fn test_saved(
     request_body(content = Object, description = "An automation rule (see `flows/README.md`)"),
     responses(
         (status = 200, description = DRY_RUN, body = Object),
-        (status = 400, description = "`invalid_json`: the body is not JSON; a query other than `limit=<n>` (plain-text answer from the framework)", body = ErrorBody),
+        (status = 400, description = "`invalid_json`: the body is not JSON; `invalid_query`: a query other than `limit=<n>`", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 422, description = "`invalid_rule`: JSON that is not a rule; `empty_name`; `no_destination`; `invalid_destination` (with `name` and `index`, or `name` and `id` for an id that is not the business's); `empty_message`; `unknown_variable` (with `name`), `unclosed_variable`: the message template; `unknown_field`, `invalid_operator`, `invalid_value` (with `name` and `index`): a condition", body = ErrorBody),
@@ -628,7 +639,7 @@ async fn test_saved(
 async fn test_unsaved(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<DryRunQuery>,
+    ApiQuery(q): ApiQuery<DryRunQuery>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;

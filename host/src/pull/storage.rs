@@ -130,6 +130,35 @@ impl AudioStore {
         Ok(tokio::fs::File::from_std(file.into_std()))
     }
 
+    /// Removes `.part` files last written more than `older_than` ago: what
+    /// a process killed mid-download (`kill -9`, a power cut) left behind;
+    /// a graceful stop or an aborted download removes its own. Younger ones
+    /// are left alone, because another server sharing this directory may
+    /// be writing them now. Returns how many were removed.
+    pub fn sweep_parts(&self, older_than: std::time::Duration) -> io::Result<usize> {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let mut removed = 0;
+        for business in self.root.entries()? {
+            let business = business?;
+            if !business.file_type()?.is_dir() {
+                continue;
+            }
+            let dir = business.open_dir()?;
+            for file in dir.entries()? {
+                let file = file?;
+                let name = file.file_name();
+                let is_part = name.to_str().is_some_and(|n| n.ends_with(".part"));
+                if is_part && file.metadata()?.modified()?.into_std() < cutoff {
+                    dir.remove_file(&name)?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes a stored file; a missing one is not an error.
     pub fn remove(&self, key: &str) -> io::Result<()> {
         match self.root.remove_file(key) {
@@ -233,6 +262,35 @@ mod tests {
         assert!(matches!(err, WriteError::TooLarge { cap: 10 }), "{err}");
         assert!(!dir.path().join("biz-1/rec-2").exists());
         assert!(!dir.path().join("biz-1/rec-2.part").exists());
+    }
+
+    #[test]
+    fn stale_part_files_are_swept_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AudioStore::open(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path().join("biz-1")).unwrap();
+        let old = dir.path().join("biz-1/rec-1.part");
+        let fresh = dir.path().join("biz-1/rec-2.part");
+        let stored = dir.path().join("biz-1/rec-3");
+        for path in [&old, &fresh, &stored] {
+            std::fs::write(path, b"RIFF").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for path in [&old, &stored] {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+        let removed = store
+            .sweep_parts(std::time::Duration::from_secs(3600))
+            .unwrap();
+        assert_eq!(removed, 1);
+        assert!(!old.exists(), "a stale .part goes");
+        assert!(fresh.exists(), "one being written stays");
+        assert!(stored.exists(), "a stored recording is never swept");
     }
 
     #[test]

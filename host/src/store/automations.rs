@@ -1,11 +1,14 @@
 //! Automations (stored as flow graphs, JSON), their firings, the digest
 //! buffer, and delivery statistics from the outbox.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::multirow::{self, Style, rows_per_statement};
 use super::outbox::insert_notification;
 use super::{NewNotification, Store, StoreError, get_bool, new_id, now_ms, one_row, parse_json};
 
@@ -176,29 +179,59 @@ impl Store {
         &self,
         automation_id: &str,
     ) -> Result<AutomationStats, StoreError> {
-        let rows = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM notifications WHERE automation_id = $1 \
-             GROUP BY status",
-        )
-        .bind(automation_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut stats = AutomationStats::default();
-        for r in &rows {
-            let status: String = r.try_get("status")?;
-            let n: i64 = r.try_get("n")?;
-            match status.as_str() {
-                "delivered" => stats.sent += n,
-                "failed" => stats.failed += n,
-                _ => stats.pending += n,
+        let ids = [automation_id.to_owned()];
+        Ok(self
+            .automations_stats(&ids)
+            .await?
+            .remove(automation_id)
+            .unwrap_or_default())
+    }
+
+    /// The stats of several automations in two statements, whatever their
+    /// number (the list route), each served by its `automation_id` index.
+    /// An automation that never fired has no entry.
+    pub async fn automations_stats(
+        &self,
+        automation_ids: &[String],
+    ) -> Result<HashMap<String, AutomationStats>, StoreError> {
+        let mut stats: HashMap<String, AutomationStats> = HashMap::new();
+        let mut conn = self.pool.acquire().await?;
+        let style = Style::of(&conn);
+        for chunk in automation_ids.chunks(rows_per_statement(1)) {
+            let ids = multirow::list(style, 1, chunk.len());
+            let sql = format!(
+                "SELECT automation_id, status, COUNT(*) AS n FROM notifications \
+                 WHERE automation_id IN ({ids}) GROUP BY automation_id, status"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for r in query.fetch_all(&mut *conn).await? {
+                let entry = stats.entry(r.try_get("automation_id")?).or_default();
+                let status: String = r.try_get("status")?;
+                let n: i64 = r.try_get("n")?;
+                match status.as_str() {
+                    "delivered" => entry.sent += n,
+                    "failed" => entry.failed += n,
+                    _ => entry.pending += n,
+                }
+            }
+            let sql = format!(
+                "SELECT automation_id, MAX(fired_at) AS last FROM automation_runs \
+                 WHERE automation_id IN ({ids}) GROUP BY automation_id"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for r in query.fetch_all(&mut *conn).await? {
+                stats
+                    .entry(r.try_get("automation_id")?)
+                    .or_default()
+                    .last_run_at = r.try_get("last")?;
             }
         }
-        stats.last_run_at = sqlx::query_scalar(
-            "SELECT MAX(fired_at) FROM automation_runs WHERE automation_id = $1",
-        )
-        .bind(automation_id)
-        .fetch_one(&self.pool)
-        .await?;
         Ok(stats)
     }
 
@@ -507,6 +540,17 @@ mod tests {
             let stats = store.automation_stats(&a.id).await?;
             assert_eq!((stats.pending, stats.sent), (1, 0));
             assert_eq!(store.automation_runs(&b.id, &a.id, 10).await?.len(), 3);
+
+            // The list's stats, all automations at once: a silent one has none.
+            let quiet = store
+                .create_automation(&b.id, "Quiet", &serde_json::json!({"name": "Quiet"}))
+                .await?;
+            let all = store
+                .automations_stats(&[a.id.clone(), quiet.id.clone()])
+                .await?;
+            assert_eq!(all.get(&a.id), Some(&stats), "{:?}", store.backend());
+            assert!(stats.last_run_at.is_some());
+            assert_eq!(all.get(&quiet.id), None);
         }
         Ok(())
     }
