@@ -31,12 +31,14 @@ pub const WEBHOOK_COMPONENT: &str = "webhook-channel";
 /// The record kind outgoing-webhook signing secrets are sealed under.
 pub const WEBHOOK_SECRET_RECORD: &str = "webhook_endpoint";
 
-/// How long a claim on a notification lasts: longer than any one send.
+/// How long a claim on a notification lasts: longer than any one send. The
+/// worker renews it while it sends a batch (`worker.rs`), so a batch may
+/// take longer; a crashed worker's claims are free again after this.
+pub const LEASE_MS: i64 = 60_000;
+
 /// Each attempt of a batch: its result and latency in ms, or the error that
 /// kept it from being made.
 pub type Attempts = Vec<Result<(AttemptResult, i64), StoreError>>;
-
-pub const LEASE_MS: i64 = 60_000;
 
 /// The record kind Discord webhook URLs are sealed under.
 pub const DISCORD_RECORD: &str = "discord_webhook";
@@ -488,33 +490,53 @@ impl Notifier {
         concurrency: usize,
     ) -> Result<Vec<AttemptResult>, StoreError> {
         let attempts = self.attempt_batch(batch, concurrency).await;
-        self.record_batch(batch, attempts).await
+        self.record_batch(batch, attempts, None).await
     }
 
     /// The sends of [`Notifier::process_batch`], without the record: a
-    /// window of `concurrency` kept full (not chunks that each wait for
-    /// their slowest send), results in batch order.
+    /// window of `concurrency` kept full (a slow send holds one slot, not
+    /// the sends behind it), results in batch order.
     pub async fn attempt_batch(&self, batch: &[Notification], concurrency: usize) -> Attempts {
         use futures::StreamExt;
-        let attempts: Vec<_> = batch.iter().map(|n| self.timed_attempt(n)).collect();
-        futures::stream::iter(attempts)
-            .buffered(concurrency.max(1))
+        let attempts: Vec<_> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, n)| async move { (i, self.timed_attempt(n).await) })
+            .collect();
+        let mut done: Vec<_> = futures::stream::iter(attempts)
+            .buffer_unordered(concurrency.max(1))
             .collect()
-            .await
+            .await;
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, attempt)| attempt).collect()
     }
 
     /// The record of [`Notifier::process_batch`]: every attempt of the batch
     /// in one transaction, then each outgoing-webhook endpoint's result.
+    /// `held_until`: the lease the batch is held under (see
+    /// `Store::record_attempts`). An attempt that failed inside the host (a
+    /// database error on the way) is recorded as a retry, so the rest of the
+    /// batch is still recorded and not sent again.
     pub async fn record_batch(
         &self,
         batch: &[Notification],
         attempts: Attempts,
+        held_until: Option<i64>,
     ) -> Result<Vec<AttemptResult>, StoreError> {
         let mut records = Vec::with_capacity(attempts.len());
         // Per endpoint: whether any delivery succeeded, else whether one counted as failed.
         let mut endpoints: std::collections::BTreeMap<(String, String), bool> = Default::default();
         for (n, r) in batch.iter().zip(attempts) {
-            let (result, latency) = r?;
+            let (result, latency) = r.unwrap_or_else(|e| {
+                tracing::error!(notification = %n.id, error = %e, "outbox: attempt failed in the host");
+                let delay = backoff::delay_ms(n.attempts + 1, 0);
+                let retry = AttemptResult::Retry {
+                    next_at: now_ms() + i64::try_from(delay).unwrap_or(i64::MAX),
+                    code: "internal".into(),
+                    detail: e.to_string(),
+                };
+                (retry, 0)
+            });
             if n.channel == "webhook"
                 && let Some(endpoint) = n.destination_id.clone()
                 && !matches!(result, AttemptResult::RateLimited { .. })
@@ -526,7 +548,7 @@ impl Notifier {
             }
             records.push((n.id.clone(), result, latency));
         }
-        self.store.record_attempts(&records).await?;
+        self.store.record_attempts(&records, held_until).await?;
         let results = records.into_iter().map(|(_, result, _)| result).collect();
         let window = i64::try_from(self.settings.webhook_disable_after_ms).unwrap_or(i64::MAX);
         for ((business_id, endpoint), success) in endpoints {

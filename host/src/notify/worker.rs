@@ -5,9 +5,10 @@
 //! outbox safely: a claim is a conditional UPDATE only one of them wins.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use super::deliver::{LEASE_MS, Notifier};
+use super::deliver::{Attempts, LEASE_MS, Notifier};
 use crate::store::Notification;
 
 const BATCH: u32 = 256;
@@ -29,31 +30,98 @@ pub fn spawn(notifier: Arc<Notifier>, every: Duration) -> tokio::task::JoinHandl
 /// Delivers batches until fewer than a full batch are due. Pipelined: while
 /// a batch's sends run, the next batch is being claimed and the previous
 /// one recorded (the sends need no database; claim and record need nothing
-/// else), so the database work is off the sends' path. The batch being
-/// sent is leased, so the early claim cannot take it twice.
+/// else), so the database work is off the sends' path.
+///
+/// A claimed batch is leased ([`LEASE_MS`]). The lease is renewed when the
+/// batch's turn to send comes (it was claimed one batch early) and then
+/// every third of a lease while it sends, so no claim, ours or another
+/// server's, takes it back while it is in hand; the record is conditional
+/// on that lease (see [`send_holding`]).
 async fn drain(notifier: &Arc<Notifier>) {
     let mut recording: Option<tokio::task::JoinHandle<()>> = None;
     let mut due = claim(Arc::clone(notifier)).await;
     while let Some(batch) = due.take() {
         let next =
             (batch.len() == BATCH as usize).then(|| tokio::spawn(claim(Arc::clone(notifier))));
-        let attempts = notifier.attempt_batch(&batch, CONCURRENCY).await;
+        if let Some((batch, attempts, held_until)) = send_holding(notifier, batch).await {
+            // One record at a time, in order.
+            if let Some(previous) = recording.take() {
+                let _ = previous.await;
+            }
+            let notifier = Arc::clone(notifier);
+            recording = Some(tokio::spawn(async move {
+                if let Err(e) = notifier
+                    .record_batch(&batch, attempts, Some(held_until))
+                    .await
+                {
+                    tracing::error!(error = %e, "outbox: delivery bookkeeping failed");
+                }
+            }));
+        }
         if let Some(next) = next {
             due = next.await.ok().flatten();
         }
-        // One record at a time, in order.
-        if let Some(previous) = recording.take() {
-            let _ = previous.await;
-        }
-        let notifier = Arc::clone(notifier);
-        recording = Some(tokio::spawn(async move {
-            if let Err(e) = notifier.record_batch(&batch, attempts).await {
-                tracing::error!(error = %e, "outbox: delivery bookkeeping failed");
-            }
-        }));
     }
     if let Some(last) = recording {
         let _ = last.await;
+    }
+}
+
+/// Sends `batch` while keeping its lease. Returns the batch, the attempts,
+/// and the lease they are held under; `None` for a batch without a lease.
+/// The first renewal runs alongside the first sends rather than before
+/// them, to keep the database off the sends' path; were the lease of this
+/// early-claimed batch already lost (the previous batch took longer than a
+/// lease, and another server claimed these rows meanwhile), a row would be
+/// sent by both, and recorded by the one holding it: at least once, never
+/// lost.
+async fn send_holding(
+    notifier: &Arc<Notifier>,
+    batch: Vec<Notification>,
+) -> Option<(Vec<Notification>, Attempts, i64)> {
+    let held_until = Arc::new(AtomicI64::new(batch.first().and_then(|n| n.lease_until)?));
+    let ids: Vec<String> = batch.iter().map(|n| n.id.clone()).collect();
+    let every = Duration::from_millis(u64::try_from(LEASE_MS / 3).unwrap_or(20_000));
+    // Renewals run in their own task beside the sends: a renewal awaited
+    // with the sends paused could wait for the one SQLite connection that a
+    // paused send holds. It is stopped, not dropped, when the sends are
+    // done: a renewal cut off after its UPDATE would leave us recording
+    // under a lease the rows no longer carry.
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let heartbeat = tokio::spawn({
+        let (notifier, held_until) = (Arc::clone(notifier), Arc::clone(&held_until));
+        async move {
+            let mut tick = tokio::time::interval(every); // the first tick is immediate
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tick.tick() => {
+                        let current = held_until.load(Ordering::Relaxed);
+                        if let Some((until, _)) = renew(&notifier, &ids, current).await {
+                            held_until.store(until, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let attempts = notifier.attempt_batch(&batch, CONCURRENCY).await;
+    let _ = stop.send(());
+    let _ = heartbeat.await;
+    Some((batch, attempts, held_until.load(Ordering::Relaxed)))
+}
+
+async fn renew(
+    notifier: &Notifier,
+    ids: &[String],
+    held_until: i64,
+) -> Option<(i64, std::collections::HashSet<String>)> {
+    match notifier.store.renew_leases(ids, held_until, LEASE_MS).await {
+        Ok(renewed) => Some(renewed),
+        Err(e) => {
+            tracing::error!(error = %e, "outbox: renewing a batch's lease failed");
+            None
+        }
     }
 }
 

@@ -86,6 +86,9 @@ pub(super) async fn lock_calls(
 /// opened a call for just now (see `calls::adopt_pulled_call`): found for
 /// the whole batch in one statement, adopted one by one (rare). Returns the
 /// new calls that adopted one, whose events are then not only the batch's.
+/// (Should the same batch also carry an event for the placeholder itself,
+/// its insert fails on the foreign key to the deleted call, and the writer
+/// stores the batch's requests one at a time, in the old order.)
 pub(super) async fn adopt_pulled_calls(
     conn: &mut AnyConnection,
     fresh: &[(&ChainKey, &LockedCall)],

@@ -6,7 +6,7 @@
 //! out) → `delivered`, `failed` (permanent), or back to `pending` with the
 //! time of the next attempt.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -36,6 +36,9 @@ pub struct Notification {
     pub external_id: Option<String>,
     pub delivered_at: Option<i64>,
     pub created_at: i64,
+    /// Until when the worker that claimed it holds it (`sending` only).
+    #[serde(skip)]
+    pub lease_until: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +89,7 @@ pub struct Attempt {
 
 const COLUMNS: &str = "id, business_id, channel, destination_id, title, body, link, severity, \
      attributes_json, status, attempts, next_attempt_at, last_error, external_id, delivered_at, \
-     created_at";
+     created_at, lease_until";
 
 fn notification(row: &AnyRow) -> Result<Notification, StoreError> {
     let attributes: String = row.try_get("attributes_json")?;
@@ -107,6 +110,7 @@ fn notification(row: &AnyRow) -> Result<Notification, StoreError> {
         external_id: row.try_get("external_id")?,
         delivered_at: row.try_get("delivered_at")?,
         created_at: row.try_get("created_at")?,
+        lease_until: row.try_get("lease_until")?,
     })
 }
 
@@ -203,7 +207,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let one = [(id.to_owned(), result.clone(), latency_ms)];
-        if record_attempts_in(&mut tx, &one).await? == 0 {
+        if record_attempts_in(&mut tx, &one, None).await? == 0 {
             return Err(StoreError::NotFound);
         }
         tx.commit().await?;
@@ -212,14 +216,55 @@ impl Store {
 
     /// Records a batch of attempts `(notification id, result, latency ms)`
     /// in one transaction: the outbox worker's write per batch.
+    ///
+    /// With `held_until`, only notifications still claimed under that lease
+    /// are recorded: one whose lease ran out and that another claim took
+    /// is that claim's to record (it sends it again: at least once).
     pub async fn record_attempts(
         &self,
         attempts: &[(String, AttemptResult, i64)],
+        held_until: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        record_attempts_in(&mut tx, attempts).await?;
+        record_attempts_in(&mut tx, attempts, held_until).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Extends the lease on those of `ids` still held under `held_until`
+    /// to `lease_ms` from now. Returns the new lease and the ids still held
+    /// (a worker renews while it sends a batch, so a long batch keeps its
+    /// claim and a batch claimed early is not taken back before its turn).
+    pub async fn renew_leases(
+        &self,
+        ids: &[String],
+        held_until: i64,
+        lease_ms: i64,
+    ) -> Result<(i64, HashSet<String>), StoreError> {
+        let until = now_ms() + lease_ms;
+        let mut held = HashSet::with_capacity(ids.len());
+        let mut conn = self.pool.acquire().await?;
+        let style = Style::of(&conn);
+        for chunk in ids.chunks(rows_per_statement(1)) {
+            let sql = format!(
+                "UPDATE notifications SET lease_until = {} WHERE status = 'sending' \
+                 AND lease_until = {} AND id IN ({}) RETURNING id",
+                multirow::list(style, 1, 1),
+                multirow::list(style, 2, 1),
+                multirow::list(style, 3, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(until)
+                .bind(held_until);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                held.insert(row.try_get("id")?);
+            }
+        }
+        Ok((until, held))
     }
 
     /// Puts a failed notification back in the queue (replay).
@@ -367,6 +412,7 @@ fn pending(id: String, n: NewNotification, now: i64) -> Notification {
         external_id: None,
         delivered_at: None,
         created_at: now,
+        lease_until: None,
     }
 }
 
@@ -380,18 +426,30 @@ fn pending(id: String, n: NewNotification, now: i64) -> Notification {
 async fn record_attempts_in(
     tx: &mut sqlx::AnyConnection,
     attempts: &[(String, AttemptResult, i64)],
+    held_until: Option<i64>,
 ) -> Result<usize, StoreError> {
     let style = Style::of(tx);
     let now = now_ms();
     let mut counts: HashMap<String, i64> = HashMap::with_capacity(attempts.len());
     for chunk in attempts.chunks(rows_per_statement(1)) {
+        // Held: still claimed under the caller's lease (see `record_attempts`).
+        let held = match held_until {
+            Some(_) => format!(
+                " AND status = 'sending' AND lease_until = {}",
+                multirow::list(style, chunk.len() + 1, 1)
+            ),
+            None => String::new(),
+        };
         let sql = format!(
-            "SELECT id, attempts FROM notifications WHERE id IN ({})",
+            "SELECT id, attempts FROM notifications WHERE id IN ({}){held}",
             multirow::list(style, 1, chunk.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for (id, _, _) in chunk {
             query = query.bind(id);
+        }
+        if let Some(until) = held_until {
+            query = query.bind(until);
         }
         for row in query.fetch_all(&mut *tx).await? {
             counts.insert(row.try_get("id")?, row.try_get("attempts")?);
@@ -567,6 +625,64 @@ mod tests {
             severity: "info".into(),
             attributes: json!({}),
         }
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_recorded_only_under_the_lease_it_holds() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let b = store.create_business("A").await?;
+            store
+                .enqueue_notifications(&[new(&b.id), new(&b.id), new(&b.id)])
+                .await?;
+            let batch = store.claim_due_notifications(10, 60_000).await?;
+            assert_eq!(batch.len(), 3, "{backend:?}");
+            let claimed = batch[0].lease_until.expect("a claimed row has a lease");
+            assert!(batch.iter().all(|n| n.lease_until == Some(claimed)));
+            let ids: Vec<String> = batch.iter().map(|n| n.id.clone()).collect();
+
+            // Renewing under a lease we do not hold renews nothing.
+            let (_, none) = store.renew_leases(&ids, claimed - 1, 60_000).await?;
+            assert!(none.is_empty(), "{backend:?}");
+            // Under ours it renews every row.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let (renewed, held) = store.renew_leases(&ids, claimed, 60_000).await?;
+            assert_eq!(held.len(), 3, "{backend:?}");
+            assert!(renewed > claimed);
+
+            // A record under the stale lease is someone else's to make.
+            let delivered: Vec<_> = ids
+                .iter()
+                .map(|id| {
+                    (
+                        id.clone(),
+                        AttemptResult::Delivered { external_id: None },
+                        3,
+                    )
+                })
+                .collect();
+            store.record_attempts(&delivered, Some(claimed)).await?;
+            for id in &ids {
+                let n = store.get_notification(&b.id, id).await?;
+                assert_eq!(
+                    (n.status.as_str(), n.attempts),
+                    ("sending", 0),
+                    "{backend:?}"
+                );
+                assert!(store.list_attempts(id).await?.is_empty());
+            }
+            store.record_attempts(&delivered, Some(renewed)).await?;
+            for id in &ids {
+                let n = store.get_notification(&b.id, id).await?;
+                assert_eq!(
+                    (n.status.as_str(), n.attempts),
+                    ("delivered", 1),
+                    "{backend:?}"
+                );
+                assert_eq!(store.list_attempts(id).await?.len(), 1);
+            }
+        }
+        Ok(())
     }
 
     #[tokio::test]
