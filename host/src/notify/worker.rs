@@ -4,8 +4,8 @@
 //! one transaction. Several servers on one PostgreSQL database share the
 //! outbox safely: a claim is a conditional UPDATE only one of them wins.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::deliver::{Attempts, LEASE_MS, Notifier};
@@ -32,34 +32,53 @@ pub fn spawn(notifier: Arc<Notifier>, every: Duration) -> tokio::task::JoinHandl
 /// one recorded (the sends need no database; claim and record need nothing
 /// else), so the database work is off the sends' path.
 ///
-/// A claimed batch is leased ([`LEASE_MS`]). The lease is renewed when the
-/// batch's turn to send comes (it was claimed one batch early) and then
-/// every third of a lease while it sends, so no claim, ours or another
-/// server's, takes it back while it is in hand; the record is conditional
-/// on that lease (see [`send_holding`]).
+/// A claimed batch is leased ([`LEASE_MS`]). While a batch is sent, a task
+/// beside the sends renews its lease every third of a lease, and the lease
+/// of the next batch too once that is claimed, so no claim (ours or another
+/// server's) takes either back however long the sends take; the record is
+/// conditional on the lease. Only a crash lets a lease run out.
 async fn drain(notifier: &Arc<Notifier>) {
     let mut recording: Option<tokio::task::JoinHandle<()>> = None;
-    let mut due = claim(Arc::clone(notifier)).await;
-    while let Some(batch) = due.take() {
-        let next =
-            (batch.len() == BATCH as usize).then(|| tokio::spawn(claim(Arc::clone(notifier))));
-        if let Some((batch, attempts, held_until)) = send_holding(notifier, batch).await {
-            // One record at a time, in order.
-            if let Some(previous) = recording.take() {
-                let _ = previous.await;
-            }
-            let notifier = Arc::clone(notifier);
-            recording = Some(tokio::spawn(async move {
-                if let Err(e) = notifier
-                    .record_batch(&batch, attempts, Some(held_until))
-                    .await
-                {
-                    tracing::error!(error = %e, "outbox: delivery bookkeeping failed");
+    let mut due = claim(Arc::clone(notifier))
+        .await
+        .and_then(|batch| Some((lease_of(&batch)?, batch)));
+    while let Some((held_until, batch)) = due.take() {
+        let upcoming: Upcoming = Arc::new(Mutex::new(None));
+        let next = (batch.len() == BATCH as usize).then(|| {
+            let (notifier, upcoming) = (Arc::clone(notifier), Arc::clone(&upcoming));
+            tokio::spawn(async move {
+                let batch = claim(notifier).await?;
+                let ids = batch.iter().map(|n| n.id.clone()).collect();
+                if let Ok(mut slot) = upcoming.lock() {
+                    *slot = Some((ids, lease_of(&batch)?));
                 }
-            }));
+                Some(batch)
+            })
+        });
+        let (batch, attempts, held_until) =
+            send_holding(notifier, batch, held_until, Arc::clone(&upcoming)).await;
+        // One record at a time, in order.
+        if let Some(previous) = recording.take() {
+            let _ = previous.await;
         }
+        let notifier_for_record = Arc::clone(notifier);
+        recording = Some(tokio::spawn(async move {
+            if let Err(e) = notifier_for_record
+                .record_batch(&batch, attempts, Some(held_until))
+                .await
+            {
+                tracing::error!(error = %e, "outbox: delivery bookkeeping failed");
+            }
+        }));
         if let Some(next) = next {
-            due = next.await.ok().flatten();
+            let batch = next.await.ok().flatten();
+            // The lease as last renewed while this batch was sent.
+            let renewed = upcoming
+                .lock()
+                .ok()
+                .and_then(|mut slot| slot.take())
+                .map(|(_, until)| until);
+            due = batch.and_then(|b| Some((renewed.or_else(|| lease_of(&b))?, b)));
         }
     }
     if let Some(last) = recording {
@@ -67,19 +86,24 @@ async fn drain(notifier: &Arc<Notifier>) {
     }
 }
 
-/// Sends `batch` while keeping its lease. Returns the batch, the attempts,
-/// and the lease they are held under; `None` for a batch without a lease.
-/// The first renewal runs alongside the first sends rather than before
-/// them, to keep the database off the sends' path; were the lease of this
-/// early-claimed batch already lost (the previous batch took longer than a
-/// lease, and another server claimed these rows meanwhile), a row would be
-/// sent by both, and recorded by the one holding it: at least once, never
-/// lost.
+/// The next batch, once claimed: its ids and current lease, renewed by the
+/// heartbeat of the batch being sent.
+type Upcoming = Arc<Mutex<Option<(Vec<String>, i64)>>>;
+
+/// The lease a freshly claimed batch is held under (one claim, one value).
+fn lease_of(batch: &[Notification]) -> Option<i64> {
+    batch.first().and_then(|n| n.lease_until)
+}
+
+/// Sends `batch` while keeping its lease and the upcoming batch's. Returns
+/// the batch, the attempts, and the lease they are held under.
 async fn send_holding(
     notifier: &Arc<Notifier>,
     batch: Vec<Notification>,
-) -> Option<(Vec<Notification>, Attempts, i64)> {
-    let held_until = Arc::new(AtomicI64::new(batch.first().and_then(|n| n.lease_until)?));
+    held_until: i64,
+    upcoming: Upcoming,
+) -> (Vec<Notification>, Attempts, i64) {
+    let held_until = Arc::new(AtomicI64::new(held_until));
     let ids: Vec<String> = batch.iter().map(|n| n.id.clone()).collect();
     let every = Duration::from_millis(u64::try_from(LEASE_MS / 3).unwrap_or(20_000));
     // Renewals run in their own task beside the sends: a renewal awaited
@@ -91,7 +115,7 @@ async fn send_holding(
     let heartbeat = tokio::spawn({
         let (notifier, held_until) = (Arc::clone(notifier), Arc::clone(&held_until));
         async move {
-            let mut tick = tokio::time::interval(every); // the first tick is immediate
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             loop {
                 tokio::select! {
                     _ = &mut stopped => break,
@@ -99,6 +123,13 @@ async fn send_holding(
                         let current = held_until.load(Ordering::Relaxed);
                         if let Some((until, _)) = renew(&notifier, &ids, current).await {
                             held_until.store(until, Ordering::Relaxed);
+                        }
+                        let next = upcoming.lock().ok().and_then(|slot| slot.clone());
+                        if let Some((next_ids, next_until)) = next
+                            && let Some((until, _)) = renew(&notifier, &next_ids, next_until).await
+                            && let Ok(mut slot) = upcoming.lock()
+                        {
+                            *slot = Some((next_ids, until));
                         }
                     }
                 }
@@ -108,7 +139,7 @@ async fn send_holding(
     let attempts = notifier.attempt_batch(&batch, CONCURRENCY).await;
     let _ = stop.send(());
     let _ = heartbeat.await;
-    Some((batch, attempts, held_until.load(Ordering::Relaxed)))
+    (batch, attempts, held_until.load(Ordering::Relaxed))
 }
 
 async fn renew(
