@@ -386,20 +386,23 @@ async fn outbox() {
     let bare_rate = n as f64 / start.elapsed().as_secs_f64();
     received.store(0, Ordering::Relaxed);
 
+    // One notification to the endpoint, told apart by its body.
+    let notification = |body: String| NewNotification {
+        business_id: app.business_id.clone(),
+        channel: "webhook".into(),
+        destination_id: Some(endpoint_id.clone()),
+        title: "bench".into(),
+        body,
+        link: None,
+        severity: "info".into(),
+        attributes: serde_json::json!({"event.type": "call.ended"}),
+    };
+
     // Enqueue with the worker running: it drains as rows arrive.
     let start = Instant::now();
     for i in 0..n {
         app.store()
-            .enqueue_notification(NewNotification {
-                business_id: app.business_id.clone(),
-                channel: "webhook".into(),
-                destination_id: Some(endpoint_id.clone()),
-                title: "bench".into(),
-                body: format!("n{i}"),
-                link: None,
-                severity: "info".into(),
-                attributes: serde_json::json!({"event.type": "call.ended"}),
-            })
+            .enqueue_notification(notification(format!("n{i}")))
             .await
             .unwrap();
     }
@@ -417,16 +420,7 @@ async fn outbox() {
     for round in 0..3 {
         received.store(0, Ordering::Relaxed);
         let backlog: Vec<NewNotification> = (0..n)
-            .map(|i| NewNotification {
-                business_id: app.business_id.clone(),
-                channel: "webhook".into(),
-                destination_id: Some(endpoint_id.clone()),
-                title: "bench".into(),
-                body: format!("d{round}-{i}"),
-                link: None,
-                severity: "info".into(),
-                attributes: serde_json::json!({"event.type": "call.ended"}),
-            })
+            .map(|i| notification(format!("d{round}-{i}")))
             .collect();
         app.store().enqueue_notifications(&backlog).await.unwrap();
         let start = Instant::now();

@@ -1,13 +1,14 @@
 //! Calls: one row per vendor call chain, the projection of its events, with
-//! the recording links attached to it (rows in `recordings.rs`). Written only by [`Store::ingest`]
-//! (see `ingest.rs`); read by the calls API.
+//! the recording links attached to it (rows in `recordings.rs`). Written by
+//! the batch writes of `calls_many.rs`, for ingest and for pulled
+//! recordings; read by the calls API.
 
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{InboundEvent, Store, StoreError, new_id, now_ms, parse_json};
+use super::{InboundEvent, Store, StoreError, parse_json};
 
 /// What the fold makes of a call's events: everything in a `calls` row that
 /// is not identity or bookkeeping.
@@ -115,69 +116,11 @@ impl Call {
     }
 }
 
-/// The id of the call of `chain_id`, creating an empty one if it is new,
-/// locked until the transaction ends.
-pub(super) async fn lock_call(
-    conn: &mut AnyConnection,
-    business_id: &str,
-    integration_id: &str,
-    chain_id: &str,
-) -> Result<String, StoreError> {
-    // One statement: create the call or touch it, and get its id. On
-    // PostgreSQL the DO UPDATE takes the row lock until the transaction
-    // ends, so concurrent requests about one call take turns (SQLite has
-    // one writer anyway).
-    let now = now_ms();
-    let fresh = new_id();
-    let id: String = sqlx::query_scalar(
-        "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
-         legs_json, attributes_json, sort_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'ringing', 'unknown', '[]', '{}', $5, $5, $5) \
-         ON CONFLICT (integration_id, chain_id) DO UPDATE SET updated_at = excluded.updated_at \
-         RETURNING id",
-    )
-    .bind(&fresh)
-    .bind(business_id)
-    .bind(integration_id)
-    .bind(chain_id)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    if id == fresh {
-        adopt_pulled_call(conn, business_id, chain_id, &id).await?;
-    }
-    Ok(id)
-}
-
-/// A recording source may have made a call for this chain before the
-/// vendor's webhook arrived (a pulled recording that named its call). The
-/// webhook's integration owns the call from now on: the placeholder's events
-/// and recordings move to the new call, which the caller re-folds, and the
-/// placeholder goes. Runs once per new call, never on the per-event path.
-async fn adopt_pulled_call(
-    conn: &mut AnyConnection,
-    business_id: &str,
-    chain_id: &str,
-    new_call: &str,
-) -> Result<(), StoreError> {
-    let placeholder: Option<String> = sqlx::query_scalar(
-        "SELECT c.id FROM calls c WHERE c.business_id = $1 AND c.chain_id = $2 AND c.id <> $3 \
-         AND EXISTS (SELECT 1 FROM recording_syncs s WHERE s.integration_id = c.integration_id) \
-         ORDER BY c.created_at LIMIT 1",
-    )
-    .bind(business_id)
-    .bind(chain_id)
-    .bind(new_call)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match placeholder {
-        Some(old) => move_placeholder(conn, &old, new_call).await,
-        None => Ok(()),
-    }
-}
-
-/// Moves the placeholder call `old`'s events and recordings to `new_call`
-/// and deletes it (the caller re-folds `new_call`).
+/// A recording source may have made a call for a chain before the vendor's
+/// webhook arrived (a pulled recording that named its call). The webhook's
+/// integration owns the call from then on: this moves the placeholder call
+/// `old`'s events and recordings to `new_call` and deletes it (the caller
+/// re-folds `new_call`).
 pub(super) async fn move_placeholder(
     conn: &mut AnyConnection,
     old: &str,
@@ -197,79 +140,6 @@ pub(super) async fn move_placeholder(
         .bind(old)
         .execute(&mut *conn)
         .await?;
-    Ok(())
-}
-
-/// The stored event payloads of a call, oldest first.
-pub(super) async fn call_payloads(
-    conn: &mut AnyConnection,
-    call_id: &str,
-) -> Result<Vec<Value>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT payload_json FROM inbound_events WHERE call_id = $1 ORDER BY received_at, id",
-    )
-    .bind(call_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let text: String = r.try_get("payload_json")?;
-            parse_json(&text, "inbound_events.payload_json")
-        })
-        .collect()
-}
-
-/// Writes a fresh projection over the call's row and adds recording links it
-/// has not seen (links are never removed: a vendor does not take one back).
-pub(super) async fn write_projection(
-    conn: &mut AnyConnection,
-    business_id: &str,
-    call_id: &str,
-    p: &CallProjection,
-) -> Result<(), StoreError> {
-    let now = now_ms();
-    sqlx::query(
-        "UPDATE calls SET status = $2, outcome = $3, direction = $4, customer_phone = $5, \
-         extension = $6, did = $7, started_at = $8, answered_at = $9, ended_at = $10, \
-         duration_sec = $11, talk_sec = $12, hangup_cause = $13, transcript = $14, summary = $15, \
-         legs_json = $16, attributes_json = $17, sort_at = COALESCE($8, created_at), \
-         updated_at = $18 WHERE id = $1",
-    )
-    .bind(call_id)
-    .bind(&p.status)
-    .bind(&p.outcome)
-    .bind(&p.direction)
-    .bind(&p.customer_phone)
-    .bind(&p.extension)
-    .bind(&p.did)
-    .bind(p.started_at)
-    .bind(p.answered_at)
-    .bind(p.ended_at)
-    .bind(p.duration_sec)
-    .bind(p.talk_sec)
-    .bind(&p.hangup_cause)
-    .bind(&p.transcript)
-    .bind(&p.summary)
-    .bind(p.legs.to_string())
-    .bind(p.attributes.to_string())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    for (position, (url, mime)) in p.recordings.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, url) DO NOTHING",
-        )
-        .bind(new_id())
-        .bind(business_id)
-        .bind(call_id)
-        .bind(url)
-        .bind(mime)
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
     Ok(())
 }
 

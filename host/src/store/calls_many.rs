@@ -23,8 +23,10 @@ pub(super) struct LockedCall {
     pub fresh: bool,
 }
 
-/// The call of each chain, creating the ones that are new, each locked until
-/// the transaction ends (see `calls::lock_call`). `chains` maps each chain
+/// The call of each chain, creating the ones that are new (empty, to be
+/// folded), each locked until the transaction ends: on PostgreSQL the
+/// upsert's DO UPDATE takes the row lock, so concurrent requests about one
+/// call take turns (SQLite has one writer anyway). `chains` maps each chain
 /// to its business; a BTreeMap so PostgreSQL takes the row locks in one
 /// fixed order and two batches cannot deadlock.
 pub(super) async fn lock_calls(
@@ -83,7 +85,7 @@ pub(super) async fn lock_calls(
 }
 
 /// Placeholder calls a recording source made for chains that a webhook
-/// opened a call for just now (see `calls::adopt_pulled_call`): found for
+/// opened a call for just now (see `calls::move_placeholder`): found for
 /// the whole batch in one statement, adopted one by one (rare). Returns the
 /// new calls that adopted one, whose events are then not only the batch's.
 /// (Should the same batch also carry an event for the placeholder itself,
@@ -182,7 +184,7 @@ pub(super) struct Projected<'a> {
 }
 
 /// Writes each call's projection over its row, and the recording links it
-/// has not seen (see `calls::write_projection`). The rows exist (they were
+/// has not seen. The rows exist (they were
 /// locked by [`lock_calls`]), so the upsert always updates; it is the one
 /// statement both backends accept for updating many rows to different values.
 pub(super) async fn write_projections(

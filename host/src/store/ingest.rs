@@ -110,7 +110,9 @@ struct EventRow<'a> {
     call: Option<&'a LockedCall>,
 }
 
-async fn ingest_jobs(
+/// The body of [`Store::ingest_batch`], inside the caller's transaction
+/// (a pulled recording's call is made the same way, `recordings.rs`).
+pub(super) async fn ingest_jobs(
     tx: &mut sqlx::AnyConnection,
     jobs: &[IngestJob],
     fold: &Fold,
@@ -318,35 +320,6 @@ async fn insert_events<'a>(
         }
     }
     Ok(stored)
-}
-
-/// Logs one event; false when the integration already has its dedup key.
-/// DO NOTHING returns no row for a duplicate, and unlike a caught unique
-/// violation it does not abort a PostgreSQL transaction.
-pub(super) async fn insert_event(
-    conn: &mut sqlx::AnyConnection,
-    business_id: &str,
-    integration_id: &str,
-    event: &NewEvent,
-    received_at: i64,
-    call_id: Option<&str>,
-) -> Result<bool, StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
-         payload_json, received_at, call_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
-    )
-    .bind(new_id())
-    .bind(business_id)
-    .bind(integration_id)
-    .bind(&event.dedup_key)
-    .bind(&event.kind)
-    .bind(event.payload.to_string())
-    .bind(received_at)
-    .bind(call_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.is_some())
 }
 
 #[cfg(test)]

@@ -7,8 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::calls::lock_call;
-use super::ingest::{EventTarget, Fold, NewEvent};
+use super::ingest::{EventTarget, Fold, IngestJob, NewEvent, ingest_jobs};
 use super::{Store, StoreError, now_ms};
 
 /// A recording as the API shows it.
@@ -156,23 +155,22 @@ impl Store {
                         "a pulled recording's event must target a call".into(),
                     ));
                 };
-                let id = lock_call(
-                    &mut tx,
-                    &pulled.business_id,
-                    &pulled.integration_id,
-                    chain_id,
+                // The recording's metadata as the call's one event, stored
+                // and folded the way ingest stores a webhook's.
+                let job = IngestJob {
+                    business_id: pulled.business_id.clone(),
+                    integration_id: pulled.integration_id.clone(),
+                    events: vec![pulled.call_event.clone()],
+                    notices: Vec::new(),
+                };
+                ingest_jobs(&mut tx, std::slice::from_ref(&job), fold).await?;
+                sqlx::query_scalar(
+                    "SELECT id FROM calls WHERE integration_id = $1 AND chain_id = $2",
                 )
-                .await?;
-                self.log_and_fold(
-                    &mut tx,
-                    &pulled.business_id,
-                    &pulled.integration_id,
-                    &id,
-                    &pulled.call_event,
-                    fold,
-                )
-                .await?;
-                id
+                .bind(&pulled.integration_id)
+                .bind(chain_id)
+                .fetch_one(&mut *tx)
+                .await?
             }
         };
         let (status, key, size, sha, mime, error) = match &pulled.stored {
@@ -228,33 +226,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok((Recording::from_row(&row)?, inserted))
-    }
-
-    /// Logs one event against an already locked call and re-folds the call.
-    async fn log_and_fold(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        business_id: &str,
-        integration_id: &str,
-        call_id: &str,
-        event: &NewEvent,
-        fold: &Fold,
-    ) -> Result<(), StoreError> {
-        let new = super::ingest::insert_event(
-            &mut *tx,
-            business_id,
-            integration_id,
-            event,
-            now_ms(),
-            Some(call_id),
-        )
-        .await?;
-        if new {
-            let payloads = super::calls::call_payloads(&mut *tx, call_id).await?;
-            super::calls::write_projection(&mut *tx, business_id, call_id, &fold(&payloads))
-                .await?;
-        }
-        Ok(())
     }
 
     /// One recording of `business_id`; another business's is NotFound.
