@@ -9,6 +9,9 @@ use switchboard::config::Settings;
 use switchboard::runtime::registry::{Registry, read_component_dir};
 use switchboard::store::Store;
 
+#[global_allocator]
+static ALLOCATOR: switchboard::Allocator = switchboard::Allocator;
+
 #[derive(Parser)]
 #[command(
     name = "switchboard",

@@ -173,8 +173,14 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         Arc::clone(&watcher),
     );
 
-    let writer = (store.backend() == crate::store::Backend::Sqlite)
-        .then(|| crate::ingest::writer::Writer::spawn(store.clone()));
+    let writer = match store.backend() {
+        crate::store::Backend::Sqlite => Some(
+            crate::ingest::writer::Writer::spawn(store.clone())
+                .await
+                .context("starting the ingest writer")?,
+        ),
+        crate::store::Backend::Postgres => None,
+    };
     let lookups: Arc<crate::cache::Lookups> = Arc::default();
     let feed: Arc<crate::notify::feed_hub::FeedHub> = Arc::default();
     let notifier = Arc::new(crate::notify::deliver::Notifier {

@@ -15,9 +15,11 @@
 
 mod analysis;
 mod automations;
+mod batch_sql;
 mod businesses;
 mod calls;
 mod calls_many;
+mod checkpointer;
 mod conversations;
 mod destinations;
 mod directory;
@@ -30,6 +32,7 @@ mod integrations;
 mod multirow;
 mod outbox;
 mod recordings;
+mod sqlite_direct;
 mod state;
 mod syncs;
 #[cfg(test)]
@@ -62,6 +65,7 @@ pub use integrations::{
 };
 pub use outbox::{Attempt, AttemptResult, NewNotification, Notification};
 pub use recordings::{PulledRecording, Recording, RecordingFilter, StoredAudio, audio_path};
+pub use sqlite_direct::DirectWriter;
 pub use state::StateEntry;
 pub use syncs::{RunCounts, RunOutcome, SyncStatus};
 pub use tokens::{IssuedToken, TOKEN_PREFIX, TokenGrant, hash_token};
@@ -143,6 +147,10 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
+                    // A ping per acquire is a round trip to the driver's
+                    // thread, paid by every query; a local file connection
+                    // does not go stale the way a network one does.
+                    .test_before_acquire(false)
                     // An in-memory database lives only as long as its
                     // connection: never let the pool retire the only one.
                     .idle_timeout(None)

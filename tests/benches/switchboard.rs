@@ -29,6 +29,10 @@ use switchboard::runtime::wit::since_v0_1_0::types as host_types;
 use switchboard_tests::app::TestApp;
 use switchboard_tests::*;
 
+// The server's allocator, as `switchboard serve` runs with it.
+#[global_allocator]
+static ALLOCATOR: switchboard::Allocator = switchboard::Allocator;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -294,25 +298,33 @@ async fn store() {
     println!("| 1 | {per:.1} | {:.0} |", 1e6 / per);
 
     // What the ingest writer does under load: many requests (one new call's
-    // ringing event each) in one transaction, with the real fold.
-    for size in [16usize, 128] {
-        let mut samples = Vec::new();
-        for round in 0..5 {
-            let jobs: Vec<switchboard::store::IngestJob> = (0..size * 20)
-                .map(|i| switchboard::store::IngestJob {
+    // ringing event each) in one transaction, with the real fold; through
+    // the pool (PostgreSQL's way, and SQLite's until the writer had its own
+    // connection) and through the writer's own connection.
+    let jobs_of = |tag: &str, size: usize, round: usize| -> Vec<switchboard::store::IngestJob> {
+        (0..size * 20)
+            .map(|i| {
+                let key = format!("{tag}{size}-{round}-{i}");
+                switchboard::store::IngestJob {
                     business_id: business.id.clone(),
                     integration_id: integration.id.clone(),
                     events: vec![NewEvent {
-                        dedup_key: format!("b{size}-{round}-{i}"),
+                        dedup_key: key.clone(),
                         kind: "call.ringing".into(),
-                        payload: serde_json::json!({"event": "ringing", "callerid": "89161234567", "did": "74951343060", "user": "101", "usertype": "ext", "id": format!("b{size}-{round}-{i}-1")}),
-                        target: EventTarget::Call {
-                            chain_id: format!("b{size}-{round}-{i}"),
-                        },
+                        payload: serde_json::json!({"event": "ringing", "callerid": "89161234567", "did": "74951343060", "user": "101", "usertype": "ext", "id": format!("{key}-1")}),
+                        target: EventTarget::Call { chain_id: key },
                     }],
                     notices: Vec::new(),
-                })
-                .collect();
+                }
+            })
+            .collect()
+    };
+    let mut direct = store.direct_writer().await.unwrap().unwrap();
+    for size in [16usize, 128] {
+        let mut pooled = Vec::new();
+        let mut own = Vec::new();
+        for round in 0..5 {
+            let jobs = jobs_of("pool", size, round);
             let start = Instant::now();
             for batch in jobs.chunks(size) {
                 store
@@ -320,10 +332,36 @@ async fn store() {
                     .await
                     .unwrap();
             }
-            samples.push(start.elapsed().as_secs_f64() * 1e6 / jobs.len() as f64);
+            pooled.push(start.elapsed().as_secs_f64() * 1e6 / jobs.len() as f64);
+
+            let jobs = jobs_of("own", size, round);
+            let (back, per) = tokio::task::spawn_blocking(move || {
+                let start = Instant::now();
+                for batch in jobs.chunks(size) {
+                    direct
+                        .ingest_batch(batch, &switchboard::calls::fold::fold)
+                        .unwrap();
+                }
+                (
+                    direct,
+                    start.elapsed().as_secs_f64() * 1e6 / jobs.len() as f64,
+                )
+            })
+            .await
+            .unwrap();
+            direct = back;
+            own.push(per);
         }
-        let per = median(samples);
-        println!("| {size} | {per:.1} | {:.0} |", 1e6 / per);
+        let (pooled, own) = (median(pooled), median(own));
+        println!(
+            "| {size}, through the pool | {pooled:.1} | {:.0} |",
+            1e6 / pooled
+        );
+        println!(
+            "| {size}, the writer's own connection | {own:.1} | {:.0} ({:.1}x) |",
+            1e6 / own,
+            pooled / own
+        );
     }
     println!();
 }

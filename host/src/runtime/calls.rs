@@ -234,10 +234,10 @@ impl Runtime {
                 .await
         });
         if let Ok(ok) = &reply {
-            let size = ok.response.body.len() as u64
-                + serde_json::to_vec(&ok.events)
-                    .map(|v| v.len() as u64)
-                    .unwrap_or(0);
+            // Counted as JSON bytes, without building the JSON.
+            let mut events = ByteCount(0);
+            let _ = serde_json::to_writer(&mut events, &ok.events);
+            let size = ok.response.body.len() as u64 + events.0;
             if size > target.limits.max_reply_bytes {
                 let error = CallError::Breach(Breach::ReplyTooLarge {
                     size,
@@ -438,5 +438,19 @@ impl Runtime {
                 .call_send(&mut store, destination, notification)
                 .await
         }))
+    }
+}
+
+/// A writer that only counts what it is given.
+struct ByteCount(u64);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -13,6 +13,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// An error of the SQLite ingest writer's own connection (`sqlite_direct.rs`).
+    #[error("database error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A stored row cannot be read back (bad JSON, an unknown enum value).
@@ -31,6 +34,24 @@ impl From<sqlx::Error> for StoreError {
             }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
             _ => StoreError::Database(err),
+        }
+    }
+}
+
+// The same classification for the SQLite ingest writer's connection.
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        match &err {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+            rusqlite::Error::SqliteFailure(e, message) => match e.extended_code {
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                    StoreError::Conflict(message.clone().unwrap_or_else(|| e.to_string()))
+                }
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::NotFound,
+                _ => StoreError::Sqlite(err),
+            },
+            _ => StoreError::Sqlite(err),
         }
     }
 }

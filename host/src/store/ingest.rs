@@ -9,13 +9,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 use sqlx::Row;
 
-use super::analysis::record_vendor_analysis;
-use super::calls_many::{
-    ChainKey, LockedCall, Projected, adopt_pulled_calls, lock_calls, payloads_of, write_projections,
-};
-use super::conversations::{NewMessage, store_message};
+use super::batch_sql::BatchSql;
+use super::calls_many::{ChainKey, LockedCall, Projected};
+use super::conversations::NewMessage;
 use super::multirow::{self, Style, rows_per_statement};
-use super::outbox::insert_notifications;
 use super::{CallProjection, NewNotification, Store, StoreError, new_id, now_ms};
 
 /// What an event is about, which decides where else it is written.
@@ -95,25 +92,28 @@ impl Store {
         fold: &Fold,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let outcomes = ingest_jobs(&mut tx, jobs, fold).await?;
+        let outcomes = ingest_jobs(&mut *tx, jobs, fold).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
 }
 
 /// One event about to be logged.
-struct EventRow<'a> {
-    id: String,
-    job: usize,
-    event: &'a NewEvent,
-    payload: String,
-    call: Option<&'a LockedCall>,
+pub(super) struct EventRow<'a> {
+    pub id: String,
+    /// Index of its request in the batch.
+    pub job: usize,
+    pub event: &'a NewEvent,
+    /// The payload as stored.
+    pub payload: String,
+    pub call: Option<&'a LockedCall>,
 }
 
 /// The body of [`Store::ingest_batch`], inside the caller's transaction
-/// (a pulled recording's call is made the same way, `recordings.rs`).
-pub(super) async fn ingest_jobs(
-    tx: &mut sqlx::AnyConnection,
+/// (a pulled recording's call is made the same way, `recordings.rs`; the
+/// SQLite ingest writer runs it on its own connection, `sqlite_direct.rs`).
+pub(super) async fn ingest_jobs<S: BatchSql>(
+    tx: &mut S,
     jobs: &[IngestJob],
     fold: &Fold,
 ) -> Result<Vec<IngestOutcome>, StoreError> {
@@ -130,9 +130,9 @@ pub(super) async fn ingest_jobs(
             }
         }
     }
-    let calls = lock_calls(&mut *tx, &chains, now).await?;
+    let calls = tx.lock_calls(&chains, now).await?;
     let fresh: Vec<(&ChainKey, &LockedCall)> = calls.iter().filter(|(_, c)| c.fresh).collect();
-    let adopted = adopt_pulled_calls(&mut *tx, &fresh).await?;
+    let adopted = tx.adopt_pulled_calls(&fresh).await?;
 
     // 2. The events, minus retries: a key seen earlier in the batch is a
     // duplicate as surely as one already stored.
@@ -171,7 +171,7 @@ pub(super) async fn ingest_jobs(
         }
         offered.push(of_job);
     }
-    let stored = insert_events(&mut *tx, jobs, &rows, now).await?;
+    let stored = tx.insert_events(jobs, &rows, now).await?;
     for (j, of_job) in offered.iter().enumerate() {
         for (e, row) in of_job.iter().enumerate() {
             outcomes[j].inserted[e] = row.is_some_and(|r| stored.contains(rows[r].id.as_str()));
@@ -195,7 +195,8 @@ pub(super) async fn ingest_jobs(
                 touched_by_job[row.job].insert(call.id.as_str());
             }
             (EventTarget::Message(m), _) => {
-                store_message(&mut *tx, &job.business_id, &job.integration_id, m).await?;
+                tx.store_message(&job.business_id, &job.integration_id, m)
+                    .await?;
             }
             _ => {}
         }
@@ -226,7 +227,7 @@ pub(super) async fn ingest_jobs(
         .copied()
         .filter(|id| !payloads.contains_key(*id))
         .collect();
-    payloads.extend(payloads_of(&mut *tx, &to_read).await?);
+    payloads.extend(tx.payloads_of(&to_read).await?);
     let chain_of: HashMap<&str, &ChainKey> =
         calls.iter().map(|(k, c)| (c.id.as_str(), k)).collect();
     let projections: Vec<(&str, &LockedCall, CallProjection)> = touched
@@ -249,10 +250,11 @@ pub(super) async fn ingest_jobs(
             })
         })
         .collect();
-    write_projections(&mut *tx, &projected, now).await?;
+    tx.write_projections(&projected, now).await?;
     for (id, call, projection) in &projections {
         if analysed.contains(id) {
-            record_vendor_analysis(&mut *tx, &call.business_id, id, projection).await?;
+            tx.record_vendor_analysis(&call.business_id, id, projection)
+                .await?;
         }
     }
 
@@ -274,7 +276,7 @@ pub(super) async fn ingest_jobs(
             notices.push(notice);
         }
     }
-    insert_notifications(&mut *tx, &notices).await?;
+    tx.insert_notifications(&notices).await?;
 
     for (outcome, ids) in outcomes.iter_mut().zip(touched_by_job) {
         outcome.call_ids = ids.into_iter().map(str::to_owned).collect();
@@ -286,10 +288,10 @@ pub(super) async fn ingest_jobs(
 /// ids of those stored now. A key the integration already has is skipped
 /// (ON CONFLICT DO NOTHING returns no row for it and, unlike a caught
 /// unique violation, does not abort a PostgreSQL transaction).
-async fn insert_events<'a>(
+pub(super) async fn insert_events(
     conn: &mut sqlx::AnyConnection,
     jobs: &[IngestJob],
-    rows: &'a [EventRow<'a>],
+    rows: &[EventRow<'_>],
     received_at: i64,
 ) -> Result<HashSet<String>, StoreError> {
     let style = Style::of(conn);

@@ -163,7 +163,7 @@ impl Store {
                     events: vec![pulled.call_event.clone()],
                     notices: Vec::new(),
                 };
-                ingest_jobs(&mut tx, std::slice::from_ref(&job), fold).await?;
+                ingest_jobs(&mut *tx, std::slice::from_ref(&job), fold).await?;
                 sqlx::query_scalar(
                     "SELECT id FROM calls WHERE integration_id = $1 AND chain_id = $2",
                 )

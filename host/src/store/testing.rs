@@ -85,7 +85,7 @@ pub async fn test_stores() -> anyhow::Result<Vec<TestStore>> {
     Ok(stores)
 }
 
-async fn sqlite_store() -> anyhow::Result<TestStore> {
+pub async fn sqlite_store() -> anyhow::Result<TestStore> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
     let store = Store::connect(&url).await?;

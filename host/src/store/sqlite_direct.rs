@@ -1,0 +1,740 @@
+//! The SQLite ingest writer's own connection: the same batch as
+//! [`Store::ingest_batch`](super::Store::ingest_batch), run synchronously on
+//! the writer's thread with rusqlite and cached single-row statements.
+//!
+//! Why a second connection: through sqlx every statement is a round trip to
+//! the driver's worker thread, and the multi-row statements that keep the
+//! round trips few differ in text with the batch size, so they are prepared
+//! afresh each time. Profiles put most of a batch's time there, not in
+//! SQLite. Here a statement is a function call, prepared once.
+//!
+//! Why it does not fight the pool: SQLite lets one connection write at a
+//! time, and the pool has exactly one connection (see `Store::connect`).
+//! Each batch first takes that pooled connection out of the pool and holds
+//! it until the commit, so no statement of the pool runs during a batch,
+//! exactly as when the batch went through the pool itself. Only another
+//! process (the CLI beside a server) can hold the lock; the busy timeout
+//! covers that, as it does for the pool.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use serde_json::Value;
+
+use super::batch_sql::BatchSql;
+use super::calls_many::{ChainKey, LockedCall, Projected};
+use super::checkpointer::Checkpointer;
+use super::ingest::{EventRow, Fold, IngestJob, IngestOutcome, ingest_jobs};
+use super::{
+    Backend, CallProjection, NewMessage, NewNotification, Store, StoreError, new_id, now_ms,
+    parse_json,
+};
+
+/// Statements kept prepared: every statement of a batch, with room to spare.
+const STATEMENT_CACHE: usize = 64;
+
+/// A connection of its own to the store's SQLite file, for one thread.
+pub struct DirectWriter {
+    conn: Connection,
+    _checkpointer: Checkpointer,
+    store: Store,
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for DirectWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectWriter").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// A [`DirectWriter`] on this store's database, when it is a SQLite file
+    /// (None for PostgreSQL, and for an in-memory database, which a second
+    /// connection could not see). Call from within the tokio runtime: the
+    /// writer uses it to take the pooled connection for each batch.
+    pub async fn direct_writer(&self) -> Result<Option<DirectWriter>, StoreError> {
+        let Some(path) = self.sqlite_file().await? else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // The same settings as the pool's connection (`SQLITE_PRAGMAS`);
+        // WAL is a property of the file and already set.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // Checkpoints happen beside the writer, not in its commits.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Checkpointer::start(&path)?;
+        Ok(Some(DirectWriter {
+            conn,
+            _checkpointer: checkpointer,
+            store: self.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        }))
+    }
+
+    /// The file behind a SQLite store; None for PostgreSQL or in memory.
+    async fn sqlite_file(&self) -> Result<Option<PathBuf>, StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let file: Option<String> =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(file.filter(|f| !f.is_empty()).map(PathBuf::from))
+    }
+}
+
+impl DirectWriter {
+    /// [`Store::ingest_batch`] on this connection, in one `BEGIN IMMEDIATE`
+    /// transaction, holding the pool's connection meanwhile. Blocks the
+    /// calling thread, which must not be one of the runtime's.
+    pub fn ingest_batch(
+        &mut self,
+        jobs: &[IngestJob],
+        fold: &Fold,
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        // Returning the pooled connection on drop spawns a task: that needs
+        // the runtime's context on this thread too.
+        let _context = self.runtime.enter();
+        let _pooled = self.runtime.block_on(self.store.pool.acquire())?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Nothing below awaits anything that can be pending: every method
+        // of `Direct` returns at once, so the future completes in one poll.
+        let outcomes = futures::executor::block_on(ingest_jobs(&mut Direct(&tx), jobs, fold))?;
+        tx.commit()?;
+        Ok(outcomes)
+    }
+}
+
+/// [`BatchSql`] on a rusqlite connection inside a transaction.
+struct Direct<'c>(&'c Connection);
+
+impl BatchSql for Direct<'_> {
+    async fn lock_calls(
+        &mut self,
+        chains: &BTreeMap<ChainKey, String>,
+        now: i64,
+    ) -> Result<HashMap<ChainKey, LockedCall>, StoreError> {
+        let mut upsert = self.0.prepare_cached(
+            "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
+             legs_json, attributes_json, sort_at, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, 'ringing', 'unknown', '[]', '{}', ?5, ?5, ?5) \
+             ON CONFLICT (integration_id, chain_id) DO UPDATE SET updated_at = excluded.updated_at \
+             RETURNING id",
+        )?;
+        let mut locked = HashMap::with_capacity(chains.len());
+        for ((integration_id, chain_id), business_id) in chains {
+            let id = new_id();
+            let stored: String = upsert.query_row(
+                params![id, business_id, integration_id, chain_id, now],
+                |row| row.get(0),
+            )?;
+            let fresh = stored == id;
+            locked.insert(
+                (integration_id.clone(), chain_id.clone()),
+                LockedCall {
+                    id: stored,
+                    business_id: business_id.clone(),
+                    fresh,
+                },
+            );
+        }
+        Ok(locked)
+    }
+
+    async fn adopt_pulled_calls(
+        &mut self,
+        fresh: &[(&ChainKey, &LockedCall)],
+    ) -> Result<HashSet<String>, StoreError> {
+        // As `calls_many::adopt_pulled_calls`: the oldest call of another
+        // integration of the business with a recording source, on the same
+        // chain, not made by this batch; each placeholder adopted once.
+        let mut find = self.0.prepare_cached(
+            "SELECT c.id FROM recording_syncs s CROSS JOIN calls c \
+             WHERE c.integration_id = s.integration_id \
+             AND s.business_id = ?1 AND c.chain_id = ?2 ORDER BY c.created_at, c.id",
+        )?;
+        let fresh_ids: HashSet<&str> = fresh.iter().map(|(_, c)| c.id.as_str()).collect();
+        let mut taken: HashSet<(&str, &str)> = HashSet::new();
+        let mut adopted = HashSet::new();
+        for ((_, chain_id), call) in fresh {
+            if !taken.insert((call.business_id.as_str(), chain_id.as_str())) {
+                continue;
+            }
+            let mut rows = find.query(params![call.business_id, chain_id])?;
+            let mut placeholder = None;
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                if !fresh_ids.contains(id.as_str()) {
+                    placeholder = Some(id);
+                    break;
+                }
+            }
+            drop(rows);
+            if let Some(old) = placeholder {
+                for statement in [
+                    "UPDATE inbound_events SET call_id = ?1 WHERE call_id = ?2",
+                    "UPDATE recordings SET call_id = ?1 WHERE call_id = ?2",
+                ] {
+                    self.0
+                        .prepare_cached(statement)?
+                        .execute(params![call.id, old])?;
+                }
+                self.0
+                    .prepare_cached("DELETE FROM calls WHERE id = ?1")?
+                    .execute(params![old])?;
+                adopted.insert(call.id.clone());
+            }
+        }
+        Ok(adopted)
+    }
+
+    async fn insert_events(
+        &mut self,
+        jobs: &[IngestJob],
+        rows: &[EventRow<'_>],
+        received_at: i64,
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut insert = self.0.prepare_cached(
+            "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
+             payload_json, received_at, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (integration_id, dedup_key) DO NOTHING",
+        )?;
+        let mut stored = HashSet::with_capacity(rows.len());
+        for row in rows {
+            let job = &jobs[row.job];
+            let inserted = insert.execute(params![
+                row.id,
+                job.business_id,
+                job.integration_id,
+                row.event.dedup_key,
+                row.event.kind,
+                row.payload,
+                received_at,
+                row.call.map(|c| c.id.as_str()),
+            ])?;
+            if inserted > 0 {
+                stored.insert(row.id.clone());
+            }
+        }
+        Ok(stored)
+    }
+
+    async fn store_message(
+        &mut self,
+        business_id: &str,
+        integration_id: &str,
+        m: &NewMessage,
+    ) -> Result<(), StoreError> {
+        // As `conversations::store_message`.
+        self.0
+            .prepare_cached(
+                "INSERT INTO conversations (id, business_id, integration_id, chat_id, name, url, \
+                 is_group, last_message_at, message_count, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9) \
+                 ON CONFLICT (integration_id, chat_id) DO UPDATE SET \
+                 name = COALESCE(excluded.name, conversations.name), \
+                 url = COALESCE(excluded.url, conversations.url)",
+            )?
+            .execute(params![
+                new_id(),
+                business_id,
+                integration_id,
+                m.chat_id,
+                m.chat_name,
+                m.chat_url,
+                m.is_group,
+                m.sent_at,
+                now_ms(),
+            ])?;
+        let conversation_id: String = self
+            .0
+            .prepare_cached(
+                "SELECT id FROM conversations WHERE integration_id = ?1 AND chat_id = ?2",
+            )?
+            .query_row(params![integration_id, m.chat_id], |row| row.get(0))?;
+        let inserted = self
+            .0
+            .prepare_cached(
+                "INSERT INTO messages (id, business_id, conversation_id, message_id, direction, \
+                 sender_json, recipient_json, text, sent_at, attributes_json, dedup_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 ON CONFLICT (conversation_id, dedup_key) DO NOTHING",
+            )?
+            .execute(params![
+                new_id(),
+                business_id,
+                conversation_id,
+                m.message_id,
+                m.direction,
+                m.sender.to_string(),
+                m.recipient.to_string(),
+                m.text,
+                m.sent_at,
+                m.attributes.to_string(),
+                m.dedup_key,
+            ])?;
+        if inserted > 0 {
+            self.0
+                .prepare_cached(
+                    "UPDATE conversations SET message_count = message_count + 1, \
+                     last_message_at = CASE WHEN last_message_at > ?2 THEN last_message_at \
+                     ELSE ?2 END WHERE id = ?1",
+                )?
+                .execute(params![conversation_id, m.sent_at])?;
+        }
+        Ok(())
+    }
+
+    async fn payloads_of(
+        &mut self,
+        call_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+        let mut select = self.0.prepare_cached(
+            "SELECT payload_json FROM inbound_events WHERE call_id = ?1 ORDER BY received_at, id",
+        )?;
+        let mut payloads = HashMap::with_capacity(call_ids.len());
+        for id in call_ids {
+            let mut of_call = Vec::new();
+            let mut rows = select.query(params![id])?;
+            while let Some(row) = rows.next()? {
+                let text: String = row.get(0)?;
+                of_call.push(parse_json(&text, "inbound_events.payload_json")?);
+            }
+            payloads.insert((*id).to_owned(), of_call);
+        }
+        Ok(payloads)
+    }
+
+    async fn write_projections(
+        &mut self,
+        calls: &[Projected<'_>],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        // As `calls_many::write_projections`, one UPDATE per call.
+        let mut update = self.0.prepare_cached(
+            "UPDATE calls SET status = ?2, outcome = ?3, direction = ?4, customer_phone = ?5, \
+             extension = ?6, did = ?7, started_at = ?8, answered_at = ?9, ended_at = ?10, \
+             duration_sec = ?11, talk_sec = ?12, hangup_cause = ?13, transcript = ?14, \
+             summary = ?15, legs_json = ?16, attributes_json = ?17, \
+             sort_at = COALESCE(?8, created_at), updated_at = ?18 WHERE id = ?1",
+        )?;
+        let mut link = self.0.prepare_cached(
+            "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (call_id, url) DO NOTHING",
+        )?;
+        for c in calls {
+            let p = c.projection;
+            update.execute(params![
+                c.id,
+                p.status,
+                p.outcome,
+                p.direction,
+                p.customer_phone,
+                p.extension,
+                p.did,
+                p.started_at,
+                p.answered_at,
+                p.ended_at,
+                p.duration_sec,
+                p.talk_sec,
+                p.hangup_cause,
+                p.transcript,
+                p.summary,
+                p.legs.to_string(),
+                p.attributes.to_string(),
+                now,
+            ])?;
+            for (position, (url, mime)) in p.recordings.iter().enumerate() {
+                link.execute(params![
+                    new_id(),
+                    c.business_id,
+                    c.id,
+                    url,
+                    mime,
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                    now,
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_vendor_analysis(
+        &mut self,
+        business_id: &str,
+        call_id: &str,
+        projection: &CallProjection,
+    ) -> Result<(), StoreError> {
+        // As `analysis::record_vendor_analysis` and `analysis::enqueue_job`.
+        let now = now_ms();
+        self.0
+            .prepare_cached(
+                "INSERT INTO call_analyses (call_id, business_id, source, transcript, summary, \
+                 tags_json, attributes_json, analyzed_at) \
+                 VALUES (?1, ?2, 'vendor', ?3, ?4, '[]', '{}', ?5) \
+                 ON CONFLICT (call_id) DO UPDATE SET transcript = excluded.transcript, \
+                 summary = excluded.summary, analyzed_at = excluded.analyzed_at",
+            )?
+            .execute(params![
+                call_id,
+                business_id,
+                projection.transcript,
+                projection.summary,
+                now
+            ])?;
+        self.0
+            .prepare_cached(
+                "INSERT INTO analysis_jobs (id, business_id, call_id, kind, status, attempts, \
+                 next_attempt_at, created_at, updated_at) \
+                 SELECT ?1, ?2, ?3, 'fire', 'pending', 0, ?4, ?4, ?4 \
+                 WHERE NOT EXISTS (SELECT 1 FROM analysis_jobs WHERE call_id = ?3 \
+                 AND kind = 'fire' AND status = 'pending')",
+            )?
+            .execute(params![new_id(), business_id, call_id, now])?;
+        Ok(())
+    }
+
+    async fn insert_notifications(
+        &mut self,
+        notifications: &[NewNotification],
+    ) -> Result<(), StoreError> {
+        let mut insert = self.0.prepare_cached(
+            "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, \
+             link, severity, attributes_json, status, attempts, next_attempt_at, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?10, ?10)",
+        )?;
+        let now = now_ms();
+        for n in notifications {
+            insert.execute(params![
+                new_id(),
+                n.business_id,
+                n.channel,
+                n.destination_id,
+                n.title,
+                n.body,
+                n.link,
+                n.severity,
+                n.attributes.to_string(),
+                now,
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::sqlite_store;
+    use super::super::{EventTarget, NewEvent, NewIntegration};
+    use super::*;
+
+    fn on_call(key: &str, chain: &str, kind: &str, extra: Value) -> NewEvent {
+        let mut payload = json!({ "key": key });
+        if let (Value::Object(p), Value::Object(e)) = (&mut payload, extra) {
+            p.extend(e);
+        }
+        NewEvent {
+            dedup_key: key.to_owned(),
+            kind: kind.to_owned(),
+            payload,
+            target: EventTarget::Call {
+                chain_id: chain.to_owned(),
+            },
+        }
+    }
+
+    fn message(key: &str, chat: &str, sent_at: i64) -> NewEvent {
+        NewEvent {
+            dedup_key: key.to_owned(),
+            kind: "message.received".into(),
+            payload: json!({ "key": key }),
+            target: EventTarget::Message(Box::new(NewMessage {
+                chat_id: chat.to_owned(),
+                chat_name: Some("Chat".into()),
+                chat_url: None,
+                is_group: false,
+                message_id: format!("m-{key}"),
+                dedup_key: key.to_owned(),
+                direction: "received".into(),
+                sender: json!({ "phone": "+66812345678" }),
+                recipient: json!({}),
+                text: format!("text of {key}"),
+                sent_at,
+                attributes: json!({}),
+            })),
+        }
+    }
+
+    /// Keys in order as legs; `rec` fields as recordings; `transcript`
+    /// and `end` as the transcript and status.
+    fn fold(payloads: &[Value]) -> CallProjection {
+        let mut p = CallProjection {
+            status: "ringing".into(),
+            direction: "inbound".into(),
+            legs: Value::Array(payloads.iter().map(|p| p["key"].clone()).collect()),
+            attributes: json!({ "events": payloads.len() }),
+            ..CallProjection::default()
+        };
+        for payload in payloads {
+            if let Some(url) = payload["rec"].as_str() {
+                p.recordings
+                    .push((url.to_owned(), Some("audio/mpeg".into())));
+            }
+            if let Some(text) = payload["transcript"].as_str() {
+                p.transcript = Some(text.to_owned());
+                p.summary = Some("summary".into());
+            }
+            if payload.get("end").is_some() {
+                p.status = "ended".into();
+                p.started_at = Some(1_000);
+            }
+        }
+        p
+    }
+
+    fn notice(business_id: &str, body: &str) -> NewNotification {
+        NewNotification {
+            business_id: business_id.to_owned(),
+            channel: "webhook".into(),
+            destination_id: None,
+            title: "t".into(),
+            body: body.to_owned(),
+            link: None,
+            severity: "info".into(),
+            attributes: json!({}),
+        }
+    }
+
+    /// The batches of the scenario, for a store's business, webhook
+    /// integration `w` and recording-source integration `p`.
+    fn scenario(business: &str, w: &str, p: &str) -> Vec<Vec<IngestJob>> {
+        let job = |integration: &str, events, notices| IngestJob {
+            business_id: business.to_owned(),
+            integration_id: integration.to_owned(),
+            events,
+            notices,
+        };
+        vec![
+            // A call made by the recording source: a placeholder.
+            vec![job(
+                p,
+                vec![on_call(
+                    "p1",
+                    "X",
+                    "call.ended",
+                    json!({ "rec": "https://r/p1" }),
+                )],
+                vec![],
+            )],
+            vec![
+                job(
+                    w,
+                    vec![
+                        on_call("e1", "c1", "call.ringing", json!({})),
+                        message("m1", "chat-1", 5_000),
+                    ],
+                    vec![(0, notice(business, "e1")), (1, notice(business, "m1"))],
+                ),
+                job(
+                    w,
+                    vec![
+                        on_call(
+                            "e2",
+                            "c1",
+                            "call.recording",
+                            json!({ "rec": "https://r/2" }),
+                        ),
+                        on_call("e3", "c2", "call.ringing", json!({})),
+                    ],
+                    vec![(0, notice(business, "e2"))],
+                ),
+                // A concurrent retry of the first request.
+                job(
+                    w,
+                    vec![on_call("e1", "c1", "call.ringing", json!({}))],
+                    vec![(0, notice(business, "e1 again"))],
+                ),
+            ],
+            vec![
+                job(
+                    w,
+                    vec![
+                        on_call(
+                            "e2",
+                            "c1",
+                            "call.recording",
+                            json!({ "rec": "https://r/2" }),
+                        ),
+                        on_call(
+                            "e4",
+                            "c1",
+                            "call.analysis",
+                            json!({ "transcript": "hello", "end": true }),
+                        ),
+                        message("m1", "chat-1", 5_000),
+                        message("m2", "chat-1", 4_000),
+                    ],
+                    vec![(1, notice(business, "e4"))],
+                ),
+                job(
+                    w,
+                    vec![NewEvent {
+                        dedup_key: "status-1".into(),
+                        kind: "agent.status".into(),
+                        payload: json!({ "key": "status-1" }),
+                        target: EventTarget::Log,
+                    }],
+                    vec![],
+                ),
+                // The webhook's call of chain X takes over the placeholder.
+                job(
+                    w,
+                    vec![on_call("w1", "X", "call.ringing", json!({}))],
+                    vec![],
+                ),
+            ],
+        ]
+    }
+
+    /// Everything a batch writes, as text independent of generated ids.
+    async fn snapshot(store: &Store) -> anyhow::Result<Vec<Vec<String>>> {
+        let queries = [
+            "SELECT i.name || '|' || c.chain_id || '|' || c.status || '|' || c.legs_json || '|' \
+             || c.attributes_json || '|' || COALESCE(c.transcript, '-') || '|' \
+             || CASE WHEN c.sort_at = c.created_at THEN 'created' ELSE c.sort_at END \
+             FROM calls c JOIN integrations i ON i.id = c.integration_id",
+            "SELECT c.chain_id || '|' || r.url || '|' || r.position || '|' || r.mime_type \
+             FROM recordings r JOIN calls c ON c.id = r.call_id",
+            "SELECT e.dedup_key || '|' || e.kind || '|' || e.payload_json || '|' \
+             || COALESCE(c.chain_id, '-') \
+             FROM inbound_events e LEFT JOIN calls c ON c.id = e.call_id",
+            "SELECT v.chat_id || '|' || v.message_count || '|' || v.last_message_at || '|' \
+             || m.dedup_key || '|' || m.text || '|' || m.sender_json \
+             FROM messages m JOIN conversations v ON v.id = m.conversation_id",
+            "SELECT c.chain_id || '|' || a.source || '|' || a.transcript || '|' || a.summary \
+             FROM call_analyses a JOIN calls c ON c.id = a.call_id",
+            "SELECT c.chain_id || '|' || j.kind || '|' || j.status \
+             FROM analysis_jobs j JOIN calls c ON c.id = j.call_id",
+            "SELECT n.body || '|' || n.status || '|' || COALESCE(c.chain_id, '-') \
+             FROM notifications n \
+             LEFT JOIN calls c ON c.id = json_extract(n.attributes_json, '$.\"call.id\"')",
+        ];
+        let mut tables = Vec::new();
+        for sql in queries {
+            let mut rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(&store.pool).await?;
+            rows.sort();
+            tables.push(rows);
+        }
+        Ok(tables)
+    }
+
+    async fn setup(store: &Store) -> anyhow::Result<Vec<Vec<IngestJob>>> {
+        let business = store.create_business("Acme").await?;
+        let integration = |kind: &str, name: &str| NewIntegration {
+            business_id: business.id.clone(),
+            kind: kind.into(),
+            name: name.into(),
+            config: json!({}),
+            secrets: None,
+        };
+        let w = store
+            .create_integration(integration("threecx-webhooks", "webhooks"))
+            .await?;
+        let p = store
+            .create_integration(integration("threecx-cloud", "cloud"))
+            .await?;
+        store.ensure_syncs("threecx-cloud", 60).await?;
+        Ok(scenario(&business.id, &w.id, &p.id))
+    }
+
+    /// The ingest writer's connection and the pool store the same batches
+    /// to the same rows, with the same outcomes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_direct_writer_stores_what_the_pool_stores() -> anyhow::Result<()> {
+        let pooled = sqlite_store().await?;
+        let direct_store = sqlite_store().await?;
+        let mut direct = direct_store
+            .direct_writer()
+            .await?
+            .expect("a SQLite file gets a direct writer");
+        let by_pool = setup(&pooled).await?;
+        let by_direct = setup(&direct_store).await?;
+
+        for (a, b) in by_pool.into_iter().zip(by_direct) {
+            let expected = pooled.ingest_batch(&a, &fold).await?;
+            let (back, got) = tokio::task::spawn_blocking(move || {
+                let got = direct.ingest_batch(&b, &fold);
+                (direct, got)
+            })
+            .await?;
+            direct = back;
+            let got = got?;
+            let shape = |o: &[IngestOutcome]| -> Vec<(Vec<bool>, usize)> {
+                o.iter()
+                    .map(|o| (o.inserted.clone(), o.call_ids.len()))
+                    .collect()
+            };
+            assert_eq!(shape(&got), shape(&expected));
+        }
+
+        let expected = snapshot(&pooled).await?;
+        let got = snapshot(&direct_store).await?;
+        assert_eq!(got, expected);
+
+        // And what both stored is right, so agreeing is not both being wrong.
+        let calls = &got[0];
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert_eq!(
+            calls[0], "webhooks|X|ringing|[\"p1\",\"w1\"]|{\"events\":2}|-|created",
+            "the webhook's call took over the placeholder"
+        );
+        assert_eq!(
+            calls[1],
+            "webhooks|c1|ended|[\"e1\",\"e2\",\"e4\"]|{\"events\":3}|hello|1000"
+        );
+        assert_eq!(
+            got[1],
+            ["X|https://r/p1|0|audio/mpeg", "c1|https://r/2|0|audio/mpeg"]
+        );
+        assert_eq!(
+            got[2].len(),
+            9,
+            "p1 e1 m1 e2 e3 e4 m2 status-1 w1: {:?}",
+            got[2]
+        );
+        assert_eq!(got[3].len(), 2, "{:?}", got[3]);
+        assert!(got[3][0].starts_with("chat-1|2|5000|"), "{:?}", got[3]);
+        assert_eq!(got[4], ["c1|vendor|hello|summary"]);
+        assert_eq!(got[5], ["c1|fire|pending"]);
+        assert_eq!(
+            got[6],
+            [
+                "e1|pending|c1",
+                "e2|pending|c1",
+                "e4|pending|c1",
+                "m1|pending|-"
+            ]
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_store_has_no_direct_writer() -> anyhow::Result<()> {
+        let store = Store::connect("sqlite::memory:").await?;
+        store.migrate().await?;
+        assert!(store.direct_writer().await?.is_none());
+        Ok(())
+    }
+}
