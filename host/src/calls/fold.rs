@@ -11,6 +11,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::names;
@@ -26,7 +27,8 @@ use crate::store::CallProjection;
 pub fn fold(payloads: &[Value]) -> CallProjection {
     let events: Vec<Event> = payloads
         .iter()
-        .filter_map(|p| serde_json::from_value(p.clone()).ok())
+        // Deserialized from the borrowed value: no copy of each payload.
+        .filter_map(|p| Event::deserialize(p).ok())
         .collect();
     fold_events(&events)
 }
