@@ -31,11 +31,12 @@ pub(super) trait BatchSql {
     ) -> Result<HashMap<ChainKey, LockedCall>, StoreError>;
 
     /// Placeholder calls of a recording source adopted by the new calls;
-    /// returns the new calls that adopted one (`calls_many::adopt_pulled_calls`).
+    /// returns each new call that adopted one, with the placeholder's id
+    /// (`calls_many::adopt_pulled_calls`).
     async fn adopt_pulled_calls(
         &mut self,
         fresh: &[(&ChainKey, &LockedCall)],
-    ) -> Result<HashSet<String>, StoreError>;
+    ) -> Result<HashMap<String, String>, StoreError>;
 
     /// Logs the events the integration does not have yet; returns the ids of
     /// the rows stored now.
@@ -95,7 +96,7 @@ impl BatchSql for AnyConnection {
     async fn adopt_pulled_calls(
         &mut self,
         fresh: &[(&ChainKey, &LockedCall)],
-    ) -> Result<HashSet<String>, StoreError> {
+    ) -> Result<HashMap<String, String>, StoreError> {
         calls_many::adopt_pulled_calls(self, fresh).await
     }
 

@@ -86,17 +86,16 @@ pub(super) async fn lock_calls(
 
 /// Placeholder calls a recording source made for chains that a webhook
 /// opened a call for just now (see `calls::move_placeholder`): found for
-/// the whole batch in one statement, adopted one by one (rare). Returns the
-/// new calls that adopted one, whose events are then not only the batch's.
-/// (Should the same batch also carry an event for the placeholder itself,
-/// its insert fails on the foreign key to the deleted call, and the writer
-/// stores the batch's requests one at a time, in the old order.)
+/// the whole batch in one statement, adopted one by one (rare). Returns
+/// each new call that adopted one, whose events are then not only the
+/// batch's, with the placeholder's (deleted) id: the caller sends the
+/// batch's own events for the placeholder to the new call too.
 pub(super) async fn adopt_pulled_calls(
     conn: &mut AnyConnection,
     fresh: &[(&ChainKey, &LockedCall)],
-) -> Result<HashSet<String>, StoreError> {
+) -> Result<HashMap<String, String>, StoreError> {
     let style = Style::of(conn);
-    let mut adopted = HashSet::new();
+    let mut adopted = HashMap::new();
     let fresh_ids: HashSet<&str> = fresh.iter().map(|(_, c)| c.id.as_str()).collect();
     for chunk in fresh.chunks(rows_per_statement(2)) {
         let sql = format!(
@@ -136,7 +135,7 @@ pub(super) async fn adopt_pulled_calls(
             let key = (call.business_id.clone(), chain_id.clone());
             if let Some(old) = placeholders.remove(&key) {
                 super::calls::move_placeholder(conn, &old, &call.id).await?;
-                adopted.insert(call.id.clone());
+                adopted.insert(call.id.clone(), old);
             }
         }
     }

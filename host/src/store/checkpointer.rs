@@ -2,13 +2,19 @@
 //!
 //! By default the connection whose commit takes the WAL past 1,000 pages
 //! copies the WAL back into the database file then and there, fsync
-//! included, while every request of its batch waits for the reply. The
-//! writer's connection turns that off (`wal_autocheckpoint = 0`) and this
+//! included, while every request of its batch waits for the reply. This
 //! thread, on a connection of its own, runs a PASSIVE checkpoint every
 //! [`INTERVAL`] instead: PASSIVE never blocks the writer, which keeps
 //! appending to the WAL meanwhile, and a page written many times between two
-//! checkpoints is copied once. The pool's connection keeps its own
-//! automatic checkpoints, so the WAL is bounded even without this thread.
+//! checkpoints is copied once.
+//!
+//! What it cannot do is let the WAL start over: SQLite rewinds the WAL only
+//! when a write begins after a checkpoint has caught up with every frame,
+//! and under sustained load the writer's next batch always begins first.
+//! So the writer's own commits still checkpoint, at a much higher threshold
+//! (`WAL_BACKSTOP_PAGES` in `sqlite_direct.rs`), which bounds the WAL; by
+//! then this thread has copied nearly every page, so that checkpoint is
+//! short.
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};

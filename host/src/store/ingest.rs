@@ -130,9 +130,23 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
             }
         }
     }
-    let calls = tx.lock_calls(&chains, now).await?;
+    let mut calls = tx.lock_calls(&chains, now).await?;
     let fresh: Vec<(&ChainKey, &LockedCall)> = calls.iter().filter(|(_, c)| c.fresh).collect();
-    let adopted = tx.adopt_pulled_calls(&fresh).await?;
+    let adoptions = tx.adopt_pulled_calls(&fresh).await?;
+    let chain_of: HashMap<String, ChainKey> = calls
+        .iter()
+        .map(|(key, call)| (call.id.clone(), key.clone()))
+        .collect();
+    // The batch may also carry an event for a placeholder adopted just now
+    // (a recording source that sends webhooks too): it belongs to the call
+    // that adopted the placeholder, as the placeholder's older events do.
+    for call in calls.values_mut() {
+        if let Some((new_call, _)) = adoptions.iter().find(|(_, old)| **old == call.id) {
+            call.id = new_call.clone();
+            call.fresh = false;
+        }
+    }
+    let adopted: HashSet<String> = adoptions.into_keys().collect();
 
     // 2. The events, minus retries: a key seen earlier in the batch is a
     // duplicate as surely as one already stored.
@@ -228,8 +242,6 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
         .filter(|id| !payloads.contains_key(*id))
         .collect();
     payloads.extend(tx.payloads_of(&to_read).await?);
-    let chain_of: HashMap<&str, &ChainKey> =
-        calls.iter().map(|(k, c)| (c.id.as_str(), k)).collect();
     let projections: Vec<(&str, &LockedCall, CallProjection)> = touched
         .iter()
         .map(|(id, call)| {
@@ -240,7 +252,7 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
     let projected: Vec<Projected<'_>> = projections
         .iter()
         .filter_map(|(id, call, projection)| {
-            let (integration_id, chain_id) = chain_of.get(id)?;
+            let (integration_id, chain_id) = chain_of.get(*id)?;
             Some(Projected {
                 id,
                 business_id: &call.business_id,

@@ -34,6 +34,13 @@ use super::{
 /// Statements kept prepared: every statement of a batch, with room to spare.
 const STATEMENT_CACHE: usize = 64;
 
+/// WAL pages after which the writer's commit checkpoints itself (about
+/// 32 MB of 4 KiB pages): the bound on the WAL under sustained load.
+const WAL_BACKSTOP_PAGES: i64 = 8_000;
+
+/// What a reset WAL file is truncated back to.
+const WAL_KEPT_BYTES: i64 = 64 << 20;
+
 /// A connection of its own to the store's SQLite file, for one thread.
 pub struct DirectWriter {
     conn: Connection,
@@ -67,8 +74,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        // Checkpoints happen beside the writer, not in its commits.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // Checkpoints happen beside the writer (`checkpointer.rs`), and
+        // its own commits checkpoint only as a backstop, see there.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEPT_BYTES)?;
         let checkpointer = Checkpointer::start(&path)?;
         Ok(Some(DirectWriter {
             conn,
@@ -154,7 +163,7 @@ impl BatchSql for Direct<'_> {
     async fn adopt_pulled_calls(
         &mut self,
         fresh: &[(&ChainKey, &LockedCall)],
-    ) -> Result<HashSet<String>, StoreError> {
+    ) -> Result<HashMap<String, String>, StoreError> {
         // As `calls_many::adopt_pulled_calls`: the oldest call of another
         // integration of the business with a recording source, on the same
         // chain, not made by this batch; each placeholder adopted once.
@@ -165,7 +174,7 @@ impl BatchSql for Direct<'_> {
         )?;
         let fresh_ids: HashSet<&str> = fresh.iter().map(|(_, c)| c.id.as_str()).collect();
         let mut taken: HashSet<(&str, &str)> = HashSet::new();
-        let mut adopted = HashSet::new();
+        let mut adopted = HashMap::new();
         for ((_, chain_id), call) in fresh {
             if !taken.insert((call.business_id.as_str(), chain_id.as_str())) {
                 continue;
@@ -192,7 +201,7 @@ impl BatchSql for Direct<'_> {
                 self.0
                     .prepare_cached("DELETE FROM calls WHERE id = ?1")?
                     .execute(params![old])?;
-                adopted.insert(call.id.clone());
+                adopted.insert(call.id.clone(), old);
             }
         }
         Ok(adopted)
@@ -320,13 +329,26 @@ impl BatchSql for Direct<'_> {
         calls: &[Projected<'_>],
         now: i64,
     ) -> Result<(), StoreError> {
-        // As `calls_many::write_projections`, one UPDATE per call.
+        // As `calls_many::write_projections`, one upsert per call (the
+        // row exists: it was locked by `lock_calls`).
         let mut update = self.0.prepare_cached(
-            "UPDATE calls SET status = ?2, outcome = ?3, direction = ?4, customer_phone = ?5, \
-             extension = ?6, did = ?7, started_at = ?8, answered_at = ?9, ended_at = ?10, \
-             duration_sec = ?11, talk_sec = ?12, hangup_cause = ?13, transcript = ?14, \
-             summary = ?15, legs_json = ?16, attributes_json = ?17, \
-             sort_at = COALESCE(?8, created_at), updated_at = ?18 WHERE id = ?1",
+            "INSERT INTO calls (id, business_id, integration_id, chain_id, status, outcome, \
+             direction, customer_phone, extension, did, started_at, answered_at, ended_at, \
+             duration_sec, talk_sec, hangup_cause, transcript, summary, legs_json, \
+             attributes_json, sort_at, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+             ?17, ?18, ?19, ?20, ?21, ?22, ?22) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+             outcome = excluded.outcome, direction = excluded.direction, \
+             customer_phone = excluded.customer_phone, extension = excluded.extension, \
+             did = excluded.did, started_at = excluded.started_at, \
+             answered_at = excluded.answered_at, ended_at = excluded.ended_at, \
+             duration_sec = excluded.duration_sec, talk_sec = excluded.talk_sec, \
+             hangup_cause = excluded.hangup_cause, transcript = excluded.transcript, \
+             summary = excluded.summary, legs_json = excluded.legs_json, \
+             attributes_json = excluded.attributes_json, \
+             sort_at = COALESCE(excluded.started_at, calls.created_at), \
+             updated_at = excluded.updated_at",
         )?;
         let mut link = self.0.prepare_cached(
             "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
@@ -336,6 +358,9 @@ impl BatchSql for Direct<'_> {
             let p = c.projection;
             update.execute(params![
                 c.id,
+                c.business_id,
+                c.integration_id,
+                c.chain_id,
                 p.status,
                 p.outcome,
                 p.direction,
@@ -352,6 +377,7 @@ impl BatchSql for Direct<'_> {
                 p.summary,
                 p.legs.to_string(),
                 p.attributes.to_string(),
+                p.started_at.unwrap_or(now),
                 now,
             ])?;
             for (position, (url, mime)) in p.recordings.iter().enumerate() {
@@ -598,7 +624,10 @@ mod tests {
                     }],
                     vec![],
                 ),
-                // The webhook's call of chain X takes over the placeholder.
+                // The recording source's second event about X, and the
+                // webhook's call of chain X, which takes over the
+                // placeholder and, with it, that event too.
+                job(p, vec![on_call("p2", "X", "call.ended", json!({}))], vec![]),
                 job(
                     w,
                     vec![on_call("w1", "X", "call.ringing", json!({}))],
@@ -697,7 +726,7 @@ mod tests {
         let calls = &got[0];
         assert_eq!(calls.len(), 3, "{calls:?}");
         assert_eq!(
-            calls[0], "webhooks|X|ringing|[\"p1\",\"w1\"]|{\"events\":2}|-|created",
+            calls[0], "webhooks|X|ringing|[\"p1\",\"p2\",\"w1\"]|{\"events\":3}|-|created",
             "the webhook's call took over the placeholder"
         );
         assert_eq!(
@@ -710,8 +739,15 @@ mod tests {
         );
         assert_eq!(
             got[2].len(),
-            9,
-            "p1 e1 m1 e2 e3 e4 m2 status-1 w1: {:?}",
+            10,
+            "p1 e1 m1 e2 e3 e4 m2 status-1 p2 w1: {:?}",
+            got[2]
+        );
+        assert!(
+            got[2]
+                .iter()
+                .any(|e| e.starts_with("p2|") && e.ends_with("|X")),
+            "the placeholder's event of the same batch went to the new call: {:?}",
             got[2]
         );
         assert_eq!(got[3].len(), 2, "{:?}", got[3]);
