@@ -182,6 +182,25 @@ pub(super) struct Projected<'a> {
     pub projection: &'a CallProjection,
 }
 
+/// The projection write of [`write_projections`], before and after its
+/// VALUES rows (23 columns each): one text for both ways of writing it
+/// (`sqlite_direct.rs` writes it one row at a time).
+pub(super) const PROJECTION_INSERT: &str = "INSERT INTO calls (id, business_id, integration_id, \
+     chain_id, status, outcome, direction, customer_phone, extension, did, started_at, \
+     answered_at, ended_at, duration_sec, talk_sec, hangup_cause, transcript, summary, legs_json, \
+     attributes_json, sort_at, created_at, updated_at) VALUES ";
+pub(super) const PROJECTION_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+     outcome = excluded.outcome, direction = excluded.direction, \
+     customer_phone = excluded.customer_phone, extension = excluded.extension, \
+     did = excluded.did, started_at = excluded.started_at, \
+     answered_at = excluded.answered_at, ended_at = excluded.ended_at, \
+     duration_sec = excluded.duration_sec, talk_sec = excluded.talk_sec, \
+     hangup_cause = excluded.hangup_cause, transcript = excluded.transcript, \
+     summary = excluded.summary, legs_json = excluded.legs_json, \
+     attributes_json = excluded.attributes_json, \
+     sort_at = COALESCE(excluded.started_at, calls.created_at), \
+     updated_at = excluded.updated_at";
+
 /// Writes each call's projection over its row, and the recording links it
 /// has not seen. The rows exist (they were
 /// locked by [`lock_calls`]), so the upsert always updates; it is the one
@@ -195,21 +214,7 @@ pub(super) async fn write_projections(
     const COLUMNS: usize = 23;
     for chunk in calls.chunks(rows_per_statement(COLUMNS)) {
         let sql = format!(
-            "INSERT INTO calls (id, business_id, integration_id, chain_id, status, outcome, \
-             direction, customer_phone, extension, did, started_at, answered_at, ended_at, \
-             duration_sec, talk_sec, hangup_cause, transcript, summary, legs_json, \
-             attributes_json, sort_at, created_at, updated_at) VALUES {} \
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
-             outcome = excluded.outcome, direction = excluded.direction, \
-             customer_phone = excluded.customer_phone, extension = excluded.extension, \
-             did = excluded.did, started_at = excluded.started_at, \
-             answered_at = excluded.answered_at, ended_at = excluded.ended_at, \
-             duration_sec = excluded.duration_sec, talk_sec = excluded.talk_sec, \
-             hangup_cause = excluded.hangup_cause, transcript = excluded.transcript, \
-             summary = excluded.summary, legs_json = excluded.legs_json, \
-             attributes_json = excluded.attributes_json, \
-             sort_at = COALESCE(excluded.started_at, calls.created_at), \
-             updated_at = excluded.updated_at",
+            "{PROJECTION_INSERT}{}{PROJECTION_UPSERT}",
             multirow::values(style, 1, chunk.len(), COLUMNS, &[])
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);

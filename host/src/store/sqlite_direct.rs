@@ -23,9 +23,10 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::batch_sql::BatchSql;
-use super::calls_many::{ChainKey, LockedCall, Projected};
+use super::calls_many::{ChainKey, LockedCall, PROJECTION_INSERT, PROJECTION_UPSERT, Projected};
 use super::checkpointer::Checkpointer;
 use super::ingest::{EventRow, Fold, IngestJob, IngestOutcome, ingest_jobs};
+use super::multirow::{self, Style};
 use super::{
     Backend, CallProjection, NewMessage, NewNotification, Store, StoreError, new_id, now_ms,
     parse_json,
@@ -331,25 +332,11 @@ impl BatchSql for Direct<'_> {
     ) -> Result<(), StoreError> {
         // As `calls_many::write_projections`, one upsert per call (the
         // row exists: it was locked by `lock_calls`).
-        let mut update = self.0.prepare_cached(
-            "INSERT INTO calls (id, business_id, integration_id, chain_id, status, outcome, \
-             direction, customer_phone, extension, did, started_at, answered_at, ended_at, \
-             duration_sec, talk_sec, hangup_cause, transcript, summary, legs_json, \
-             attributes_json, sort_at, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-             ?17, ?18, ?19, ?20, ?21, ?22, ?22) \
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
-             outcome = excluded.outcome, direction = excluded.direction, \
-             customer_phone = excluded.customer_phone, extension = excluded.extension, \
-             did = excluded.did, started_at = excluded.started_at, \
-             answered_at = excluded.answered_at, ended_at = excluded.ended_at, \
-             duration_sec = excluded.duration_sec, talk_sec = excluded.talk_sec, \
-             hangup_cause = excluded.hangup_cause, transcript = excluded.transcript, \
-             summary = excluded.summary, legs_json = excluded.legs_json, \
-             attributes_json = excluded.attributes_json, \
-             sort_at = COALESCE(excluded.started_at, calls.created_at), \
-             updated_at = excluded.updated_at",
-        )?;
+        let sql = format!(
+            "{PROJECTION_INSERT}{}{PROJECTION_UPSERT}",
+            multirow::values(Style::Positional, 1, 1, 23, &[])
+        );
+        let mut update = self.0.prepare_cached(&sql)?;
         let mut link = self.0.prepare_cached(
             "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
              created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (call_id, url) DO NOTHING",
@@ -378,6 +365,7 @@ impl BatchSql for Direct<'_> {
                 p.legs.to_string(),
                 p.attributes.to_string(),
                 p.started_at.unwrap_or(now),
+                now,
                 now,
             ])?;
             for (position, (url, mime)) in p.recordings.iter().enumerate() {
