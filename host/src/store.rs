@@ -33,6 +33,7 @@ mod multirow;
 mod outbox;
 mod recordings;
 mod sqlite_direct;
+mod sqlite_gate;
 mod state;
 mod syncs;
 #[cfg(test)]

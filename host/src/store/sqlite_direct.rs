@@ -10,16 +10,17 @@
 //!
 //! Why it does not fight the pool: SQLite lets one connection write at a
 //! time, and the pool has exactly one connection (see `Store::connect`).
-//! Each batch first takes that pooled connection out of the pool and holds
-//! it until the commit, so no statement of the pool runs during a batch,
-//! exactly as when the batch went through the pool itself. Only another
-//! process (the CLI beside a server) can hold the lock; the busy timeout
-//! covers that, as it does for the pool.
+//! Each batch first takes that pooled connection out of the pool (the gate,
+//! `sqlite_gate.rs`) and holds it at least until the commit, so no
+//! statement of the pool runs during a batch, exactly as when the batch
+//! went through the pool itself. Only another process (the CLI beside a
+//! server) can hold the lock; the busy timeout covers that, as it does for
+//! the pool.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::batch_sql::BatchSql;
@@ -27,6 +28,7 @@ use super::calls_many::{ChainKey, LockedCall, PROJECTION_INSERT, PROJECTION_UPSE
 use super::checkpointer::Checkpointer;
 use super::ingest::{EventRow, Fold, IngestJob, IngestOutcome, ingest_jobs};
 use super::multirow::{self, Style};
+use super::sqlite_gate::Gate;
 use super::{
     Backend, CallProjection, NewMessage, NewNotification, Store, StoreError, new_id, now_ms,
     parse_json,
@@ -46,8 +48,7 @@ const WAL_KEPT_BYTES: i64 = 64 << 20;
 pub struct DirectWriter {
     conn: Connection,
     _checkpointer: Checkpointer,
-    store: Store,
-    runtime: tokio::runtime::Handle,
+    gate: Gate,
 }
 
 impl std::fmt::Debug for DirectWriter {
@@ -83,8 +84,7 @@ impl Store {
         Ok(Some(DirectWriter {
             conn,
             _checkpointer: checkpointer,
-            store: self.clone(),
-            runtime: tokio::runtime::Handle::current(),
+            gate: Gate::new(self.clone()),
         }))
     }
 
@@ -103,30 +103,101 @@ impl Store {
 
 impl DirectWriter {
     /// [`Store::ingest_batch`] on this connection, in one `BEGIN IMMEDIATE`
-    /// transaction, holding the pool's connection meanwhile. Blocks the
-    /// calling thread, which must not be one of the runtime's.
+    /// transaction, holding the pool's connection meanwhile (and after, if
+    /// [`DirectWriter::hold_gate`] asked for it). Blocks the calling
+    /// thread, which must not be one of the runtime's.
     pub fn ingest_batch(
         &mut self,
         jobs: &[IngestJob],
         fold: &Fold,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
-        // Returning the pooled connection on drop spawns a task: that needs
-        // the runtime's context on this thread too.
-        let _context = self.runtime.enter();
-        let _pooled = self.runtime.block_on(self.store.pool.acquire())?;
+        self.gate.take()?;
+        let stored = self.transact(jobs, fold);
+        self.gate.done();
+        stored
+    }
+
+    fn transact(
+        &mut self,
+        jobs: &[IngestJob],
+        fold: &Fold,
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Nothing below awaits anything that can be pending: every method
         // of `Direct` returns at once, so the future completes in one poll.
-        let outcomes = futures::executor::block_on(ingest_jobs(&mut Direct(&tx), jobs, fold))?;
+        let outcomes = futures::executor::block_on(ingest_jobs(&mut Direct::new(&tx), jobs, fold))?;
         tx.commit()?;
         Ok(outcomes)
+    }
+
+    /// Keeps the pool's connection out of the pool between batches, until
+    /// [`DirectWriter::release_gate`]: while it is out, every pooled
+    /// statement waits. For a writer with the next batch at hand, which
+    /// would otherwise give it back and wait to take it again.
+    pub fn hold_gate(&mut self) {
+        self.gate.hold();
+    }
+
+    /// Gives the pool's connection back, if it is held.
+    pub fn release_gate(&mut self) {
+        self.gate.release();
+    }
+
+    /// How long the pool's connection has been held, if it is.
+    pub fn gate_held_for(&self) -> Option<std::time::Duration> {
+        self.gate.held_for()
     }
 }
 
 /// [`BatchSql`] on a rusqlite connection inside a transaction.
-struct Direct<'c>(&'c Connection);
+struct Direct<'c> {
+    conn: &'c Connection,
+    /// Calls this batch created whose row is not written yet. The writer
+    /// holds the database's write lock for the whole batch, so unlike the
+    /// pool it need not insert a new call's row to lock it: the row is
+    /// written once, whole, by `write_projections`, rather than inserted
+    /// empty and then rewritten (each time through the calls' indexes).
+    unwritten: HashSet<String>,
+    /// The batch's clock, for a row written early (see `adopt_pulled_calls`).
+    now: i64,
+}
+
+impl<'c> Direct<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Direct {
+            conn,
+            unwritten: HashSet::new(),
+            now: now_ms(),
+        }
+    }
+
+    /// Writes the empty row of an unwritten call now, for statements that
+    /// need it to exist (a foreign key); `write_projections` updates it.
+    fn write_row(
+        &mut self,
+        (integration_id, chain_id): &ChainKey,
+        call: &LockedCall,
+    ) -> Result<(), StoreError> {
+        if self.unwritten.remove(&call.id) {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO calls (id, business_id, integration_id, chain_id, status, \
+                     direction, legs_json, attributes_json, sort_at, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, 'ringing', 'unknown', '[]', '{}', ?5, ?5, ?5)",
+                )?
+                .execute(params![
+                    call.id,
+                    call.business_id,
+                    integration_id,
+                    chain_id,
+                    self.now
+                ])?;
+        }
+        Ok(())
+    }
+}
 
 impl BatchSql for Direct<'_> {
     async fn lock_calls(
@@ -134,25 +205,24 @@ impl BatchSql for Direct<'_> {
         chains: &BTreeMap<ChainKey, String>,
         now: i64,
     ) -> Result<HashMap<ChainKey, LockedCall>, StoreError> {
-        let mut upsert = self.0.prepare_cached(
-            "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
-             legs_json, attributes_json, sort_at, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, 'ringing', 'unknown', '[]', '{}', ?5, ?5, ?5) \
-             ON CONFLICT (integration_id, chain_id) DO UPDATE SET updated_at = excluded.updated_at \
-             RETURNING id",
-        )?;
+        self.now = now;
+        let mut find = self
+            .conn
+            .prepare_cached("SELECT id FROM calls WHERE integration_id = ?1 AND chain_id = ?2")?;
         let mut locked = HashMap::with_capacity(chains.len());
         for ((integration_id, chain_id), business_id) in chains {
-            let id = new_id();
-            let stored: String = upsert.query_row(
-                params![id, business_id, integration_id, chain_id, now],
-                |row| row.get(0),
-            )?;
-            let fresh = stored == id;
+            let existing: Option<String> = find
+                .query_row(params![integration_id, chain_id], |row| row.get(0))
+                .optional()?;
+            let fresh = existing.is_none();
+            let id = existing.unwrap_or_else(new_id);
+            if fresh {
+                self.unwritten.insert(id.clone());
+            }
             locked.insert(
                 (integration_id.clone(), chain_id.clone()),
                 LockedCall {
-                    id: stored,
+                    id,
                     business_id: business_id.clone(),
                     fresh,
                 },
@@ -168,7 +238,7 @@ impl BatchSql for Direct<'_> {
         // As `calls_many::adopt_pulled_calls`: the oldest call of another
         // integration of the business with a recording source, on the same
         // chain, not made by this batch; each placeholder adopted once.
-        let mut find = self.0.prepare_cached(
+        let mut find = self.conn.prepare_cached(
             "SELECT c.id FROM recording_syncs s CROSS JOIN calls c \
              WHERE c.integration_id = s.integration_id \
              AND s.business_id = ?1 AND c.chain_id = ?2 ORDER BY c.created_at, c.id",
@@ -176,7 +246,8 @@ impl BatchSql for Direct<'_> {
         let fresh_ids: HashSet<&str> = fresh.iter().map(|(_, c)| c.id.as_str()).collect();
         let mut taken: HashSet<(&str, &str)> = HashSet::new();
         let mut adopted = HashMap::new();
-        for ((_, chain_id), call) in fresh {
+        for (chain, call) in fresh {
+            let chain_id = &chain.1;
             if !taken.insert((call.business_id.as_str(), chain_id.as_str())) {
                 continue;
             }
@@ -191,15 +262,18 @@ impl BatchSql for Direct<'_> {
             }
             drop(rows);
             if let Some(old) = placeholder {
+                // The placeholder's recordings move to the new call: its row
+                // must exist for their foreign key.
+                self.write_row(chain, call)?;
                 for statement in [
                     "UPDATE inbound_events SET call_id = ?1 WHERE call_id = ?2",
                     "UPDATE recordings SET call_id = ?1 WHERE call_id = ?2",
                 ] {
-                    self.0
+                    self.conn
                         .prepare_cached(statement)?
                         .execute(params![call.id, old])?;
                 }
-                self.0
+                self.conn
                     .prepare_cached("DELETE FROM calls WHERE id = ?1")?
                     .execute(params![old])?;
                 adopted.insert(call.id.clone(), old);
@@ -214,7 +288,7 @@ impl BatchSql for Direct<'_> {
         rows: &[EventRow<'_>],
         received_at: i64,
     ) -> Result<HashSet<String>, StoreError> {
-        let mut insert = self.0.prepare_cached(
+        let mut insert = self.conn.prepare_cached(
             "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
              payload_json, received_at, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
              ON CONFLICT (integration_id, dedup_key) DO NOTHING",
@@ -246,7 +320,7 @@ impl BatchSql for Direct<'_> {
         m: &NewMessage,
     ) -> Result<(), StoreError> {
         // As `conversations::store_message`.
-        self.0
+        self.conn
             .prepare_cached(
                 "INSERT INTO conversations (id, business_id, integration_id, chat_id, name, url, \
                  is_group, last_message_at, message_count, created_at) \
@@ -267,13 +341,13 @@ impl BatchSql for Direct<'_> {
                 now_ms(),
             ])?;
         let conversation_id: String = self
-            .0
+            .conn
             .prepare_cached(
                 "SELECT id FROM conversations WHERE integration_id = ?1 AND chat_id = ?2",
             )?
             .query_row(params![integration_id, m.chat_id], |row| row.get(0))?;
         let inserted = self
-            .0
+            .conn
             .prepare_cached(
                 "INSERT INTO messages (id, business_id, conversation_id, message_id, direction, \
                  sender_json, recipient_json, text, sent_at, attributes_json, dedup_key) \
@@ -294,7 +368,7 @@ impl BatchSql for Direct<'_> {
                 m.dedup_key,
             ])?;
         if inserted > 0 {
-            self.0
+            self.conn
                 .prepare_cached(
                     "UPDATE conversations SET message_count = message_count + 1, \
                      last_message_at = CASE WHEN last_message_at > ?2 THEN last_message_at \
@@ -309,7 +383,7 @@ impl BatchSql for Direct<'_> {
         &mut self,
         call_ids: &[&str],
     ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
-        let mut select = self.0.prepare_cached(
+        let mut select = self.conn.prepare_cached(
             "SELECT payload_json FROM inbound_events WHERE call_id = ?1 ORDER BY received_at, id",
         )?;
         let mut payloads = HashMap::with_capacity(call_ids.len());
@@ -330,20 +404,27 @@ impl BatchSql for Direct<'_> {
         calls: &[Projected<'_>],
         now: i64,
     ) -> Result<(), StoreError> {
-        // As `calls_many::write_projections`, one upsert per call (the
-        // row exists: it was locked by `lock_calls`).
-        let sql = format!(
-            "{PROJECTION_INSERT}{}{PROJECTION_UPSERT}",
+        // As `calls_many::write_projections`, one statement per call: a
+        // plain insert of a row this batch creates, else the upsert.
+        let insert = format!(
+            "{PROJECTION_INSERT}{}",
             multirow::values(Style::Positional, 1, 1, 23, &[])
         );
-        let mut update = self.0.prepare_cached(&sql)?;
-        let mut link = self.0.prepare_cached(
+        let upsert = format!("{insert}{PROJECTION_UPSERT}");
+        let mut insert = self.conn.prepare_cached(&insert)?;
+        let mut upsert = self.conn.prepare_cached(&upsert)?;
+        let mut link = self.conn.prepare_cached(
             "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
              created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (call_id, url) DO NOTHING",
         )?;
         for c in calls {
             let p = c.projection;
-            update.execute(params![
+            let statement = if self.unwritten.remove(c.id) {
+                &mut insert
+            } else {
+                &mut upsert
+            };
+            statement.execute(params![
                 c.id,
                 c.business_id,
                 c.integration_id,
@@ -391,7 +472,7 @@ impl BatchSql for Direct<'_> {
     ) -> Result<(), StoreError> {
         // As `analysis::record_vendor_analysis` and `analysis::enqueue_job`.
         let now = now_ms();
-        self.0
+        self.conn
             .prepare_cached(
                 "INSERT INTO call_analyses (call_id, business_id, source, transcript, summary, \
                  tags_json, attributes_json, analyzed_at) \
@@ -406,7 +487,7 @@ impl BatchSql for Direct<'_> {
                 projection.summary,
                 now
             ])?;
-        self.0
+        self.conn
             .prepare_cached(
                 "INSERT INTO analysis_jobs (id, business_id, call_id, kind, status, attempts, \
                  next_attempt_at, created_at, updated_at) \
@@ -422,7 +503,7 @@ impl BatchSql for Direct<'_> {
         &mut self,
         notifications: &[NewNotification],
     ) -> Result<(), StoreError> {
-        let mut insert = self.0.prepare_cached(
+        let mut insert = self.conn.prepare_cached(
             "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, \
              link, severity, attributes_json, status, attempts, next_attempt_at, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?10, ?10)",
@@ -751,6 +832,81 @@ mod tests {
                 "m1|pending|-"
             ]
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_gate_stays_out_of_the_pool_only_while_held() -> anyhow::Result<()> {
+        use std::time::Duration;
+        let store = sqlite_store().await?;
+        let mut direct = store
+            .direct_writer()
+            .await?
+            .expect("a SQLite file gets a direct writer");
+        let business = store.create_business("Acme").await?;
+        let integration = store
+            .create_integration(NewIntegration {
+                business_id: business.id.clone(),
+                kind: "threecx-webhooks".into(),
+                name: "A".into(),
+                config: json!({}),
+                secrets: None,
+            })
+            .await?;
+        let job = |key: &str| IngestJob {
+            business_id: business.id.clone(),
+            integration_id: integration.id.clone(),
+            events: vec![on_call(key, key, "call.ringing", json!({}))],
+            notices: Vec::new(),
+        };
+        let pool_is_free = |wait: Duration| {
+            let store = store.clone();
+            async move {
+                tokio::time::timeout(wait, store.pool().acquire())
+                    .await
+                    .is_ok()
+            }
+        };
+
+        // Taken for a batch and given back after it.
+        let one = job("e1");
+        direct =
+            tokio::task::spawn_blocking(move || direct.ingest_batch(&[one], &fold).map(|_| direct))
+                .await??;
+        assert!(direct.gate_held_for().is_none());
+        assert!(pool_is_free(Duration::from_secs(5)).await);
+
+        // Held: the pool waits until it is released.
+        let two = job("e2");
+        direct = tokio::task::spawn_blocking(move || {
+            direct.hold_gate();
+            direct.ingest_batch(&[two], &fold).map(|_| direct)
+        })
+        .await??;
+        assert!(direct.gate_held_for().is_some());
+        assert!(!pool_is_free(Duration::from_millis(200)).await);
+        let three = job("e3");
+        direct = tokio::task::spawn_blocking(move || {
+            direct.ingest_batch(&[three], &fold).map(|_| direct)
+        })
+        .await??;
+        assert!(
+            direct.gate_held_for().is_some(),
+            "still held after the next batch"
+        );
+        direct = tokio::task::spawn_blocking(move || {
+            direct.release_gate();
+            direct
+        })
+        .await?;
+        assert!(direct.gate_held_for().is_none());
+        assert!(pool_is_free(Duration::from_secs(5)).await);
+
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls")
+            .fetch_one(store.pool())
+            .await?;
+        assert_eq!(stored, 3);
+        drop(direct);
         Ok(())
     }
 
