@@ -37,7 +37,7 @@ mod sqlite_gate;
 mod state;
 mod syncs;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod tokens;
 mod webhook_endpoints;
 

@@ -210,7 +210,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::store::{EventTarget, NewEvent, NewIntegration};
+    use crate::store::testing::{acme_with_integration, sqlite_store};
+    use crate::store::{EventTarget, NewEvent};
 
     /// Sustained ingest through the writer, which keeps the pool's
     /// connection between batches, must not starve reads through the pool:
@@ -218,21 +219,9 @@ mod tests {
     /// `LINGER` once the requests stop.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reads_through_the_pool_go_on_during_sustained_ingest() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}", dir.path().join("store.db").display());
-        let store = Store::connect(&url).await?;
-        store.migrate().await?;
-        let business = store.create_business("Acme").await?;
-        let integration = store
-            .create_integration(NewIntegration {
-                business_id: business.id.clone(),
-                kind: "threecx-webhooks".into(),
-                name: "A".into(),
-                config: json!({}),
-                secrets: None,
-            })
-            .await?;
-        let writer = Writer::spawn(store.clone()).await?;
+        let store = sqlite_store().await?;
+        let (business, integration) = acme_with_integration(&store).await?;
+        let writer = Writer::spawn(Store::clone(&store)).await?;
 
         // Eight senders, each posting its next request as soon as the last
         // one is stored, for a second.

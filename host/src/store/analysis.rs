@@ -69,6 +69,21 @@ fn analysis_from_row(row: &AnyRow) -> Result<CallAnalysis, StoreError> {
     })
 }
 
+// Shared with the SQLite ingest writer (`sqlite_direct.rs`), which binds by
+// position: each parameter first appears in numeric order.
+/// A pending job of a kind for a call, unless one is pending already.
+pub(super) const ENQUEUE_JOB: &str = "INSERT INTO analysis_jobs (id, business_id, call_id, kind, \
+     status, attempts, next_attempt_at, created_at, updated_at) \
+     SELECT $1, $2, $3, $4, 'pending', 0, $5, $5, $5 \
+     WHERE NOT EXISTS (SELECT 1 FROM analysis_jobs WHERE call_id = $3 AND kind = $4 \
+     AND status = 'pending')";
+/// The vendor's transcript and summary as the call's analysis.
+pub(super) const UPSERT_VENDOR_ANALYSIS: &str = "INSERT INTO call_analyses (call_id, business_id, \
+     source, transcript, summary, tags_json, attributes_json, analyzed_at) \
+     VALUES ($1, $2, 'vendor', $3, $4, '[]', '{}', $5) \
+     ON CONFLICT (call_id) DO UPDATE SET transcript = excluded.transcript, \
+     summary = excluded.summary, analyzed_at = excluded.analyzed_at";
+
 /// Queues `kind` for the call unless the same work is already waiting.
 pub(super) async fn enqueue_job(
     conn: &mut AnyConnection,
@@ -77,20 +92,14 @@ pub(super) async fn enqueue_job(
     kind: &str,
 ) -> Result<(), StoreError> {
     let now = now_ms();
-    sqlx::query(
-        "INSERT INTO analysis_jobs (id, business_id, call_id, kind, status, attempts, \
-         next_attempt_at, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, 'pending', 0, $5, $5, $5 \
-         WHERE NOT EXISTS (SELECT 1 FROM analysis_jobs WHERE call_id = $3 AND kind = $4 \
-         AND status = 'pending')",
-    )
-    .bind(new_id())
-    .bind(business_id)
-    .bind(call_id)
-    .bind(kind)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(ENQUEUE_JOB)
+        .bind(new_id())
+        .bind(business_id)
+        .bind(call_id)
+        .bind(kind)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -103,19 +112,14 @@ pub(super) async fn record_vendor_analysis(
     call_id: &str,
     projection: &super::CallProjection,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO call_analyses (call_id, business_id, source, transcript, summary, tags_json, \
-         attributes_json, analyzed_at) VALUES ($1, $2, 'vendor', $3, $4, '[]', '{}', $5) \
-         ON CONFLICT (call_id) DO UPDATE SET transcript = excluded.transcript, \
-         summary = excluded.summary, analyzed_at = excluded.analyzed_at",
-    )
-    .bind(call_id)
-    .bind(business_id)
-    .bind(&projection.transcript)
-    .bind(&projection.summary)
-    .bind(now_ms())
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(UPSERT_VENDOR_ANALYSIS)
+        .bind(call_id)
+        .bind(business_id)
+        .bind(&projection.transcript)
+        .bind(&projection.summary)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
     enqueue_job(conn, business_id, call_id, "fire").await
 }
 

@@ -117,6 +117,15 @@ impl Call {
 }
 
 /// A recording source may have made a call for a chain before the vendor's
+/// Moving a placeholder's rows (`$1` the new call, `$2` the old) and
+/// deleting it; shared with the SQLite ingest writer, which binds by
+/// position, so each parameter first appears in numeric order.
+pub(super) const MOVE_TO_CALL: [&str; 2] = [
+    "UPDATE inbound_events SET call_id = $1 WHERE call_id = $2",
+    "UPDATE recordings SET call_id = $1 WHERE call_id = $2",
+];
+pub(super) const DELETE_CALL: &str = "DELETE FROM calls WHERE id = $1";
+
 /// webhook arrived (a pulled recording that named its call). The webhook's
 /// integration owns the call from then on: this moves the placeholder call
 /// `old`'s events and recordings to `new_call` and deletes it (the caller
@@ -126,17 +135,14 @@ pub(super) async fn move_placeholder(
     old: &str,
     new_call: &str,
 ) -> Result<(), StoreError> {
-    for statement in [
-        "UPDATE inbound_events SET call_id = $1 WHERE call_id = $2",
-        "UPDATE recordings SET call_id = $1 WHERE call_id = $2",
-    ] {
+    for statement in MOVE_TO_CALL {
         sqlx::query(statement)
             .bind(new_call)
             .bind(old)
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("DELETE FROM calls WHERE id = $1")
+    sqlx::query(DELETE_CALL)
         .bind(old)
         .execute(&mut *conn)
         .await?;

@@ -92,69 +92,71 @@ impl Message {
 
 /// Stores `m` in its conversation (created on first sight, renamed when the
 /// vendor renames the chat). Returns false when the message was already there.
+// The statements of `store_message`, shared with the SQLite ingest writer
+// (`sqlite_direct.rs`), which binds by position: each parameter first
+// appears in numeric order.
+pub(super) const UPSERT_CONVERSATION: &str = "INSERT INTO conversations (id, business_id, \
+     integration_id, chat_id, name, url, is_group, last_message_at, message_count, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9) \
+     ON CONFLICT (integration_id, chat_id) DO UPDATE SET \
+     name = COALESCE(excluded.name, conversations.name), \
+     url = COALESCE(excluded.url, conversations.url)";
+pub(super) const CONVERSATION_ID: &str =
+    "SELECT id FROM conversations WHERE integration_id = $1 AND chat_id = $2";
+pub(super) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, business_id, conversation_id, \
+     message_id, direction, sender_json, recipient_json, text, sent_at, attributes_json, \
+     dedup_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     ON CONFLICT (conversation_id, dedup_key) DO NOTHING";
+/// `$1` the message's time, `$2` the conversation.
+pub(super) const COUNT_MESSAGE: &str = "UPDATE conversations SET message_count = message_count + 1, \
+     last_message_at = CASE WHEN last_message_at > $1 THEN last_message_at ELSE $1 END \
+     WHERE id = $2";
+
 pub(super) async fn store_message(
     conn: &mut AnyConnection,
     business_id: &str,
     integration_id: &str,
     m: &NewMessage,
 ) -> Result<bool, StoreError> {
-    sqlx::query(
-        "INSERT INTO conversations (id, business_id, integration_id, chat_id, name, url, is_group, \
-         last_message_at, message_count, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9) \
-         ON CONFLICT (integration_id, chat_id) DO UPDATE SET \
-         name = COALESCE(excluded.name, conversations.name), \
-         url = COALESCE(excluded.url, conversations.url)",
-    )
-    .bind(new_id())
-    .bind(business_id)
-    .bind(integration_id)
-    .bind(&m.chat_id)
-    .bind(&m.chat_name)
-    .bind(&m.chat_url)
-    .bind(m.is_group)
-    .bind(m.sent_at)
-    .bind(now_ms())
-    .execute(&mut *conn)
-    .await?;
-    let conversation_id: String = sqlx::query_scalar(
-        "SELECT id FROM conversations WHERE integration_id = $1 AND chat_id = $2",
-    )
-    .bind(integration_id)
-    .bind(&m.chat_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let inserted = sqlx::query(
-        "INSERT INTO messages (id, business_id, conversation_id, message_id, direction, \
-         sender_json, recipient_json, text, sent_at, attributes_json, dedup_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         ON CONFLICT (conversation_id, dedup_key) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(business_id)
-    .bind(&conversation_id)
-    .bind(&m.message_id)
-    .bind(&m.direction)
-    .bind(m.sender.to_string())
-    .bind(m.recipient.to_string())
-    .bind(&m.text)
-    .bind(m.sent_at)
-    .bind(m.attributes.to_string())
-    .bind(&m.dedup_key)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        > 0;
-    if inserted {
-        sqlx::query(
-            "UPDATE conversations SET message_count = message_count + 1, \
-             last_message_at = CASE WHEN last_message_at > $2 THEN last_message_at ELSE $2 END \
-             WHERE id = $1",
-        )
-        .bind(&conversation_id)
+    sqlx::query(UPSERT_CONVERSATION)
+        .bind(new_id())
+        .bind(business_id)
+        .bind(integration_id)
+        .bind(&m.chat_id)
+        .bind(&m.chat_name)
+        .bind(&m.chat_url)
+        .bind(m.is_group)
         .bind(m.sent_at)
+        .bind(now_ms())
         .execute(&mut *conn)
         .await?;
+    let conversation_id: String = sqlx::query_scalar(CONVERSATION_ID)
+        .bind(integration_id)
+        .bind(&m.chat_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let inserted = sqlx::query(INSERT_MESSAGE)
+        .bind(new_id())
+        .bind(business_id)
+        .bind(&conversation_id)
+        .bind(&m.message_id)
+        .bind(&m.direction)
+        .bind(m.sender.to_string())
+        .bind(m.recipient.to_string())
+        .bind(&m.text)
+        .bind(m.sent_at)
+        .bind(m.attributes.to_string())
+        .bind(&m.dedup_key)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        > 0;
+    if inserted {
+        sqlx::query(COUNT_MESSAGE)
+            .bind(m.sent_at)
+            .bind(&conversation_id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(inserted)
 }

@@ -340,8 +340,8 @@ pub(super) async fn insert_events(
 mod tests {
     use serde_json::json;
 
-    use super::super::testing::test_stores;
-    use super::super::{CallFilter, NewIntegration};
+    use super::super::CallFilter;
+    use super::super::testing::{acme_with_integration, test_stores};
     use super::*;
 
     fn on_call(key: &str, chain: &str) -> NewEvent {
@@ -398,16 +398,7 @@ mod tests {
     -> anyhow::Result<()> {
         for store in test_stores().await? {
             let backend = store.backend();
-            let business = store.create_business("Acme").await?;
-            let a = store
-                .create_integration(NewIntegration {
-                    business_id: business.id.clone(),
-                    kind: "threecx-webhooks".into(),
-                    name: "A".into(),
-                    config: json!({}),
-                    secrets: None,
-                })
-                .await?;
+            let (business, a) = acme_with_integration(&store).await?;
             let job = |events: Vec<NewEvent>, notices: Vec<(usize, NewNotification)>| IngestJob {
                 business_id: business.id.clone(),
                 integration_id: a.id.clone(),

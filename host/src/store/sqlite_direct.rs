@@ -23,9 +23,12 @@ use std::path::PathBuf;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
+use super::analysis::{ENQUEUE_JOB, UPSERT_VENDOR_ANALYSIS};
 use super::batch_sql::BatchSql;
+use super::calls::{DELETE_CALL, MOVE_TO_CALL};
 use super::calls_many::{ChainKey, LockedCall, PROJECTION_INSERT, PROJECTION_UPSERT, Projected};
 use super::checkpointer::Checkpointer;
+use super::conversations::{CONVERSATION_ID, COUNT_MESSAGE, INSERT_MESSAGE, UPSERT_CONVERSATION};
 use super::ingest::{EventRow, Fold, IngestJob, IngestOutcome, ingest_jobs};
 use super::multirow::{self, Style};
 use super::sqlite_gate::Gate;
@@ -265,16 +268,13 @@ impl BatchSql for Direct<'_> {
                 // The placeholder's recordings move to the new call: its row
                 // must exist for their foreign key.
                 self.write_row(chain, call)?;
-                for statement in [
-                    "UPDATE inbound_events SET call_id = ?1 WHERE call_id = ?2",
-                    "UPDATE recordings SET call_id = ?1 WHERE call_id = ?2",
-                ] {
+                for statement in MOVE_TO_CALL {
                     self.conn
                         .prepare_cached(statement)?
                         .execute(params![call.id, old])?;
                 }
                 self.conn
-                    .prepare_cached("DELETE FROM calls WHERE id = ?1")?
+                    .prepare_cached(DELETE_CALL)?
                     .execute(params![old])?;
                 adopted.insert(call.id.clone(), old);
             }
@@ -319,16 +319,8 @@ impl BatchSql for Direct<'_> {
         integration_id: &str,
         m: &NewMessage,
     ) -> Result<(), StoreError> {
-        // As `conversations::store_message`.
         self.conn
-            .prepare_cached(
-                "INSERT INTO conversations (id, business_id, integration_id, chat_id, name, url, \
-                 is_group, last_message_at, message_count, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9) \
-                 ON CONFLICT (integration_id, chat_id) DO UPDATE SET \
-                 name = COALESCE(excluded.name, conversations.name), \
-                 url = COALESCE(excluded.url, conversations.url)",
-            )?
+            .prepare_cached(UPSERT_CONVERSATION)?
             .execute(params![
                 new_id(),
                 business_id,
@@ -342,39 +334,25 @@ impl BatchSql for Direct<'_> {
             ])?;
         let conversation_id: String = self
             .conn
-            .prepare_cached(
-                "SELECT id FROM conversations WHERE integration_id = ?1 AND chat_id = ?2",
-            )?
+            .prepare_cached(CONVERSATION_ID)?
             .query_row(params![integration_id, m.chat_id], |row| row.get(0))?;
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO messages (id, business_id, conversation_id, message_id, direction, \
-                 sender_json, recipient_json, text, sent_at, attributes_json, dedup_key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-                 ON CONFLICT (conversation_id, dedup_key) DO NOTHING",
-            )?
-            .execute(params![
-                new_id(),
-                business_id,
-                conversation_id,
-                m.message_id,
-                m.direction,
-                m.sender.to_string(),
-                m.recipient.to_string(),
-                m.text,
-                m.sent_at,
-                m.attributes.to_string(),
-                m.dedup_key,
-            ])?;
+        let inserted = self.conn.prepare_cached(INSERT_MESSAGE)?.execute(params![
+            new_id(),
+            business_id,
+            conversation_id,
+            m.message_id,
+            m.direction,
+            m.sender.to_string(),
+            m.recipient.to_string(),
+            m.text,
+            m.sent_at,
+            m.attributes.to_string(),
+            m.dedup_key,
+        ])?;
         if inserted > 0 {
             self.conn
-                .prepare_cached(
-                    "UPDATE conversations SET message_count = message_count + 1, \
-                     last_message_at = CASE WHEN last_message_at > ?2 THEN last_message_at \
-                     ELSE ?2 END WHERE id = ?1",
-                )?
-                .execute(params![conversation_id, m.sent_at])?;
+                .prepare_cached(COUNT_MESSAGE)?
+                .execute(params![m.sent_at, conversation_id])?;
         }
         Ok(())
     }
@@ -470,16 +448,9 @@ impl BatchSql for Direct<'_> {
         call_id: &str,
         projection: &CallProjection,
     ) -> Result<(), StoreError> {
-        // As `analysis::record_vendor_analysis` and `analysis::enqueue_job`.
         let now = now_ms();
         self.conn
-            .prepare_cached(
-                "INSERT INTO call_analyses (call_id, business_id, source, transcript, summary, \
-                 tags_json, attributes_json, analyzed_at) \
-                 VALUES (?1, ?2, 'vendor', ?3, ?4, '[]', '{}', ?5) \
-                 ON CONFLICT (call_id) DO UPDATE SET transcript = excluded.transcript, \
-                 summary = excluded.summary, analyzed_at = excluded.analyzed_at",
-            )?
+            .prepare_cached(UPSERT_VENDOR_ANALYSIS)?
             .execute(params![
                 call_id,
                 business_id,
@@ -487,15 +458,13 @@ impl BatchSql for Direct<'_> {
                 projection.summary,
                 now
             ])?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO analysis_jobs (id, business_id, call_id, kind, status, attempts, \
-                 next_attempt_at, created_at, updated_at) \
-                 SELECT ?1, ?2, ?3, 'fire', 'pending', 0, ?4, ?4, ?4 \
-                 WHERE NOT EXISTS (SELECT 1 FROM analysis_jobs WHERE call_id = ?3 \
-                 AND kind = 'fire' AND status = 'pending')",
-            )?
-            .execute(params![new_id(), business_id, call_id, now])?;
+        self.conn.prepare_cached(ENQUEUE_JOB)?.execute(params![
+            new_id(),
+            business_id,
+            call_id,
+            "fire",
+            now
+        ])?;
         Ok(())
     }
 
@@ -531,7 +500,7 @@ impl BatchSql for Direct<'_> {
 mod tests {
     use serde_json::json;
 
-    use super::super::testing::sqlite_store;
+    use super::super::testing::{acme_with_integration, sqlite_store};
     use super::super::{EventTarget, NewEvent, NewIntegration};
     use super::*;
 
@@ -843,16 +812,7 @@ mod tests {
             .direct_writer()
             .await?
             .expect("a SQLite file gets a direct writer");
-        let business = store.create_business("Acme").await?;
-        let integration = store
-            .create_integration(NewIntegration {
-                business_id: business.id.clone(),
-                kind: "threecx-webhooks".into(),
-                name: "A".into(),
-                config: json!({}),
-                secrets: None,
-            })
-            .await?;
+        let (business, integration) = acme_with_integration(&store).await?;
         let job = |key: &str| IngestJob {
             business_id: business.id.clone(),
             integration_id: integration.id.clone(),
@@ -907,6 +867,37 @@ mod tests {
             .await?;
         assert_eq!(stored, 3);
         drop(direct);
+        Ok(())
+    }
+
+    /// rusqlite binds `params![]` by position, and SQLite numbers a `$N`
+    /// parameter by where it first appears, not by N: a text shared with
+    /// sqlx must name its parameters in order.
+    #[tokio::test]
+    async fn shared_statements_name_their_parameters_in_order() -> anyhow::Result<()> {
+        let store = sqlite_store().await?;
+        let direct = store
+            .direct_writer()
+            .await?
+            .expect("a SQLite file gets a direct writer");
+        let mut texts = vec![
+            UPSERT_CONVERSATION,
+            CONVERSATION_ID,
+            INSERT_MESSAGE,
+            COUNT_MESSAGE,
+            ENQUEUE_JOB,
+            UPSERT_VENDOR_ANALYSIS,
+            DELETE_CALL,
+        ];
+        texts.extend(MOVE_TO_CALL);
+        for text in texts {
+            let statement = direct.conn.prepare(text)?;
+            let names: Vec<String> = (1..=statement.parameter_count())
+                .map(|i| statement.parameter_name(i).unwrap_or_default().to_owned())
+                .collect();
+            let in_order: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+            assert_eq!(names, in_order, "{text}");
+        }
         Ok(())
     }
 

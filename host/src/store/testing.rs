@@ -16,7 +16,7 @@ use std::ops::Deref;
 
 use sqlx::{AssertSqlSafe, Connection};
 
-use super::{Store, install_drivers};
+use super::{Business, Integration, NewIntegration, Store, install_drivers};
 
 pub const POSTGRES_URL_VAR: &str = "SWITCHBOARD_TEST_POSTGRES_URL";
 
@@ -119,4 +119,20 @@ async fn postgres_store(admin_url: &str) -> anyhow::Result<TestStore> {
         store,
         _cleanup: cleanup,
     })
+}
+
+/// A business "Acme" with one `threecx-webhooks` integration "A": what an
+/// ingest test needs before its first event.
+pub async fn acme_with_integration(store: &Store) -> anyhow::Result<(Business, Integration)> {
+    let business = store.create_business("Acme").await?;
+    let integration = store
+        .create_integration(NewIntegration {
+            business_id: business.id.clone(),
+            kind: "threecx-webhooks".into(),
+            name: "A".into(),
+            config: serde_json::json!({}),
+            secrets: None,
+        })
+        .await?;
+    Ok((business, integration))
 }
