@@ -178,7 +178,17 @@ fn run(mut sink: Sink, mut rx: Queue, runtime: tokio::runtime::Handle) {
                     let _ = reply.send(Ok(outcome));
                 }
             }
+            // The pool's connection could not be taken: retrying each job
+            // would wait for it once per job.
+            Err(StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)) => {
+                for reply in replies.drain(..) {
+                    let _ = reply.send(Err(StoreError::Database(sqlx::Error::PoolTimedOut)));
+                }
+            }
             Err(_) if jobs.len() > 1 => {
+                // One transaction per job, each giving the gate back, so
+                // the pool gets its turns between them.
+                sink.release_gate();
                 for (job, reply) in jobs.iter().zip(replies.drain(..)) {
                     let one = sink
                         .ingest_batch(std::slice::from_ref(job), &runtime)

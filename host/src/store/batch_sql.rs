@@ -23,7 +23,9 @@ use super::{CallProjection, NewMessage, NewNotification, StoreError};
 /// what each one means.
 pub(super) trait BatchSql {
     /// The call of each chain, created if new, locked until the end of the
-    /// transaction (`calls_many::lock_calls`).
+    /// transaction (`calls_many::lock_calls`). The SQLite writer, which
+    /// holds the write lock anyway, only gives a new call its id here and
+    /// writes its row later (`sqlite_direct.rs`).
     async fn lock_calls(
         &mut self,
         chains: &BTreeMap<ChainKey, String>,

@@ -155,49 +155,77 @@ impl DirectWriter {
 }
 
 /// [`BatchSql`] on a rusqlite connection inside a transaction.
+///
+/// The writer holds the database's write lock for the whole batch, so
+/// unlike the pool it need not insert a new call's row to lock it: the row
+/// is written once, whole, by `write_projections`, rather than inserted
+/// empty and then rewritten (each time through the calls' six indexes).
+/// What the pool's lock would have written for a call no stored event
+/// touched (an empty row for a new call, `updated_at` for an existing
+/// one) is written at the end, so both store the same rows.
 struct Direct<'c> {
     conn: &'c Connection,
-    /// Calls this batch created whose row is not written yet. The writer
-    /// holds the database's write lock for the whole batch, so unlike the
-    /// pool it need not insert a new call's row to lock it: the row is
-    /// written once, whole, by `write_projections`, rather than inserted
-    /// empty and then rewritten (each time through the calls' indexes).
-    unwritten: HashSet<String>,
-    /// The batch's clock, for a row written early (see `adopt_pulled_calls`).
+    /// Every call `lock_calls` returned that `write_projections` has not
+    /// written yet, by id.
+    pending: HashMap<String, PendingCall>,
+    /// The batch's clock.
     now: i64,
+}
+
+struct PendingCall {
+    chain: ChainKey,
+    business_id: String,
+    /// Its row exists (it did before the batch, or `write_row` wrote it).
+    row: bool,
 }
 
 impl<'c> Direct<'c> {
     fn new(conn: &'c Connection) -> Self {
         Direct {
             conn,
-            unwritten: HashSet::new(),
+            pending: HashMap::new(),
             now: now_ms(),
         }
     }
 
-    /// Writes the empty row of an unwritten call now, for statements that
-    /// need it to exist (a foreign key); `write_projections` updates it.
-    fn write_row(
-        &mut self,
-        (integration_id, chain_id): &ChainKey,
-        call: &LockedCall,
-    ) -> Result<(), StoreError> {
-        if self.unwritten.remove(&call.id) {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO calls (id, business_id, integration_id, chain_id, status, \
-                     direction, legs_json, attributes_json, sort_at, created_at, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4, 'ringing', 'unknown', '[]', '{}', ?5, ?5, ?5)",
-                )?
-                .execute(params![
-                    call.id,
-                    call.business_id,
-                    integration_id,
-                    chain_id,
-                    self.now
-                ])?;
+    /// Writes the empty row of a call this batch created, as the pool's
+    /// `lock_calls` does, unless it exists already: for statements that
+    /// need it (a foreign key), and for a new call nothing else wrote.
+    fn write_row(&mut self, call_id: &str) -> Result<(), StoreError> {
+        let Some(call) = self.pending.get_mut(call_id).filter(|c| !c.row) else {
+            return Ok(());
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO calls (id, business_id, integration_id, chain_id, status, \
+                 direction, legs_json, attributes_json, sort_at, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'ringing', 'unknown', '[]', '{}', ?5, ?5, ?5)",
+            )?
+            .execute(params![
+                call_id,
+                call.business_id,
+                call.chain.0,
+                call.chain.1,
+                self.now
+            ])?;
+        call.row = true;
+        Ok(())
+    }
+
+    /// The calls `write_projections` did not write: what the pool's lock
+    /// left of them.
+    fn write_untouched(&mut self) -> Result<(), StoreError> {
+        let ids: Vec<String> = self.pending.keys().cloned().collect();
+        for id in ids {
+            if self.pending[&id].row {
+                self.conn
+                    .prepare_cached("UPDATE calls SET updated_at = ?1 WHERE id = ?2")?
+                    .execute(params![self.now, id])?;
+            } else {
+                self.write_row(&id)?;
+            }
         }
+        self.pending.clear();
         Ok(())
     }
 }
@@ -219,9 +247,14 @@ impl BatchSql for Direct<'_> {
                 .optional()?;
             let fresh = existing.is_none();
             let id = existing.unwrap_or_else(new_id);
-            if fresh {
-                self.unwritten.insert(id.clone());
-            }
+            self.pending.insert(
+                id.clone(),
+                PendingCall {
+                    chain: (integration_id.clone(), chain_id.clone()),
+                    business_id: business_id.clone(),
+                    row: !fresh,
+                },
+            );
             locked.insert(
                 (integration_id.clone(), chain_id.clone()),
                 LockedCall {
@@ -249,8 +282,7 @@ impl BatchSql for Direct<'_> {
         let fresh_ids: HashSet<&str> = fresh.iter().map(|(_, c)| c.id.as_str()).collect();
         let mut taken: HashSet<(&str, &str)> = HashSet::new();
         let mut adopted = HashMap::new();
-        for (chain, call) in fresh {
-            let chain_id = &chain.1;
+        for ((_, chain_id), call) in fresh {
             if !taken.insert((call.business_id.as_str(), chain_id.as_str())) {
                 continue;
             }
@@ -267,7 +299,7 @@ impl BatchSql for Direct<'_> {
             if let Some(old) = placeholder {
                 // The placeholder's recordings move to the new call: its row
                 // must exist for their foreign key.
-                self.write_row(chain, call)?;
+                self.write_row(&call.id)?;
                 for statement in MOVE_TO_CALL {
                     self.conn
                         .prepare_cached(statement)?
@@ -276,6 +308,7 @@ impl BatchSql for Direct<'_> {
                 self.conn
                     .prepare_cached(DELETE_CALL)?
                     .execute(params![old])?;
+                self.pending.remove(&old);
                 adopted.insert(call.id.clone(), old);
             }
         }
@@ -397,11 +430,8 @@ impl BatchSql for Direct<'_> {
         )?;
         for c in calls {
             let p = c.projection;
-            let statement = if self.unwritten.remove(c.id) {
-                &mut insert
-            } else {
-                &mut upsert
-            };
+            let row = self.pending.remove(c.id).is_none_or(|call| call.row);
+            let statement = if row { &mut upsert } else { &mut insert };
             statement.execute(params![
                 c.id,
                 c.business_id,
@@ -439,7 +469,7 @@ impl BatchSql for Direct<'_> {
                 ])?;
             }
         }
-        Ok(())
+        self.write_untouched()
     }
 
     async fn record_vendor_analysis(
@@ -672,6 +702,17 @@ mod tests {
                     vec![],
                 ),
             ],
+            // Only retries: of e2 on its own call, and of e1 claiming a
+            // chain not seen before. Nothing is stored but what the pool's
+            // lock leaves: an empty call for the new chain.
+            vec![job(
+                w,
+                vec![
+                    on_call("e2", "c1", "call.recording", json!({})),
+                    on_call("e1", "ghost", "call.ringing", json!({})),
+                ],
+                vec![],
+            )],
         ]
     }
 
@@ -762,7 +803,11 @@ mod tests {
 
         // And what both stored is right, so agreeing is not both being wrong.
         let calls = &got[0];
-        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert_eq!(calls.len(), 4, "{calls:?}");
+        assert!(
+            calls.contains(&"webhooks|ghost|ringing|[]|{}|-|created".to_owned()),
+            "{calls:?}"
+        );
         assert_eq!(
             calls[0], "webhooks|X|ringing|[\"p1\",\"p2\",\"w1\"]|{\"events\":3}|-|created",
             "the webhook's call took over the placeholder"
