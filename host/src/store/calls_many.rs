@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
-use super::multirow::{self, Style, rows_per_statement};
+use super::multirow::{self, Insert, Style, rows_per_statement};
 use super::{CallProjection, StoreError, new_id, parse_json};
 
 /// A vendor call chain as ingest names it: `(integration id, chain id)`.
@@ -23,6 +23,15 @@ pub(super) struct LockedCall {
     pub fresh: bool,
 }
 
+/// A new call's empty row, to be folded: bound id, business, integration,
+/// chain, and the time three times (sort, created, updated).
+pub(super) const NEW_CALL: Insert = Insert {
+    head: "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
+           legs_json, attributes_json, sort_at, created_at, updated_at) VALUES ",
+    literals: &[(4, "'ringing'"), (5, "'unknown'"), (6, "'[]'"), (7, "'{}'")],
+    tail: "",
+};
+
 /// The call of each chain, creating the ones that are new (empty, to be
 /// folded), each locked until the transaction ends: on PostgreSQL the
 /// upsert's DO UPDATE takes the row lock, so concurrent requests about one
@@ -35,18 +44,13 @@ pub(super) async fn lock_calls(
     now: i64,
 ) -> Result<HashMap<ChainKey, LockedCall>, StoreError> {
     let style = Style::of(conn);
-    const COLUMNS: usize = 11;
-    let constants = [(4, "'ringing'"), (5, "'unknown'"), (6, "'[]'"), (7, "'{}'")];
-    let bound = COLUMNS - constants.len();
     let chains: Vec<_> = chains.iter().collect();
     let mut locked = HashMap::with_capacity(chains.len());
-    for chunk in chains.chunks(rows_per_statement(bound)) {
+    for chunk in chains.chunks(NEW_CALL.rows_per_statement()) {
         let sql = format!(
-            "INSERT INTO calls (id, business_id, integration_id, chain_id, status, direction, \
-             legs_json, attributes_json, sort_at, created_at, updated_at) VALUES {} \
-             ON CONFLICT (integration_id, chain_id) DO UPDATE SET updated_at = excluded.updated_at \
-             RETURNING id, integration_id, chain_id",
-            multirow::values(style, 1, chunk.len(), COLUMNS, &constants)
+            "{} ON CONFLICT (integration_id, chain_id) DO UPDATE SET \
+             updated_at = excluded.updated_at RETURNING id, integration_id, chain_id",
+            NEW_CALL.sql(style, chunk.len())
         );
         let mut fresh_ids = HashSet::with_capacity(chunk.len());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
@@ -182,13 +186,17 @@ pub(super) struct Projected<'a> {
     pub projection: &'a CallProjection,
 }
 
-/// The projection write of [`write_projections`], before and after its
-/// VALUES rows (23 columns each): one text for both ways of writing it
-/// (`sqlite_direct.rs` writes it one row at a time).
-pub(super) const PROJECTION_INSERT: &str = "INSERT INTO calls (id, business_id, integration_id, \
-     chain_id, status, outcome, direction, customer_phone, extension, did, started_at, \
-     answered_at, ended_at, duration_sec, talk_sec, hangup_cause, transcript, summary, legs_json, \
-     attributes_json, sort_at, created_at, updated_at) VALUES ";
+/// A call's row as the fold made it ([`write_projections`]; the SQLite
+/// writer inserts a call this batch created with it as it is, and upserts
+/// the others with [`PROJECTION_UPSERT`] after it).
+pub(super) const PROJECTION: Insert = Insert {
+    head: "INSERT INTO calls (id, business_id, integration_id, chain_id, status, outcome, \
+           direction, customer_phone, extension, did, started_at, answered_at, ended_at, \
+           duration_sec, talk_sec, hangup_cause, transcript, summary, legs_json, \
+           attributes_json, sort_at, created_at, updated_at) VALUES ",
+    literals: &[],
+    tail: "",
+};
 pub(super) const PROJECTION_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
      outcome = excluded.outcome, direction = excluded.direction, \
      customer_phone = excluded.customer_phone, extension = excluded.extension, \
@@ -201,6 +209,14 @@ pub(super) const PROJECTION_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET stat
      sort_at = COALESCE(excluded.started_at, calls.created_at), \
      updated_at = excluded.updated_at";
 
+/// A recording link a vendor sent, once per call and URL.
+pub(super) const LINK: Insert = Insert {
+    head: "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
+           created_at) VALUES ",
+    literals: &[],
+    tail: " ON CONFLICT (call_id, url) DO NOTHING",
+};
+
 /// Writes each call's projection over its row, and the recording links it
 /// has not seen. The rows exist (they were
 /// locked by [`lock_calls`]), so the upsert always updates; it is the one
@@ -211,12 +227,8 @@ pub(super) async fn write_projections(
     now: i64,
 ) -> Result<(), StoreError> {
     let style = Style::of(conn);
-    const COLUMNS: usize = 23;
-    for chunk in calls.chunks(rows_per_statement(COLUMNS)) {
-        let sql = format!(
-            "{PROJECTION_INSERT}{}{PROJECTION_UPSERT}",
-            multirow::values(style, 1, chunk.len(), COLUMNS, &[])
-        );
+    for chunk in calls.chunks(PROJECTION.rows_per_statement()) {
+        let sql = format!("{}{PROJECTION_UPSERT}", PROJECTION.sql(style, chunk.len()));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for c in chunk {
             let p = c.projection;
@@ -259,13 +271,8 @@ pub(super) async fn write_projections(
                 .map(move |(position, link)| (c, position, link))
         })
         .collect();
-    const LINK_COLUMNS: usize = 7;
-    for chunk in links.chunks(rows_per_statement(LINK_COLUMNS)) {
-        let sql = format!(
-            "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
-             created_at) VALUES {} ON CONFLICT (call_id, url) DO NOTHING",
-            multirow::values(style, 1, chunk.len(), LINK_COLUMNS, &[])
-        );
+    for chunk in links.chunks(LINK.rows_per_statement()) {
+        let sql = LINK.sql(style, chunk.len());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for (call, position, (url, mime)) in chunk {
             query = query

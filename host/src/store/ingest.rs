@@ -12,7 +12,7 @@ use sqlx::Row;
 use super::batch_sql::BatchSql;
 use super::calls_many::{ChainKey, LockedCall, Projected};
 use super::conversations::NewMessage;
-use super::multirow::{self, Style, rows_per_statement};
+use super::multirow::{Insert, Style};
 use super::{CallProjection, NewNotification, Store, StoreError, new_id, now_ms};
 
 /// What an event is about, which decides where else it is written.
@@ -296,6 +296,14 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
     Ok(outcomes)
 }
 
+/// An event in the log, unless the integration has its key already.
+pub(super) const EVENT: Insert = Insert {
+    head: "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
+           payload_json, received_at, call_id) VALUES ",
+    literals: &[],
+    tail: " ON CONFLICT (integration_id, dedup_key) DO NOTHING",
+};
+
 /// Logs the events in as few statements as the batch allows; returns the
 /// ids of those stored now. A key the integration already has is skipped
 /// (ON CONFLICT DO NOTHING returns no row for it and, unlike a caught
@@ -307,15 +315,9 @@ pub(super) async fn insert_events(
     received_at: i64,
 ) -> Result<HashSet<String>, StoreError> {
     let style = Style::of(conn);
-    const COLUMNS: usize = 8;
     let mut stored = HashSet::with_capacity(rows.len());
-    for chunk in rows.chunks(rows_per_statement(COLUMNS)) {
-        let sql = format!(
-            "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
-             payload_json, received_at, call_id) VALUES {} \
-             ON CONFLICT (integration_id, dedup_key) DO NOTHING RETURNING id",
-            multirow::values(style, 1, chunk.len(), COLUMNS, &[])
-        );
+    for chunk in rows.chunks(EVENT.rows_per_statement()) {
+        let sql = format!("{} RETURNING id", EVENT.sql(style, chunk.len()));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for row in chunk {
             let job = &jobs[row.job];

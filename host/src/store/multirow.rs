@@ -86,6 +86,44 @@ pub(super) fn values(
     out
 }
 
+/// An INSERT written once for any number of rows: the pool's multi-row
+/// statements and the SQLite writer's single-row ones (`sqlite_direct.rs`)
+/// share it, so the two cannot drift apart.
+pub(super) struct Insert {
+    /// `INSERT INTO t (a, b, …) VALUES `.
+    pub head: &'static str,
+    /// Columns every row fills with the same SQL text, by position.
+    pub literals: &'static [(usize, &'static str)],
+    /// What follows the rows (a conflict clause), or nothing.
+    pub tail: &'static str,
+}
+
+impl Insert {
+    /// The statement for `rows` rows.
+    pub(super) fn sql(&self, style: Style, rows: usize) -> String {
+        format!(
+            "{}{}{}",
+            self.head,
+            values(style, 1, rows, self.columns(), self.literals),
+            self.tail
+        )
+    }
+
+    /// Values bound per row.
+    pub(super) fn bound(&self) -> usize {
+        self.columns() - self.literals.len()
+    }
+
+    /// Rows per statement (see [`rows_per_statement`]).
+    pub(super) fn rows_per_statement(&self) -> usize {
+        rows_per_statement(self.bound())
+    }
+
+    fn columns(&self) -> usize {
+        self.head.matches(',').count() + 1
+    }
+}
+
 /// `$first, $first+1, …`: `count` placeholders for an `IN (…)` list.
 pub(super) fn list(style: Style, first: usize, count: usize) -> String {
     let mut out = String::with_capacity(count * 6);
@@ -101,6 +139,24 @@ pub(super) fn list(style: Style, first: usize, count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_insert_counts_its_columns_from_its_head() {
+        const T: Insert = Insert {
+            head: "INSERT INTO t (a, b, c) VALUES ",
+            literals: &[(1, "'x'")],
+            tail: " ON CONFLICT DO NOTHING",
+        };
+        assert_eq!(T.bound(), 2);
+        assert_eq!(
+            T.sql(Style::Numbered, 2),
+            "INSERT INTO t (a, b, c) VALUES ($1, 'x', $2), ($3, 'x', $4) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            T.sql(Style::Positional, 1),
+            "INSERT INTO t (a, b, c) VALUES (?, 'x', ?) ON CONFLICT DO NOTHING"
+        );
+    }
 
     #[test]
     fn values_number_placeholders_across_rows_and_skip_literals() {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::multirow::{self, Style, rows_per_statement};
+use super::multirow::{self, Insert, Style, rows_per_statement};
 use super::{Store, StoreError, new_id, now_ms, one_row, parse_json};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -324,23 +324,26 @@ impl Store {
 
 /// Queues `batch` on `conn` (inside the caller's transaction when it has
 /// one) in as few statements as the batch allows.
+/// A queued notification (status and attempt count are the same for every
+/// new row): bound id, business, channel, destination, title, body, link,
+/// severity, attributes, and the time twice (next attempt, created).
+pub(super) const NEW_NOTIFICATION: Insert = Insert {
+    head: "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, \
+           link, severity, attributes_json, status, attempts, next_attempt_at, created_at) \
+           VALUES ",
+    literals: &[(9, "'pending'"), (10, "0")],
+    tail: "",
+};
+
 pub(super) async fn insert_notifications(
     conn: &mut sqlx::AnyConnection,
     batch: &[NewNotification],
 ) -> Result<Vec<Notification>, StoreError> {
     let style = Style::of(conn);
-    // Status and attempt count are the same for every new row.
-    const COLUMNS: usize = 13;
-    let constants = [(9, "'pending'"), (10, "0")];
     let now = now_ms();
     let mut stored = Vec::with_capacity(batch.len());
-    for chunk in batch.chunks(rows_per_statement(COLUMNS - constants.len())) {
-        let sql = format!(
-            "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, \
-             link, severity, attributes_json, status, attempts, next_attempt_at, created_at) \
-             VALUES {}",
-            multirow::values(style, 1, chunk.len(), COLUMNS, &constants)
-        );
+    for chunk in batch.chunks(NEW_NOTIFICATION.rows_per_statement()) {
+        let sql = NEW_NOTIFICATION.sql(style, chunk.len());
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for n in chunk {
             let id = new_id();

@@ -19,6 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
@@ -26,11 +27,14 @@ use serde_json::Value;
 use super::analysis::{ENQUEUE_JOB, UPSERT_VENDOR_ANALYSIS};
 use super::batch_sql::BatchSql;
 use super::calls::{DELETE_CALL, MOVE_TO_CALL};
-use super::calls_many::{ChainKey, LockedCall, PROJECTION_INSERT, PROJECTION_UPSERT, Projected};
+use super::calls_many::{
+    ChainKey, LINK, LockedCall, NEW_CALL, PROJECTION, PROJECTION_UPSERT, Projected,
+};
 use super::checkpointer::Checkpointer;
 use super::conversations::{CONVERSATION_ID, COUNT_MESSAGE, INSERT_MESSAGE, UPSERT_CONVERSATION};
-use super::ingest::{EventRow, Fold, IngestJob, IngestOutcome, ingest_jobs};
-use super::multirow::{self, Style};
+use super::ingest::{EVENT, EventRow, Fold, IngestJob, IngestOutcome, ingest_jobs};
+use super::multirow::{Insert, Style};
+use super::outbox::NEW_NOTIFICATION;
 use super::sqlite_gate::Gate;
 use super::{
     Backend, CallProjection, NewMessage, NewNotification, Store, StoreError, new_id, now_ms,
@@ -46,6 +50,29 @@ const WAL_BACKSTOP_PAGES: i64 = 8_000;
 
 /// What a reset WAL file is truncated back to.
 const WAL_KEPT_BYTES: i64 = 64 << 20;
+
+/// The single-row statements the writer shares with the pool's multi-row
+/// ones, built once rather than per batch.
+struct Texts {
+    new_call: String,
+    event: String,
+    projection: String,
+    projection_upsert: String,
+    link: String,
+    notification: String,
+}
+
+static TEXTS: LazyLock<Texts> = LazyLock::new(|| {
+    let one = |insert: &Insert| insert.sql(Style::Positional, 1);
+    Texts {
+        new_call: one(&NEW_CALL),
+        event: one(&EVENT),
+        projection: one(&PROJECTION),
+        projection_upsert: format!("{}{PROJECTION_UPSERT}", one(&PROJECTION)),
+        link: one(&LINK),
+        notification: one(&NEW_NOTIFICATION),
+    }
+});
 
 /// A connection of its own to the store's SQLite file, for one thread.
 pub struct DirectWriter {
@@ -195,19 +222,15 @@ impl<'c> Direct<'c> {
         let Some(call) = self.pending.get_mut(call_id).filter(|c| !c.row) else {
             return Ok(());
         };
-        self.conn
-            .prepare_cached(
-                "INSERT INTO calls (id, business_id, integration_id, chain_id, status, \
-                 direction, legs_json, attributes_json, sort_at, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'ringing', 'unknown', '[]', '{}', ?5, ?5, ?5)",
-            )?
-            .execute(params![
-                call_id,
-                call.business_id,
-                call.chain.0,
-                call.chain.1,
-                self.now
-            ])?;
+        self.conn.prepare_cached(&TEXTS.new_call)?.execute(params![
+            call_id,
+            call.business_id,
+            call.chain.0,
+            call.chain.1,
+            self.now,
+            self.now,
+            self.now
+        ])?;
         call.row = true;
         Ok(())
     }
@@ -321,11 +344,7 @@ impl BatchSql for Direct<'_> {
         rows: &[EventRow<'_>],
         received_at: i64,
     ) -> Result<HashSet<String>, StoreError> {
-        let mut insert = self.conn.prepare_cached(
-            "INSERT INTO inbound_events (id, business_id, integration_id, dedup_key, kind, \
-             payload_json, received_at, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (integration_id, dedup_key) DO NOTHING",
-        )?;
+        let mut insert = self.conn.prepare_cached(&TEXTS.event)?;
         let mut stored = HashSet::with_capacity(rows.len());
         for row in rows {
             let job = &jobs[row.job];
@@ -417,17 +436,9 @@ impl BatchSql for Direct<'_> {
     ) -> Result<(), StoreError> {
         // As `calls_many::write_projections`, one statement per call: a
         // plain insert of a row this batch creates, else the upsert.
-        let insert = format!(
-            "{PROJECTION_INSERT}{}",
-            multirow::values(Style::Positional, 1, 1, 23, &[])
-        );
-        let upsert = format!("{insert}{PROJECTION_UPSERT}");
-        let mut insert = self.conn.prepare_cached(&insert)?;
-        let mut upsert = self.conn.prepare_cached(&upsert)?;
-        let mut link = self.conn.prepare_cached(
-            "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
-             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (call_id, url) DO NOTHING",
-        )?;
+        let mut insert = self.conn.prepare_cached(&TEXTS.projection)?;
+        let mut upsert = self.conn.prepare_cached(&TEXTS.projection_upsert)?;
+        let mut link = self.conn.prepare_cached(&TEXTS.link)?;
         for c in calls {
             let p = c.projection;
             let row = self.pending.remove(c.id).is_none_or(|call| call.row);
@@ -502,11 +513,7 @@ impl BatchSql for Direct<'_> {
         &mut self,
         notifications: &[NewNotification],
     ) -> Result<(), StoreError> {
-        let mut insert = self.conn.prepare_cached(
-            "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, \
-             link, severity, attributes_json, status, attempts, next_attempt_at, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?10, ?10)",
-        )?;
+        let mut insert = self.conn.prepare_cached(&TEXTS.notification)?;
         let now = now_ms();
         for n in notifications {
             insert.execute(params![
@@ -519,6 +526,7 @@ impl BatchSql for Direct<'_> {
                 n.link,
                 n.severity,
                 n.attributes.to_string(),
+                now,
                 now,
             ])?;
         }
