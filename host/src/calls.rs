@@ -85,7 +85,7 @@ pub fn to_new_events(events: &[Event]) -> Result<Vec<NewEvent>, String> {
             if e.dedup_key.trim().is_empty() {
                 return Err("the connector returned an event without a dedup key".to_string());
             }
-            let payload = serde_json::to_value(e).map_err(|err| err.to_string())?;
+            let payload = serde_json::to_string(e).map_err(|err| err.to_string())?;
             Ok(NewEvent {
                 dedup_key: e.dedup_key.clone(),
                 kind: event_kind(e),

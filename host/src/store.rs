@@ -375,7 +375,7 @@ mod tests {
                                 &[NewEvent {
                                     dedup_key: format!("e{}", i % 8),
                                     kind: "k".into(),
-                                    payload: serde_json::json!(i),
+                                    payload: serde_json::json!(i).to_string(),
                                     target: EventTarget::Log,
                                 }],
                                 &|_| CallProjection::default(),

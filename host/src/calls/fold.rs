@@ -11,7 +11,6 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::names;
@@ -21,14 +20,14 @@ use crate::runtime::wit::since_v0_1_0::types::{
 };
 use crate::store::CallProjection;
 
-/// The call record of these events (payloads as stored: serde JSON of the
-/// WIT `event`). Payloads that do not parse, or are not about calls, are
-/// skipped: they were validated on the way in.
-pub fn fold(payloads: &[Value]) -> CallProjection {
+/// The call record of these events (payloads as stored: serde JSON text of
+/// the WIT `event`). Payloads that do not parse, or are not about calls,
+/// are skipped: they were validated on the way in.
+pub fn fold(payloads: &[String]) -> CallProjection {
     let events: Vec<Event> = payloads
         .iter()
-        // Deserialized from the borrowed value: no copy of each payload.
-        .filter_map(|p| Event::deserialize(p).ok())
+        // Straight from the text into the event, without a `Value` tree.
+        .filter_map(|p| serde_json::from_str(p).ok())
         .collect();
     fold_events(&events)
 }

@@ -251,7 +251,7 @@ mod tests {
                             events: vec![NewEvent {
                                 dedup_key: key.clone(),
                                 kind: "call.ringing".into(),
-                                payload: json!({}),
+                                payload: json!({}).to_string(),
                                 target: EventTarget::Call { chain_id: key },
                             }],
                             notices: Vec::new(),

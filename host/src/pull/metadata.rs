@@ -68,7 +68,7 @@ pub fn call_event(recording: &RemoteRecording) -> Result<NewEvent, serde_json::E
     Ok(NewEvent {
         dedup_key: event.dedup_key.clone(),
         kind: event_kind(&event),
-        payload: serde_json::to_value(&event)?,
+        payload: serde_json::to_string(&event)?,
         target: EventTarget::Call { chain_id },
     })
 }

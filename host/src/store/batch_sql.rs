@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::Value;
 use sqlx::AnyConnection;
 
 use super::calls_many::{self, ChainKey, LockedCall, Projected};
@@ -61,7 +60,7 @@ pub(super) trait BatchSql {
     async fn payloads_of(
         &mut self,
         call_ids: &[&str],
-    ) -> Result<HashMap<String, Vec<Value>>, StoreError>;
+    ) -> Result<HashMap<String, Vec<String>>, StoreError>;
 
     /// Writes each call's projection over its row, and its new recording links.
     async fn write_projections(
@@ -124,7 +123,7 @@ impl BatchSql for AnyConnection {
     async fn payloads_of(
         &mut self,
         call_ids: &[&str],
-    ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
         calls_many::payloads_of(self, call_ids).await
     }
 

@@ -5,11 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use super::multirow::{self, Insert, Style, rows_per_statement};
-use super::{CallProjection, StoreError, new_id, parse_json};
+use super::{CallProjection, StoreError, new_id};
 
 /// A vendor call chain as ingest names it: `(integration id, chain id)`.
 pub(super) type ChainKey = (String, String);
@@ -150,9 +149,9 @@ pub(super) async fn adopt_pulled_calls(
 pub(super) async fn payloads_of(
     conn: &mut AnyConnection,
     call_ids: &[&str],
-) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
     let style = Style::of(conn);
-    let mut payloads: HashMap<String, Vec<Value>> = HashMap::with_capacity(call_ids.len());
+    let mut payloads: HashMap<String, Vec<String>> = HashMap::with_capacity(call_ids.len());
     for chunk in call_ids.chunks(rows_per_statement(1)) {
         let sql = format!(
             "SELECT call_id, payload_json FROM inbound_events WHERE call_id IN ({}) \
@@ -164,11 +163,10 @@ pub(super) async fn payloads_of(
             query = query.bind(*id);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            let text: String = row.try_get("payload_json")?;
             payloads
                 .entry(row.try_get("call_id")?)
                 .or_default()
-                .push(parse_json(&text, "inbound_events.payload_json")?);
+                .push(row.try_get("payload_json")?);
         }
     }
     Ok(payloads)

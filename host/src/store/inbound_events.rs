@@ -69,7 +69,7 @@ mod tests {
         NewEvent {
             dedup_key: key.to_owned(),
             kind: "agent.status".into(),
-            payload: json!({"n": n, "callid": key}),
+            payload: json!({"n": n, "callid": key}).to_string(),
             target: EventTarget::Log,
         }
     }

@@ -30,12 +30,16 @@ pub enum EventTarget {
 pub struct NewEvent {
     pub dedup_key: String,
     pub kind: String,
-    pub payload: Value,
+    /// The event as JSON text, made once where the event is made: it is
+    /// stored as it is and folded from, so the writer, which every event of
+    /// an embedded database passes through one at a time, neither
+    /// serializes it nor copies a tree of it.
+    pub payload: String,
     pub target: EventTarget,
 }
 
-/// Recomputes a call from all its stored event payloads.
-pub type Fold = dyn Fn(&[Value]) -> CallProjection + Send + Sync;
+/// Recomputes a call from all its stored event payloads (JSON texts).
+pub type Fold = dyn Fn(&[String]) -> CallProjection + Send + Sync;
 
 /// What [`Store::ingest`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,8 +108,6 @@ pub(super) struct EventRow<'a> {
     /// Index of its request in the batch.
     pub job: usize,
     pub event: &'a NewEvent,
-    /// The payload as stored.
-    pub payload: String,
     pub call: Option<&'a LockedCall>,
 }
 
@@ -179,7 +181,6 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
                 id: new_id(),
                 job: j,
                 event,
-                payload: event.payload.to_string(),
                 call,
             });
         }
@@ -218,7 +219,7 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
 
     // 4. Re-fold each touched call. A call this batch created has no events
     // but the batch's, already in hand; the others are read back.
-    let mut payloads: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut payloads: HashMap<String, Vec<String>> = HashMap::new();
     let mut batch_rows: Vec<&EventRow<'_>> = rows
         .iter()
         .filter(|r| stored.contains(r.id.as_str()))
@@ -327,7 +328,7 @@ pub(super) async fn insert_events(
                 .bind(job.integration_id.as_str())
                 .bind(row.event.dedup_key.as_str())
                 .bind(row.event.kind.as_str())
-                .bind(row.payload.as_str())
+                .bind(row.event.payload.as_str())
                 .bind(received_at)
                 .bind(row.call.map(|c| c.id.as_str()));
         }
@@ -350,7 +351,7 @@ mod tests {
         NewEvent {
             dedup_key: key.to_owned(),
             kind: "call.ringing".into(),
-            payload: json!({ "key": key }),
+            payload: json!({ "key": key }).to_string(),
             target: EventTarget::Call {
                 chain_id: chain.to_owned(),
             },
@@ -371,11 +372,12 @@ mod tests {
     }
 
     /// A fold that keeps the keys of the events it was given, in order.
-    fn keys_fold(payloads: &[Value]) -> CallProjection {
+    fn keys_fold(payloads: &[String]) -> CallProjection {
+        let key = |p: &String| serde_json::from_str::<Value>(p).unwrap_or_default()["key"].take();
         CallProjection {
             status: "ringing".into(),
             direction: "inbound".into(),
-            legs: Value::Array(payloads.iter().map(|p| p["key"].clone()).collect()),
+            legs: Value::Array(payloads.iter().map(key).collect()),
             attributes: json!({}),
             ..CallProjection::default()
         }

@@ -22,7 +22,6 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
-use serde_json::Value;
 
 use super::analysis::{ENQUEUE_JOB, UPSERT_VENDOR_ANALYSIS};
 use super::batch_sql::BatchSql;
@@ -38,7 +37,6 @@ use super::outbox::NEW_NOTIFICATION;
 use super::sqlite_gate::Gate;
 use super::{
     Backend, CallProjection, NewMessage, NewNotification, Store, StoreError, new_id, now_ms,
-    parse_json,
 };
 
 /// Statements kept prepared: every statement of a batch, with room to spare.
@@ -354,7 +352,7 @@ impl BatchSql for Direct<'_> {
                 job.integration_id,
                 row.event.dedup_key,
                 row.event.kind,
-                row.payload,
+                row.event.payload,
                 received_at,
                 row.call.map(|c| c.id.as_str()),
             ])?;
@@ -412,7 +410,7 @@ impl BatchSql for Direct<'_> {
     async fn payloads_of(
         &mut self,
         call_ids: &[&str],
-    ) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
         let mut select = self.conn.prepare_cached(
             "SELECT payload_json FROM inbound_events WHERE call_id = ?1 ORDER BY received_at, id",
         )?;
@@ -421,8 +419,7 @@ impl BatchSql for Direct<'_> {
             let mut of_call = Vec::new();
             let mut rows = select.query(params![id])?;
             while let Some(row) = rows.next()? {
-                let text: String = row.get(0)?;
-                of_call.push(parse_json(&text, "inbound_events.payload_json")?);
+                of_call.push(row.get(0)?);
             }
             payloads.insert((*id).to_owned(), of_call);
         }
@@ -536,7 +533,7 @@ impl BatchSql for Direct<'_> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::super::testing::{acme_with_integration, sqlite_store};
     use super::super::{EventTarget, NewEvent, NewIntegration};
@@ -550,7 +547,7 @@ mod tests {
         NewEvent {
             dedup_key: key.to_owned(),
             kind: kind.to_owned(),
-            payload,
+            payload: payload.to_string(),
             target: EventTarget::Call {
                 chain_id: chain.to_owned(),
             },
@@ -561,7 +558,7 @@ mod tests {
         NewEvent {
             dedup_key: key.to_owned(),
             kind: "message.received".into(),
-            payload: json!({ "key": key }),
+            payload: json!({ "key": key }).to_string(),
             target: EventTarget::Message(Box::new(NewMessage {
                 chat_id: chat.to_owned(),
                 chat_name: Some("Chat".into()),
@@ -581,7 +578,11 @@ mod tests {
 
     /// Keys in order as legs; `rec` fields as recordings; `transcript`
     /// and `end` as the transcript and status.
-    fn fold(payloads: &[Value]) -> CallProjection {
+    fn fold(payloads: &[String]) -> CallProjection {
+        let payloads: Vec<Value> = payloads
+            .iter()
+            .map(|p| serde_json::from_str(p).unwrap_or_default())
+            .collect();
         let mut p = CallProjection {
             status: "ringing".into(),
             direction: "inbound".into(),
@@ -589,7 +590,7 @@ mod tests {
             attributes: json!({ "events": payloads.len() }),
             ..CallProjection::default()
         };
-        for payload in payloads {
+        for payload in &payloads {
             if let Some(url) = payload["rec"].as_str() {
                 p.recordings
                     .push((url.to_owned(), Some("audio/mpeg".into())));
@@ -695,7 +696,7 @@ mod tests {
                     vec![NewEvent {
                         dedup_key: "status-1".into(),
                         kind: "agent.status".into(),
-                        payload: json!({ "key": "status-1" }),
+                        payload: json!({ "key": "status-1" }).to_string(),
                         target: EventTarget::Log,
                     }],
                     vec![],
