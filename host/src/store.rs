@@ -349,16 +349,7 @@ mod tests {
         // SQLite's single pooled connection must queue writers, not fail them
         // with SQLITE_BUSY; PostgreSQL runs them side by side.
         for store in test_stores().await? {
-            let business = store.create_business("Busy").await?;
-            let integration = store
-                .create_integration(NewIntegration {
-                    business_id: business.id.clone(),
-                    kind: "dtac".into(),
-                    name: "DTAC".into(),
-                    config: serde_json::json!({}),
-                    secrets: None,
-                })
-                .await?;
+            let (business, integration) = testing::acme_with_integration(&store).await?;
             let tasks: Vec<_> = (0..32)
                 .map(|i| {
                     let store = Store::clone(&store);
