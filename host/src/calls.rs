@@ -77,15 +77,16 @@ pub fn target(event: &Event) -> EventTarget {
     }
 }
 
-/// The store's form of a connector's events.
-pub fn to_new_events(events: &[Event]) -> Result<Vec<NewEvent>, String> {
+/// The store's form of a connector's `events`, each with its JSON text
+/// (`json[i]` is `events[i]`, as `Runtime::ingest` made it).
+pub fn to_new_events(events: &[Event], json: Vec<String>) -> Result<Vec<NewEvent>, String> {
     events
         .iter()
-        .map(|e| {
+        .zip(json)
+        .map(|(e, payload)| {
             if e.dedup_key.trim().is_empty() {
                 return Err("the connector returned an event without a dedup key".to_string());
             }
-            let payload = serde_json::to_string(e).map_err(|err| err.to_string())?;
             Ok(NewEvent {
                 dedup_key: e.dedup_key.clone(),
                 kind: event_kind(e),

@@ -48,7 +48,7 @@ pub async fn ingest(
         .await
         .map_err(call_error)?
         .map_err(connector_error)?;
-    let events = to_new_events(&reply.events).map_err(|m| {
+    let events = to_new_events(&reply.events, reply.events_json).map_err(|m| {
         tracing::warn!(integration = %integration.id, error = %m, "connector returned unusable events");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "connector_failed", m)
     })?;

@@ -19,7 +19,7 @@ pub mod registry;
 pub mod services;
 pub mod wit;
 
-pub use calls::{CallError, CallTarget};
+pub use calls::{CallError, CallTarget, IngestOutput};
 
 use admission::Admission;
 use call_state::HostEnv;

@@ -76,12 +76,15 @@ static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Run on every new SQLite connection. WAL lets readers proceed while one
-/// writer commits; `synchronous = NORMAL` is durable enough in WAL mode (a
-/// power cut can lose the last commits, never corrupt the file); the busy
-/// timeout covers another process (a CLI next to the server) holding the lock.
+/// writer commits. `synchronous = FULL` syncs the WAL at every commit: a
+/// vendor's event is acknowledged only after its commit, and with `NORMAL`
+/// a power cut (not a crash of the process) could lose the last commits
+/// after their 2xx. The ingest writer's group commit pays one sync per
+/// batch. The busy timeout covers another process (a CLI next to the
+/// server) holding the lock.
 const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
+    "PRAGMA synchronous = FULL",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",
 ];
@@ -295,7 +298,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sqlite_file_is_created_in_wal_mode_with_foreign_keys() -> anyhow::Result<()> {
+    async fn sqlite_file_is_created_in_wal_mode_with_foreign_keys_and_synced_commits()
+    -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("fresh.db");
         let store = Store::connect(&format!("sqlite://{}", path.display())).await?;
@@ -310,6 +314,11 @@ mod tests {
             .fetch_one(store.pool())
             .await?;
         assert_eq!(fks, 1);
+        // 2 is FULL: a commit is on disk before it returns.
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await?;
+        assert_eq!(synchronous, 2);
 
         // Migrating twice is a no-op, not an error.
         store.migrate().await?;

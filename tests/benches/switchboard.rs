@@ -730,5 +730,6 @@ fn ringing(chain: &str) -> Vec<switchboard::store::NewEvent> {
             attributes: Vec::new(),
         }),
     };
-    switchboard::calls::to_new_events(&[event]).expect("a valid event")
+    let json = serde_json::to_string(&event).expect("an event serializes");
+    switchboard::calls::to_new_events(&[event], vec![json]).expect("a valid event")
 }

@@ -284,14 +284,30 @@ async fn an_oversized_reply_is_refused() {
         max_reply_bytes: 1 << 20,
         ..Limits::default()
     };
-    let (r, _) = with_neighbour(&w, limits, "/big-reply", &[("mb", "2")]).await;
-    match breach(r) {
-        Breach::ReplyTooLarge { size, limit } => {
-            assert_eq!(limit, 1 << 20);
-            assert!(size >= 2 << 20);
+    // The body counts, and so do the events, as the JSON the store keeps.
+    for path in ["/big-reply", "/big-events"] {
+        let (r, _) = with_neighbour(&w, limits.clone(), path, &[("mb", "2")]).await;
+        match breach(r) {
+            Breach::ReplyTooLarge { size, limit } => {
+                assert_eq!(limit, 1 << 20, "{path}");
+                assert!(size >= 2 << 20, "{path}: {size}");
+            }
+            other => panic!("{path}: {other:?}"),
         }
-        other => panic!("{other:?}"),
     }
+    // Under the limit, the JSON that was counted is what the store gets.
+    let reply =
+        w.rt.ingest(
+            &target(&w.a, "misbehave", limits),
+            &installation(&w.a, "misbehave"),
+            &request("GET", "/big-events", &[("mb", "0")], b""),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.events_json.len(), 1);
+    let stored: serde_json::Value = serde_json::from_str(&reply.events_json[0]).unwrap();
+    assert_eq!(stored["dedup_key"], "big", "{stored}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

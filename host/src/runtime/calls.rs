@@ -13,9 +13,8 @@ use wasmtime::{Store, UpdateDeadline};
 use v0_1::analyzer::exports::switchboard::connector::analysis as ana;
 use v0_1::call_control::exports::switchboard::connector::pbx_control as pbx;
 use v0_1::channel::exports::switchboard::connector::delivery as chan;
-use v0_1::ingest::exports::switchboard::connector::ingest_handler::IngestReply;
 use v0_1::recording_source::exports::switchboard::connector::recordings as rec;
-use v0_1::types::ConnectorError;
+use v0_1::types::{ConnectorError, Event};
 
 /// The sequence every export shares: find the component and the world's
 /// pre-instance, admit the call under the tenant's rate and concurrency
@@ -96,6 +95,18 @@ impl CallError {
             CallError::Host(_) => "internal",
         }
     }
+}
+
+/// What an `ingest` call returned, with each event's JSON text. The
+/// reply-size limit counts that text, so it is made here, once, and the
+/// store keeps it as it is.
+#[derive(Debug)]
+pub struct IngestOutput {
+    /// What the vendor gets back.
+    pub response: v0_1::types::HttpResponse,
+    pub events: Vec<Event>,
+    /// `events[i]` as JSON.
+    pub events_json: Vec<String>,
 }
 
 type V01Pres<'a> = &'a super::registry::PresV0_1;
@@ -225,7 +236,7 @@ impl Runtime {
         target: &CallTarget,
         installation: &v0_1::types::Installation,
         request: &v0_1::types::HttpRequest,
-    ) -> Result<Result<IngestReply, ConnectorError>, CallError> {
+    ) -> Result<Result<IngestOutput, ConnectorError>, CallError> {
         let reply = invoke!(self, target, ingest, "ingest", |store, pre| {
             let instance = pre.instantiate_async(&mut store).await?;
             instance
@@ -233,22 +244,32 @@ impl Runtime {
                 .call_handle(&mut store, installation, request)
                 .await
         });
-        if let Ok(ok) = &reply {
-            // Counted as JSON bytes, without building the JSON.
-            let mut events = ByteCount(0);
-            let _ = serde_json::to_writer(&mut events, &ok.events);
-            let size = ok.response.body.len() as u64 + events.0;
-            if size > target.limits.max_reply_bytes {
-                let error = CallError::Breach(Breach::ReplyTooLarge {
-                    size,
-                    limit: target.limits.max_reply_bytes,
-                });
-                let component = self.component(target)?;
-                self.report(target, &component, &error).await;
-                return Err(error);
-            }
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let events_json = reply
+            .events
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CallError::Host(e.into()))?;
+        let size = reply.response.body.len() as u64
+            + events_json.iter().map(|j| j.len() as u64).sum::<u64>();
+        if size > target.limits.max_reply_bytes {
+            let error = CallError::Breach(Breach::ReplyTooLarge {
+                size,
+                limit: target.limits.max_reply_bytes,
+            });
+            let component = self.component(target)?;
+            self.report(target, &component, &error).await;
+            return Err(error);
         }
-        Ok(reply)
+        Ok(Ok(IngestOutput {
+            response: reply.response,
+            events: reply.events,
+            events_json,
+        }))
     }
 
     /// `recording-source`: `test-connection`.
@@ -438,19 +459,5 @@ impl Runtime {
                 .call_send(&mut store, destination, notification)
                 .await
         }))
-    }
-}
-
-/// A writer that only counts what it is given.
-struct ByteCount(u64);
-
-impl std::io::Write for ByteCount {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0 += bytes.len() as u64;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

@@ -101,7 +101,7 @@ impl Store {
         // The same settings as the pool's connection (`SQLITE_PRAGMAS`);
         // WAL is a property of the file and already set.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // Checkpoints happen beside the writer (`checkpointer.rs`), and
@@ -952,6 +952,22 @@ mod tests {
             let in_order: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
             assert_eq!(names, in_order, "{text}");
         }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_writer_syncs_its_commits_as_the_pool_does() -> anyhow::Result<()> {
+        let store = sqlite_store().await?;
+        let writer = store.direct_writer().await?.expect("a file store");
+        let pool: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await?;
+        let own: i64 = writer
+            .conn
+            .pragma_query_value(None, "synchronous", |row| row.get(0))?;
+        // 2 is FULL: the writer acknowledges events after its commit, so
+        // the commit must be on disk, not only in the OS's cache.
+        assert_eq!((pool, own), (2, 2));
         Ok(())
     }
 
