@@ -260,7 +260,8 @@ async fn ingest() {
 /// `Store::ingest` alone, one ringing event per transaction, sequential:
 /// how much of the HTTP figure is the database.
 async fn store() {
-    use switchboard::store::{EventTarget, NewEvent, NewIntegration};
+    use switchboard::calls::fold::fold;
+    use switchboard::store::NewIntegration;
     let (store, _dir) = sqlite_store().await;
     let business = store.create_business("bench").await.unwrap();
     let integration = store
@@ -273,21 +274,16 @@ async fn store() {
         })
         .await
         .unwrap();
+    // The fold must read the benchmark's events as a call, or the figures
+    // leave it out.
+    let folded = fold(&[ringing("check")[0].payload.clone()]);
+    assert_eq!(folded.status, "ringing");
     let n = 3000;
     let start = Instant::now();
     for i in 0..n {
-        let event = NewEvent {
-            dedup_key: format!("ringing:{i}"),
-            kind: "call.ringing".into(),
-            payload: serde_json::json!({"dedup_key": format!("ringing:{i}")}).to_string(),
-            target: EventTarget::Call {
-                chain_id: format!("chain-{i}"),
-            },
-        };
+        let events = ringing(&format!("single-{i}"));
         store
-            .ingest(&business.id, &integration.id, &[event], &|_| {
-                switchboard::store::CallProjection::default()
-            })
+            .ingest(&business.id, &integration.id, &events, &fold)
             .await
             .unwrap();
     }
@@ -314,9 +310,6 @@ async fn store() {
             })
             .collect()
     };
-    // The fold must read these as a call, or the figures leave it out.
-    let folded = switchboard::calls::fold::fold(&[ringing("check")[0].payload.clone()]);
-    assert_eq!(folded.status, "ringing");
     let mut direct = store.direct_writer().await.unwrap().unwrap();
     for size in [16usize, 128] {
         let mut pooled = Vec::new();
@@ -325,10 +318,7 @@ async fn store() {
             let jobs = jobs_of("pool", size, round);
             let start = Instant::now();
             for batch in jobs.chunks(size) {
-                store
-                    .ingest_batch(batch, &switchboard::calls::fold::fold)
-                    .await
-                    .unwrap();
+                store.ingest_batch(batch, &fold).await.unwrap();
             }
             pooled.push(start.elapsed().as_secs_f64() * 1e6 / jobs.len() as f64);
 
@@ -336,9 +326,7 @@ async fn store() {
             let (back, per) = tokio::task::spawn_blocking(move || {
                 let start = Instant::now();
                 for batch in jobs.chunks(size) {
-                    direct
-                        .ingest_batch(batch, &switchboard::calls::fold::fold)
-                        .unwrap();
+                    direct.ingest_batch(batch, &fold).unwrap();
                 }
                 (
                     direct,
