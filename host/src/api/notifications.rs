@@ -109,29 +109,25 @@ pub async fn send_and_answer(
     state: &AppState,
     n: NewNotification,
 ) -> Result<Json<Value>, ApiError> {
-    let stored = state
-        .store
-        .enqueue_notification(n)
-        .await
-        .map_err(ApiError::internal)?;
-    let result = state
+    let (stored, result) = state
         .notifier
-        .send_now(&stored)
+        .send_new(n)
         .await
         .map_err(ApiError::internal)?;
     let id = stored.id;
     Ok(Json(match result {
-        Some(AttemptResult::Delivered { .. }) => {
+        AttemptResult::Delivered { .. } => {
             json!({"ok": true, "id": id, "status": "delivered"})
         }
-        None | Some(AttemptResult::RateLimited { .. }) => {
+        // The channel's rate limit says wait: the outbox sends it then.
+        AttemptResult::RateLimited { .. } => {
             json!({"ok": true, "id": id, "status": "queued"})
         }
-        Some(AttemptResult::Retry { code, detail, .. }) => json!({
+        AttemptResult::Retry { code, detail, .. } => json!({
             "ok": false, "id": id, "status": "pending", "willRetry": true,
             "error": format!("{code}: {detail}"),
         }),
-        Some(AttemptResult::Failed { code, detail }) => json!({
+        AttemptResult::Failed { code, detail } => json!({
             "ok": false, "id": id, "status": "failed", "willRetry": false,
             "error": format!("{code}: {detail}"),
         }),

@@ -22,7 +22,7 @@ use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector:
 };
 use crate::runtime::wit::since_v0_1_0::types::Pair;
 use crate::runtime::{CallTarget, Runtime};
-use crate::store::{AttemptResult, Notification, Store, StoreError, now_ms};
+use crate::store::{AttemptResult, NewNotification, Notification, Store, StoreError, now_ms};
 
 pub const TELEGRAM_COMPONENT: &str = "telegram-channel";
 pub const DISCORD_COMPONENT: &str = "discord-channel";
@@ -469,13 +469,12 @@ impl Notifier {
     }
 
     /// Attempts and records one claimed notification (a batch of one).
-    /// Returns the result, or `None` when another worker holds it.
-    pub async fn process(&self, n: &Notification) -> Result<Option<AttemptResult>, StoreError> {
-        Ok(self
-            .process_batch(std::slice::from_ref(n), 1)
-            .await?
-            .into_iter()
-            .next())
+    async fn process(&self, n: &Notification) -> Result<AttemptResult, StoreError> {
+        let mut results = self.process_batch(std::slice::from_ref(n), 1).await?;
+        // `record_batch` answers one result per attempt, so this is never hit.
+        results
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a batch of one recorded no result".into()))
     }
 
     /// Attempts a claimed batch (`concurrency` at a time), then records
@@ -573,11 +572,15 @@ impl Notifier {
         ))
     }
 
-    /// Sends `n` now if it can be claimed (the `/notifications/send` path).
-    pub async fn send_now(&self, n: &Notification) -> Result<Option<AttemptResult>, StoreError> {
-        if !self.store.claim_notification(&n.id, LEASE_MS).await? {
-            return Ok(None);
-        }
-        self.process(n).await
+    /// Stores `n` claimed by this call and sends it now (the
+    /// `/notifications/send` path): the answer is this attempt's result,
+    /// never the outbox worker's, which cannot take it meanwhile.
+    pub async fn send_new(
+        &self,
+        n: NewNotification,
+    ) -> Result<(Notification, AttemptResult), StoreError> {
+        let stored = self.store.enqueue_claimed_notification(n, LEASE_MS).await?;
+        let result = self.process(&stored).await?;
+        Ok((stored, result))
     }
 }

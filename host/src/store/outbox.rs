@@ -124,6 +124,20 @@ impl Store {
         insert_notification(&mut conn, &n, None).await
     }
 
+    /// Stores a notification already claimed (`sending`, leased for
+    /// `lease_ms`) by the caller, who sends it now: the outbox worker
+    /// cannot take it first, so the caller's answer is the attempt's own
+    /// result. If the caller dies before recording it, the lease runs out
+    /// and the worker sends it then.
+    pub async fn enqueue_claimed_notification(
+        &self,
+        n: NewNotification,
+        lease_ms: i64,
+    ) -> Result<Notification, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_row(&mut conn, &n, None, Some(lease_ms)).await
+    }
+
     /// Stores several pending notifications in one transaction (a fan-out
     /// to many destinations, a backlog import).
     pub async fn enqueue_notifications(
@@ -373,12 +387,29 @@ pub(super) async fn insert_notification(
     n: &NewNotification,
     automation_id: Option<&str>,
 ) -> Result<Notification, StoreError> {
+    insert_row(conn, n, automation_id, None).await
+}
+
+/// Inserts `n` due now: `pending`, or with `claim_ms` already claimed
+/// (`sending`, leased that long).
+async fn insert_row(
+    conn: &mut sqlx::AnyConnection,
+    n: &NewNotification,
+    automation_id: Option<&str>,
+    claim_ms: Option<i64>,
+) -> Result<Notification, StoreError> {
     let id = new_id();
     let now = now_ms();
+    let lease_until = claim_ms.map(|ms| now + ms);
+    let status = if lease_until.is_some() {
+        "sending"
+    } else {
+        "pending"
+    };
     sqlx::query(
         "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, link, \
-         severity, attributes_json, status, attempts, next_attempt_at, created_at, automation_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $11)",
+         severity, attributes_json, status, attempts, next_attempt_at, created_at, automation_id, \
+         lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12, 0, $10, $10, $11, $13)",
     )
     .bind(&id)
     .bind(&n.business_id)
@@ -391,9 +422,15 @@ pub(super) async fn insert_notification(
     .bind(n.attributes.to_string())
     .bind(now)
     .bind(automation_id)
+    .bind(status)
+    .bind(lease_until)
     .execute(&mut *conn)
     .await?;
-    Ok(pending(id, n.clone(), now))
+    Ok(Notification {
+        status: status.into(),
+        lease_until,
+        ..pending(id, n.clone(), now)
+    })
 }
 
 /// The row just stored for `n`.
@@ -684,6 +721,35 @@ mod tests {
                 );
                 assert_eq!(store.list_attempts(id).await?.len(), 1);
             }
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_notification_stored_claimed_is_the_senders_until_its_lease_runs_out()
+    -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let b = store.create_business("A").await?;
+            let held = store
+                .enqueue_claimed_notification(new(&b.id), 60_000)
+                .await?;
+            assert_eq!(store.get_notification(&b.id, &held.id).await?, held);
+            assert_eq!(held.status, "sending", "{backend:?}");
+            assert!(
+                store.claim_due_notifications(10, 60_000).await?.is_empty(),
+                "the worker cannot take it from the sender ({backend:?})"
+            );
+            assert!(!store.claim_notification(&held.id, 60_000).await?);
+
+            // The sender died before recording: the worker sends it later.
+            let lapsed = store.enqueue_claimed_notification(new(&b.id), -1).await?;
+            let due = store.claim_due_notifications(10, 60_000).await?;
+            assert_eq!(
+                due.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+                [lapsed.id.as_str()],
+                "{backend:?}"
+            );
         }
         Ok(())
     }
