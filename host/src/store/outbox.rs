@@ -4,7 +4,9 @@
 //! `pending` → a worker *claims* it (`sending`, with a lease, so two workers
 //! never send one notification at once and a crashed worker's claim runs
 //! out) → `delivered`, `failed` (permanent), or back to `pending` with the
-//! time of the next attempt.
+//! time of the next attempt. A notification sent at once by the request that
+//! makes it (`/notifications/send`) is stored already `sending`, claimed by
+//! that request.
 
 use std::collections::{HashMap, HashSet};
 
