@@ -81,8 +81,11 @@ pub struct Settings {
     /// How long a claimed sync stays claimed without renewal (a crashed
     /// server's sync is taken over after this).
     pub sync_lease_ms: u64,
-    /// Syncs running at once on this server.
+    /// Syncs running at once on this server; also the recording links it
+    /// downloads at once.
     pub sync_concurrency: usize,
+    /// Tries at downloading a recording link before it is `failed`.
+    pub recording_link_attempts: u32,
     /// Whether this server works the analysis queue (analysis, automations,
     /// digests). Off: it only queues work, for API-only servers next to
     /// worker servers on one database.
@@ -134,6 +137,7 @@ impl Default for Settings {
             sync_page_size: 100,
             sync_lease_ms: 120_000,
             sync_concurrency: 4,
+            recording_link_attempts: 8,
             analysis_worker: true,
             analysis_poll_ms: 500,
             analysis_backoff_base_ms: 30_000,

@@ -5,9 +5,11 @@
 //! cursor (`sync`), performs each download under the installation's egress
 //! rules (`download`), streams the audio into one storage root (`storage`),
 //! and links the recording to its call through the normal call fold
-//! (`metadata`).
+//! (`metadata`). The recording links webhook vendors send are downloaded the
+//! same way (`links`).
 
 pub mod download;
+pub mod links;
 pub mod metadata;
 pub mod scheduler;
 pub mod storage;

@@ -229,6 +229,12 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         i64::try_from(settings.sync_interval_sec).unwrap_or(300),
         Arc::clone(&sync_wake),
     ));
+    background.push(crate::pull::links::spawn(
+        Arc::clone(&syncer),
+        Duration::from_millis(settings.sync_poll_ms.max(10)),
+        settings.sync_concurrency,
+        settings.recording_link_attempts,
+    ));
     let analysis_wake = Arc::new(tokio::sync::Notify::new());
     let analysis = Arc::new(crate::analysis::worker::AnalysisWorker {
         syncer: Arc::clone(&syncer),

@@ -31,6 +31,7 @@ mod ingest;
 mod integrations;
 mod multirow;
 mod outbox;
+mod recording_links;
 mod recordings;
 mod sqlite_direct;
 mod sqlite_gate;
@@ -65,6 +66,7 @@ pub use integrations::{
     Integration, IntegrationPatch, NewIntegration, ROUTE_FIELDS, kind_family, route_field,
 };
 pub use outbox::{Attempt, AttemptResult, NewNotification, Notification};
+pub use recording_links::DueLink;
 pub use recordings::{PulledRecording, Recording, RecordingFilter, StoredAudio, audio_path};
 pub use sqlite_direct::DirectWriter;
 pub use state::StateEntry;

@@ -12,6 +12,7 @@ mod messaging;
 mod notifications;
 mod openapi;
 mod outgoing_webhooks;
+mod recording_links;
 mod recording_pull;
 mod recording_sources;
 mod sandbox_limits;

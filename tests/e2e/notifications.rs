@@ -418,6 +418,16 @@ async fn discord_webhooks_limits_and_feed() {
         feed.body["items"][0]["data"]["link"],
         "https://app.example/calls/1"
     );
+    // The answer's id is the outbox's record of it, whose one attempt
+    // names the feed row it made.
+    assert_eq!(posted.body["status"], "delivered", "{}", posted.text);
+    let id = posted.body["id"].as_str().unwrap();
+    let record = app.get(&format!("/notifications/{id}")).await;
+    assert_eq!(record.status, 200, "{}", record.text);
+    assert_eq!(record.body["channel"], "in_app");
+    assert_eq!(record.body["status"], "delivered");
+    assert_eq!(record.body["externalId"], feed.body["items"][0]["id"]);
+    assert_eq!(record.body["deliveryAttempts"].as_array().unwrap().len(), 1);
     let read = app.post("/notifications/feed/read", json!({})).await;
     assert_eq!(read.body["marked"], 1);
     assert_eq!(app.get("/notifications/feed").await.body["unreadCount"], 0);

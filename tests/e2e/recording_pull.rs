@@ -220,19 +220,7 @@ async fn threecx_sync_stores_links_and_serves_audio() {
 }
 
 async fn each_backend_fast() -> Vec<TestApp> {
-    let mut apps = vec![TestApp::start(fast).await];
-    if let Ok(url) = std::env::var(switchboard_tests::app::POSTGRES_URL_VAR) {
-        let db = switchboard_tests::app::fresh_postgres(&url).await;
-        apps.push(
-            TestApp::start(move |s| {
-                fast(s);
-                s.database_url = Some(db.clone());
-                s.master_key = Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into());
-            })
-            .await,
-        );
-    }
-    apps
+    TestApp::each_backend_with(fast).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

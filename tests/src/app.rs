@@ -74,11 +74,17 @@ fn uuid_like() -> String {
 impl TestApp {
     /// SQLite, then PostgreSQL when configured.
     pub async fn each_backend() -> Vec<TestApp> {
-        let mut apps = vec![TestApp::start(|_| {}).await];
+        TestApp::each_backend_with(|_| {}).await
+    }
+
+    /// [`TestApp::each_backend`], each server configured by `configure`.
+    pub async fn each_backend_with(configure: fn(&mut Settings)) -> Vec<TestApp> {
+        let mut apps = vec![TestApp::start(configure).await];
         if let Ok(url) = std::env::var(POSTGRES_URL_VAR) {
             let db = fresh_postgres(&url).await;
             apps.push(
                 TestApp::start(move |s| {
+                    configure(s);
                     s.database_url = Some(db.clone());
                     s.master_key = Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into());
                 })

@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::upload;
-use crate::installations::call_target;
 use crate::pull::sync::Syncer;
 use crate::runtime::CallError;
 use crate::runtime::limits::Breach;
@@ -105,15 +104,10 @@ pub async fn analyze(
         .into_iter()
         .filter(|r| r.status == "stored")
         .collect();
-    let (target, installation) = call_target(
-        &syncer.store,
-        &syncer.lookups,
-        &syncer.runtime,
-        &syncer.secrets,
-        &integration,
-    )
-    .await
-    .map_err(|e| Failure::Retry(format!("internal: {e:#}")))?;
+    let (target, installation) = syncer
+        .target_of(&integration)
+        .await
+        .map_err(|e| Failure::Retry(format!("internal: {e:#}")))?;
 
     let mut transcripts = Vec::new();
     for recording in &recordings {

@@ -21,7 +21,7 @@ use crate::installations::call_target;
 use crate::runtime::wit::since_v0_1_0::recording_source::exports::switchboard::connector::recordings::RemoteRecording;
 use crate::runtime::wit::since_v0_1_0::types::Installation;
 use crate::runtime::{CallTarget, Runtime};
-use crate::store::{PulledRecording, Recording, RunCounts, RunOutcome, Store, SyncStatus, new_id};
+use crate::store::{Integration, PulledRecording, Recording, RunCounts, RunOutcome, Store, SyncStatus, new_id};
 
 /// The installation-state key of the source's cursor. The `host.` prefix is
 /// reserved: components cannot write it (see `capabilities/state.rs`).
@@ -98,6 +98,22 @@ impl Syncer {
         }
     }
 
+    /// Everything to call `integration`'s component, through this server's
+    /// caches.
+    pub async fn target_of(
+        &self,
+        integration: &Integration,
+    ) -> anyhow::Result<(CallTarget, Installation)> {
+        call_target(
+            &self.store,
+            &self.lookups,
+            &self.runtime,
+            &self.secrets,
+            integration,
+        )
+        .await
+    }
+
     /// Delay before retry number `failures` (1 = the first failure).
     pub fn backoff(&self, failures: i64) -> i64 {
         let exp = u32::try_from(failures.clamp(1, 30) - 1).unwrap_or(0);
@@ -115,15 +131,10 @@ impl Syncer {
             .get_integration_any(integration_id)
             .await
             .map_err(|e| failed(format!("internal: {e}")))?;
-        let (target, installation) = call_target(
-            &self.store,
-            &self.lookups,
-            &self.runtime,
-            &self.secrets,
-            &integration,
-        )
-        .await
-        .map_err(|e| failed(format!("internal: {e:#}")))?;
+        let (target, installation) = self
+            .target_of(&integration)
+            .await
+            .map_err(|e| failed(format!("internal: {e:#}")))?;
         let mut cursor = self
             .store
             .state_get(integration_id, CURSOR_KEY)
@@ -268,7 +279,7 @@ impl Syncer {
     }
 
     /// `recording.completed` to the business's outgoing webhooks.
-    async fn completed(&self, business_id: &str, row: &Recording) {
+    pub(super) async fn completed(&self, business_id: &str, row: &Recording) {
         let mut data = Map::new();
         for (k, v) in [
             ("recording.id", Some(row.id.clone())),

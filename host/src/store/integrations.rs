@@ -296,6 +296,7 @@ impl Store {
             Some(secrets) => (true, secrets),
             None => (false, None),
         };
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(concat!(
             "UPDATE integrations SET ",
             "name = COALESCE($3, name), ",
@@ -315,9 +316,14 @@ impl Store {
         .bind(set_secrets)
         .bind(secrets)
         .bind(now_ms())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
+        if patch.config.is_some() {
+            // A new `pbxUrl` may let the host reach links it left alone.
+            super::recording_links::retry_kept_links(&mut tx, business_id, id).await?;
+        }
+        tx.commit().await?;
         Integration::from_row(&row)
     }
 

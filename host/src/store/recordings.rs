@@ -1,13 +1,15 @@
-//! Recordings: the links vendors send with their call events (`linked`) and
-//! the audio the host pulled from recording sources and stored (`stored`),
-//! or could not store (`failed`, with the reason). Every recording belongs to
-//! a call of its business.
+//! Recordings: the links vendors send with their call events (`linked`, until
+//! the host downloads them: `recording_links.rs`) and the audio the host
+//! stored (`stored`), pulled from a recording source or downloaded from a
+//! link, or could not store (`failed`, with the reason). Every recording
+//! belongs to a call of its business.
 
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::ingest::{EventTarget, Fold, IngestJob, NewEvent, ingest_jobs};
+use super::recording_links::vendor_link;
 use super::{Store, StoreError, now_ms};
 
 /// A recording as the API shows it.
@@ -18,8 +20,11 @@ pub struct Recording {
     pub call_id: String,
     /// `linked`, `stored` or `failed`.
     pub status: String,
-    /// The vendor's link (`linked`) or this API's audio route (`stored`).
+    /// This API's audio route when `stored`, else the vendor's link.
     pub url: String,
+    /// The link the vendor sent with its call events (null for a recording
+    /// pulled from a recording source).
+    pub vendor_url: Option<String>,
     pub mime_type: Option<String>,
     pub integration_id: Option<String>,
     /// The source's own id of the recording.
@@ -44,11 +49,24 @@ macro_rules! recording_columns {
 
 impl Recording {
     fn from_row(row: &AnyRow) -> Result<Recording, StoreError> {
+        let id: String = row.try_get("id")?;
+        let status: String = row.try_get("status")?;
+        let column: String = row.try_get("url")?;
+        // A downloaded link keeps the vendor's URL in its row (a vendor's
+        // retry of the link then matches it) and is served like any stored
+        // recording.
+        let vendor_url = vendor_link(&id, &column).then(|| column.clone());
+        let url = if status == "stored" {
+            audio_path(&id)
+        } else {
+            column
+        };
         Ok(Recording {
-            id: row.try_get("id")?,
             call_id: row.try_get("call_id")?,
-            status: row.try_get("status")?,
-            url: row.try_get("url")?,
+            url,
+            vendor_url,
+            id,
+            status,
             mime_type: row.try_get("mime_type")?,
             integration_id: row.try_get("integration_id")?,
             remote_id: row.try_get("remote_id")?,
