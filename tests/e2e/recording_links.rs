@@ -1,8 +1,8 @@
 //! Recording links from webhooks, downloaded: a 3CX webhooks integration
 //! with `pbxUrl` gets the links on its PBX stored (a 5xx retried, a 404
 //! failed), links elsewhere left alone, a vendor's retry of the same links
-//! stored once; an integration without `pbxUrl` keeps its links until one is
-//! set.
+//! stored once, the files removed with the integration; an integration
+//! without `pbxUrl` keeps its links until one is set.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -258,6 +258,24 @@ async fn links_on_the_pbx_are_downloaded_and_others_left_alone() {
         assert_eq!(again.len(), 5, "{again:#?}");
         assert_eq!(again[&links[0]]["id"], recs[&links[0]]["id"]);
         assert_eq!(hits.lock().unwrap()["a.mp3"], 1);
+
+        // Deleting the integration deletes the audio with the recordings.
+        let files: Vec<std::path::PathBuf> = ["a.mp3", "b.mp3"]
+            .iter()
+            .map(|f| {
+                let rid = recs[&format!("{pbx}/rec/{f}")]["id"].as_str().unwrap();
+                app.settings
+                    .recordings_dir()
+                    .join(&app.business_id)
+                    .join(rid)
+            })
+            .collect();
+        assert!(files.iter().all(|f| f.is_file()), "{files:?}");
+        let deleted = app
+            .call(Method::DELETE, &format!("/integrations/{id}"), None)
+            .await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+        assert!(files.iter().all(|f| !f.exists()), "{files:?}");
         app.stop().await;
     }
 }

@@ -427,7 +427,7 @@ async fn update(
     security(("bearer" = ["manage_integrations"])),
     params(("id" = String, Path, description = "The integration's id")),
     responses(
-        (status = 204, description = "Deleted"),
+        (status = 204, description = "Deleted, with its calls, their recordings and the recordings' stored audio"),
         (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
     )
 )]
@@ -437,12 +437,27 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Scope::ManageIntegrations)?;
-    state
+    let audio = state
         .store
         .delete_integration(&caller.business_id, &id)
         .await
         .map_err(store_error)?;
     state.lookups.integrations.invalidate(&id);
+    // The recordings went with the calls; their audio goes too, before the
+    // answer, so a 204 means it is gone. One that cannot be removed is
+    // logged and left (it is no one's: no route serves it).
+    let syncer = std::sync::Arc::clone(&state.syncer);
+    let removed = tokio::task::spawn_blocking(move || {
+        for key in &audio {
+            if let Err(e) = syncer.storage.remove(key) {
+                tracing::error!(%key, error = %e, "removing a deleted recording's audio failed");
+            }
+        }
+    })
+    .await;
+    if let Err(e) = removed {
+        tracing::error!(error = %e, "removing a deleted integration's audio stopped");
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -329,16 +329,34 @@ impl Store {
 
     /// Deletes the integration with its state and inbound events (incidents
     /// keep their record).
-    pub async fn delete_integration(&self, business_id: &str, id: &str) -> Result<(), StoreError> {
+    ///
+    /// Returns the storage keys of the audio its calls' recordings had (the
+    /// rows go with the calls): the caller removes the files.
+    pub async fn delete_integration(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let keys: Vec<String> = sqlx::query_scalar(
+            "SELECT storage_key FROM recordings WHERE business_id = $1 \
+             AND storage_key IS NOT NULL \
+             AND call_id IN (SELECT id FROM calls WHERE business_id = $1 AND integration_id = $2)",
+        )
+        .bind(business_id)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM integrations WHERE business_id = $1 AND id = $2")
             .bind(business_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        tx.commit().await?;
+        Ok(keys)
     }
 
     /// Makes `id` the one default of its family in its business. Two

@@ -277,6 +277,17 @@ mod tests {
             assert!(store.link_stored(&again[0], &audio()).await?.is_none());
             store.link_failed(&again[0], "late").await?;
             assert_eq!(store.get_recording(&b.id, &id).await?, stored);
+
+            // Deleting the integration hands back the audio to remove.
+            assert_eq!(
+                store.delete_integration(&b.id, &integration.id).await?,
+                vec![audio().storage_key],
+                "{backend:?}"
+            );
+            assert!(matches!(
+                store.get_recording(&b.id, &id).await,
+                Err(StoreError::NotFound)
+            ));
         }
         Ok(())
     }
