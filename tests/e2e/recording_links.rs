@@ -1,6 +1,6 @@
 //! Recording links from webhooks, downloaded: a 3CX webhooks integration
-//! with `pbxUrl` gets the links on its PBX stored (a 5xx retried, a 404
-//! failed), links elsewhere left alone, a vendor's retry of the same links
+//! with `pbxUrl` gets the links on its PBX stored (a 5xx retried; a 404, an
+//! oversized file and a web page failed), links elsewhere left alone, a vendor's retry of the same links
 //! stored once, the files removed with the integration; an integration
 //! without `pbxUrl` keeps its links until one is set.
 
@@ -34,7 +34,7 @@ fn mp3(seed: u8, len: usize) -> Vec<u8> {
 
 /// A PBX serving its recordings as 3CX does, by plain GET: `a.mp3`;
 /// `b.mp3`, which answers 503 the first time; `big.mp3`, over the test's
-/// size cap; anything else 404.
+/// size cap; `page.mp3`, a web page; anything else 404.
 async fn fake_pbx() -> (String, Hits) {
     let hits: Hits = Arc::default();
     let app = axum::Router::new()
@@ -56,6 +56,11 @@ async fn fake_pbx() -> (String, Hits) {
                         "b.mp3" if n == 1 => AxumStatus::SERVICE_UNAVAILABLE.into_response(),
                         "b.mp3" => audio(mp3(2, 30_000)),
                         "big.mp3" => audio(mp3(3, 100_000)),
+                        "page.mp3" => (
+                            [(header::CONTENT_TYPE, "text/html")],
+                            "<html>admin console</html>",
+                        )
+                            .into_response(),
                         _ => AxumStatus::NOT_FOUND.into_response(),
                     }
                 },
@@ -165,7 +170,7 @@ async fn links_on_the_pbx_are_downloaded_and_others_left_alone() {
         let (id, webhook) = create(&app, json!({"pbxUrl": pbx, "defaultCountryCode": "7"})).await;
         // Same fake, but by another name than `pbxUrl`'s: not the PBX's host.
         let elsewhere = pbx.replace("127.0.0.1", "localhost") + "/rec/a.mp3";
-        let links: Vec<String> = ["a.mp3", "b.mp3", "gone.mp3", "big.mp3"]
+        let links: Vec<String> = ["a.mp3", "b.mp3", "gone.mp3", "big.mp3", "page.mp3"]
             .iter()
             .map(|f| format!("{pbx}/rec/{f}"))
             .chain([elsewhere.clone()])
@@ -173,7 +178,7 @@ async fn links_on_the_pbx_are_downloaded_and_others_left_alone() {
         post_call(&app, &webhook, "241207101500_1", &links).await;
 
         let recs = wait(&app, &id, |r| {
-            r.len() == 5
+            r.len() == 6
                 && r.iter()
                     .filter(|(k, _)| **k != elsewhere)
                     .all(|(_, v)| v["status"] != "linked")
@@ -211,6 +216,15 @@ async fn links_on_the_pbx_are_downloaded_and_others_left_alone() {
             "{big:#}"
         );
         assert_eq!(hits.lock().unwrap()["gone.mp3"], 1, "a 404 is final");
+        let page = &recs[&format!("{pbx}/rec/page.mp3")];
+        assert_eq!(page["status"], "failed");
+        assert!(
+            page["error"].as_str().unwrap().starts_with("not_audio"),
+            "{page:#}"
+        );
+        // Only the two recordings' files are left in storage.
+        let dir = app.settings.recordings_dir().join(&app.business_id);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2, "{dir:?}");
 
         // The link on another host stays a link, never fetched: the fake
         // served a.mp3 once, by the PBX's name.
@@ -255,22 +269,16 @@ async fn links_on_the_pbx_are_downloaded_and_others_left_alone() {
         post_links(&app, &webhook, "241207101500_1", &links).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let again = recordings(&app, &id).await;
-        assert_eq!(again.len(), 5, "{again:#?}");
+        assert_eq!(again.len(), 6, "{again:#?}");
         assert_eq!(again[&links[0]]["id"], recs[&links[0]]["id"]);
         assert_eq!(hits.lock().unwrap()["a.mp3"], 1);
 
         // Deleting the integration deletes the audio with the recordings.
-        let files: Vec<std::path::PathBuf> = ["a.mp3", "b.mp3"]
-            .iter()
-            .map(|f| {
-                let rid = recs[&format!("{pbx}/rec/{f}")]["id"].as_str().unwrap();
-                app.settings
-                    .recordings_dir()
-                    .join(&app.business_id)
-                    .join(rid)
-            })
+        let files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
             .collect();
-        assert!(files.iter().all(|f| f.is_file()), "{files:?}");
+        assert_eq!(files.len(), 2, "{files:?}");
         let deleted = app
             .call(Method::DELETE, &format!("/integrations/{id}"), None)
             .await;

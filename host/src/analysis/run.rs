@@ -15,7 +15,7 @@ use crate::runtime::wit::since_v0_1_0::analyzer::exports::switchboard::connector
     Audio, CallContext,
 };
 use crate::runtime::wit::since_v0_1_0::types::{ConnectorError, Direction};
-use crate::store::{AnalysisResult, Integration, StoreError};
+use crate::store::{AnalysisResult, Integration, Recording, StoreError};
 
 /// Why a job did not finish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +104,7 @@ pub async fn analyze(
         .into_iter()
         .filter(|r| r.status == "stored")
         .collect();
+    let recordings = one_copy(recordings);
     let (target, installation) = syncer
         .target_of(&integration)
         .await
@@ -192,4 +193,56 @@ pub async fn analyze(
         .await
         .map_err(store)?;
     Ok(())
+}
+
+/// The stored recordings to transcribe. A call can hold the same audio
+/// twice, pulled from a recording source and downloaded from the webhook
+/// vendor's link (both connected to one PBX): then only the pulled ones
+/// count, so the transcript is not doubled.
+fn one_copy(stored: Vec<Recording>) -> Vec<Recording> {
+    if stored.iter().any(|r| r.remote_id.is_some()) {
+        stored
+            .into_iter()
+            .filter(|r| r.remote_id.is_some())
+            .collect()
+    } else {
+        stored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(id: &str, remote_id: Option<&str>) -> Recording {
+        Recording {
+            id: id.into(),
+            call_id: "c".into(),
+            status: "stored".into(),
+            url: format!("/recordings/{id}/audio"),
+            vendor_url: remote_id.is_none().then(|| format!("https://pbx/{id}.mp3")),
+            mime_type: Some("audio/mpeg".into()),
+            integration_id: Some("i".into()),
+            remote_id: remote_id.map(Into::into),
+            size_bytes: Some(1),
+            sha256: Some("s".into()),
+            started_at: None,
+            duration_sec: None,
+            error: None,
+            created_at: 0,
+            storage_key: Some(format!("b/{id}")),
+        }
+    }
+
+    fn ids(recordings: &[Recording]) -> Vec<&str> {
+        recordings.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[test]
+    fn pulled_audio_wins_over_the_same_calls_downloaded_links() {
+        let both = vec![stored("link", None), stored("pulled", Some("1042"))];
+        assert_eq!(ids(&one_copy(both)), ["pulled"]);
+        let links = vec![stored("a", None), stored("b", None)];
+        assert_eq!(ids(&one_copy(links)), ["a", "b"]);
+    }
 }

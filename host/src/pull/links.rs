@@ -4,62 +4,73 @@
 //! recording source's: served by `/recordings/{id}/audio`, kept when the
 //! PBX rotates its files, and analysed.
 //!
-//! A link is fetched only when the call's installation may reach its host —
-//! the same egress rules as the connector's own HTTP, which for the webhook
-//! connectors means the installation's `pbxUrl`. Any other link stays a link:
-//! the host never fetches an address a vendor's payload alone chose.
+//! A link is fetched only from the host and port of one of the installation's
+//! own base-URL settings (for the webhook connectors, `pbxUrl`) — not from
+//! the component's allow-list, which a third-party connector may make wide —
+//! and only under the address guard. Any other link stays a link: a webhook's
+//! payload alone never makes the server fetch an address. What comes back is
+//! kept only if it is audio, so a tenant cannot use the downloader to read
+//! other pages of a host it may name.
 //!
 //! Each due link is taken under a lease (`store/recording_links.rs`) and
-//! downloaded with the recording pull's [`Downloader`]; a transient failure
-//! is retried with the sync's backoff until `recording_link_attempts` tries.
+//! downloaded with the recording pull's [`Downloader`] into a file of its own
+//! try; a transient failure is retried with the sync's backoff until
+//! `recording_link_attempts` tries have begun.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt as _;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use super::download::{Downloader, FetchError};
 use super::storage::key_for;
 use super::sync::Syncer;
 use crate::runtime::wit::since_v0_1_0::recording_source::exports::switchboard::connector::recordings::Download;
-use crate::store::{DueLink, StoreError, now_ms};
+use crate::store::{DueLink, StoreError, new_id, now_ms};
 
-/// Starts the loop: every `poll`, the due links, `concurrency` at a time.
-/// Aborting the task aborts the downloads in flight; their leases run out
-/// and they come due again (`.part` files are swept at the next start).
+/// Starts the loop: every `poll`, as many due links as there are free
+/// downloads of `concurrency`, so a slow download holds one slot, not the
+/// queue. Aborting the task aborts the downloads in flight; their leases
+/// run out and they come due again (`.part` files are swept at the next
+/// start).
 pub fn spawn(
     syncer: Arc<Syncer>,
     poll: Duration,
     concurrency: usize,
     max_attempts: u32,
 ) -> tokio::task::JoinHandle<()> {
-    let concurrency = concurrency.max(1);
     tokio::spawn(async move {
+        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        // Owned here so that aborting this task drops it, aborting the tries.
+        let mut tries = JoinSet::new();
         loop {
-            let batch = u32::try_from(concurrency * 4).unwrap_or(u32::MAX);
-            let full = match syncer.store.due_links(now_ms(), batch).await {
-                Ok(links) => {
-                    let full = links.len() == batch as usize;
-                    futures::stream::iter(links)
-                        .for_each_concurrent(concurrency, |link| {
-                            let syncer = &syncer;
-                            async move {
-                                if let Err(e) = fetch(syncer, &link, max_attempts).await {
-                                    tracing::error!(recording = %link.id, error = %e, "recording link download not recorded");
+            let free = u32::try_from(permits.available_permits()).unwrap_or(u32::MAX);
+            if free > 0 {
+                match syncer.store.due_links(now_ms(), free).await {
+                    Ok(links) => {
+                        for link in links {
+                            let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+                                break;
+                            };
+                            let syncer = Arc::clone(&syncer);
+                            tries.spawn(async move {
+                                if let Err(e) = fetch(&syncer, &link, max_attempts).await {
+                                    tracing::error!(recording = %link.id, error = %e, "recording link try not recorded");
                                 }
-                            }
-                        })
-                        .await;
-                    full
+                                drop(permit);
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "looking for recording links to download failed");
+                    }
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "looking for recording links to download failed");
-                    false
-                }
-            };
-            // A full batch may have more behind it.
-            if !full {
-                tokio::time::sleep(poll).await;
+            }
+            while tries.try_join_next().is_some() {}
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                Some(_) = tries.join_next(), if !tries.is_empty() => {}
             }
         }
     })
@@ -71,37 +82,53 @@ async fn fetch(syncer: &Syncer, link: &DueLink, max_attempts: u32) -> Result<(),
     let lease = i64::try_from(timeout.as_millis())
         .unwrap_or(i64::MAX / 2)
         .saturating_add(60_000);
-    if !syncer
+    let Some(taken) = syncer
         .store
         .take_link(link, now_ms().saturating_add(lease))
         .await?
-    {
+    else {
         return Ok(());
+    };
+    let max_attempts = i64::from(max_attempts.max(1));
+    if taken.attempts > max_attempts {
+        // The earlier tries never finished (each crashed or was aborted).
+        let reason = format!("gave up after {max_attempts} tries that did not finish");
+        return syncer.store.link_failed(&taken, &reason).await;
     }
-    let integration = match syncer.store.get_integration_any(&link.integration_id).await {
+    let integration = match syncer
+        .store
+        .get_integration_any(&taken.integration_id)
+        .await
+    {
         Ok(i) => i,
-        // The call outlived its integration: nothing says where it may go.
-        Err(StoreError::NotFound) => return syncer.store.link_kept(link).await,
+        // Deleted meanwhile: its calls' recordings go with it.
+        Err(StoreError::NotFound) => return Ok(()),
         Err(e) => return Err(e),
     };
     let target = match syncer.target_of(&integration).await {
         Ok((target, _)) => target,
         Err(e) => {
-            return retry(syncer, link, max_attempts, &format!("internal: {e:#}")).await;
+            return retry(syncer, &taken, max_attempts, &format!("internal: {e:#}")).await;
         }
     };
-    let Ok(url) = url::Url::parse(&link.url) else {
-        return syncer.store.link_kept(link).await;
-    };
-    if syncer.runtime.egress_refusal(&target, &url).is_some() {
-        return syncer.store.link_kept(link).await;
+    let reachable = url::Url::parse(&taken.url).ok().filter(|url| {
+        let own = target.context.egress_extra.as_ref().is_some_and(|own| {
+            url.host_str().is_some_and(|host| {
+                url.port_or_known_default()
+                    .is_some_and(|port| own.allows(host, port))
+            })
+        });
+        own && syncer.runtime.egress_refusal(&target, url).is_none()
+    });
+    if reachable.is_none() {
+        return syncer.store.link_kept(&taken, integration.updated_at).await;
     }
-    let key = match key_for(&link.business_id, &link.id) {
+    let key = match key_for(&taken.business_id, &new_id()) {
         Ok(k) => k,
         Err(e) => {
             return syncer
                 .store
-                .link_failed(link, &format!("internal: {e}"))
+                .link_failed(&taken, &format!("internal: {e}"))
                 .await;
         }
     };
@@ -113,45 +140,60 @@ async fn fetch(syncer: &Syncer, link: &DueLink, max_attempts: u32) -> Result<(),
     };
     let request = Download {
         method: "GET".into(),
-        url: link.url.clone(),
+        url: taken.url.clone(),
         headers: Vec::new(),
     };
-    match downloader
-        .fetch(&target, &request, &key, link.mime_type.as_deref())
-        .await
-    {
-        Ok(audio) => match syncer.store.link_stored(link, &audio).await {
-            Ok(Some(row)) => {
-                syncer.completed(&link.business_id, &row).await;
-                Ok(())
-            }
-            // Its call was deleted meanwhile: no one will ask for the file.
-            Ok(None) => {
-                let _ = syncer.storage.remove(&audio.storage_key);
-                Ok(())
-            }
-            Err(e) => {
-                let _ = syncer.storage.remove(&audio.storage_key);
-                Err(e)
-            }
-        },
-        Err(FetchError::Permanent(reason)) => syncer.store.link_failed(link, &reason).await,
-        Err(FetchError::Transient(reason)) => retry(syncer, link, max_attempts, &reason).await,
+    // No listed type: what the PBX sent must say or show that it is audio.
+    let audio = match downloader.fetch(&target, &request, &key, None).await {
+        Ok(audio) => audio,
+        Err(FetchError::Permanent(reason)) => {
+            return syncer.store.link_failed(&taken, &reason).await;
+        }
+        Err(FetchError::Transient(reason)) => {
+            return retry(syncer, &taken, max_attempts, &reason).await;
+        }
+    };
+    if !audio.mime_type.starts_with("audio/") {
+        discard(syncer, &audio.storage_key);
+        let reason = "not_audio: the link did not answer with audio (WAV, MP3 or Ogg)";
+        return syncer.store.link_failed(&taken, reason).await;
+    }
+    match syncer.store.link_stored(&taken, &audio).await {
+        Ok(Some(row)) => {
+            syncer.completed(&taken.business_id, &row).await;
+            Ok(())
+        }
+        // Overtaken, or its call deleted meanwhile: this try's file is no
+        // one's.
+        Ok(None) => {
+            discard(syncer, &audio.storage_key);
+            Ok(())
+        }
+        Err(e) => {
+            discard(syncer, &audio.storage_key);
+            Err(e)
+        }
     }
 }
 
 /// Backs the link off, or fails it once it has had its tries.
 async fn retry(
     syncer: &Syncer,
-    link: &DueLink,
-    max_attempts: u32,
+    taken: &DueLink,
+    max_attempts: i64,
     reason: &str,
 ) -> Result<(), StoreError> {
-    let tries = link.attempts + 1;
-    if tries >= i64::from(max_attempts.max(1)) {
-        let reason = format!("{reason} (gave up after {tries} tries)");
-        return syncer.store.link_failed(link, &reason).await;
+    if taken.attempts >= max_attempts {
+        let reason = format!("{reason} (gave up after {} tries)", taken.attempts);
+        return syncer.store.link_failed(taken, &reason).await;
     }
-    let next = now_ms().saturating_add(syncer.backoff(tries));
-    syncer.store.link_retry(link, next, reason).await
+    let next = now_ms().saturating_add(syncer.backoff(taken.attempts));
+    syncer.store.link_retry(taken, next, reason).await
+}
+
+/// Removes a try's file that no row points at.
+fn discard(syncer: &Syncer, key: &str) {
+    if let Err(e) = syncer.storage.remove(key) {
+        tracing::warn!(%key, error = %e, "removing an unused recording download failed");
+    }
 }

@@ -338,10 +338,13 @@ impl Store {
         id: &str,
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let keys: Vec<String> = sqlx::query_scalar(
-            "SELECT storage_key FROM recordings WHERE business_id = $1 \
-             AND storage_key IS NOT NULL \
-             AND call_id IN (SELECT id FROM calls WHERE business_id = $1 AND integration_id = $2)",
+        // The recordings are deleted here rather than by the calls' cascade,
+        // so that the keys are those of exactly the rows deleted, whatever
+        // committed since (a download finishing).
+        let keys: Vec<Option<String>> = sqlx::query_scalar(
+            "DELETE FROM recordings WHERE business_id = $1 \
+             AND call_id IN (SELECT id FROM calls WHERE business_id = $1 AND integration_id = $2) \
+             RETURNING storage_key",
         )
         .bind(business_id)
         .bind(id)
@@ -356,7 +359,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         tx.commit().await?;
-        Ok(keys)
+        Ok(keys.into_iter().flatten().collect())
     }
 
     /// Makes `id` the one default of its family in its business. Two

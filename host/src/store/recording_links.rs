@@ -1,15 +1,17 @@
 //! The download queue of recording links: a `linked` recording whose
 //! `fetch_after` has come is due for a download try (`pull/links.rs` makes
-//! them). Taking one is a compare-and-set on `fetch_after`, so two servers on
-//! one database never download the same link at once, and a try cut short by
-//! a crash comes due again when its lease runs out.
+//! them). Taking one is a compare-and-set on `fetch_after` that also counts
+//! the try, and every write that ends a try is fenced on the value the taker
+//! set: a worker whose lease ran out (a stall, clock skew between servers)
+//! and was overtaken changes nothing, and a try cut short by a crash comes
+//! due again when its lease runs out, counted.
 
 use sqlx::{AnyConnection, Row};
 
-use super::recordings::audio_path;
+use super::recordings::{audio_path, read_recording};
 use super::{Recording, Store, StoreError, StoredAudio};
 
-/// A link due for a download try.
+/// A link due for a download try, or (from [`Store::take_link`]) taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueLink {
     pub id: String,
@@ -19,9 +21,10 @@ pub struct DueLink {
     pub integration_id: String,
     pub url: String,
     pub mime_type: Option<String>,
-    /// Tries made before this one.
+    /// Tries begun, this one included once taken.
     pub attempts: i64,
-    /// The `fetch_after` this row was seen with (the compare-and-set's key).
+    /// The `fetch_after` the row had when read, or the lease its taker set:
+    /// the fence of every write about this try.
     pub fetch_after: i64,
 }
 
@@ -55,11 +58,15 @@ impl Store {
             .collect()
     }
 
-    /// Takes `link` until `until`: false when another worker took it first
-    /// (or it is no longer a due link).
-    pub async fn take_link(&self, link: &DueLink, until: i64) -> Result<bool, StoreError> {
+    /// Takes `link` until `until`, counting the try. None when another
+    /// worker took it first (or it is no longer a due link).
+    pub async fn take_link(
+        &self,
+        link: &DueLink,
+        until: i64,
+    ) -> Result<Option<DueLink>, StoreError> {
         let done = sqlx::query(
-            "UPDATE recordings SET fetch_after = $1 \
+            "UPDATE recordings SET fetch_after = $1, fetch_attempts = fetch_attempts + 1 \
              WHERE id = $2 AND status = 'linked' AND fetch_after = $3",
         )
         .bind(until)
@@ -67,96 +74,110 @@ impl Store {
         .bind(link.fetch_after)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then(|| DueLink {
+            attempts: link.attempts + 1,
+            fetch_after: until,
+            ..link.clone()
+        }))
     }
 
-    /// The link's audio is stored: the recording becomes `stored` under the
-    /// call's integration and the call's analysis is queued, in one
-    /// transaction. None when the recording is gone (its call was deleted
-    /// meanwhile): the caller removes the file.
+    /// The taken link's audio is stored: the recording becomes `stored`
+    /// under the call's integration and the call's analysis is queued, in
+    /// one transaction. None when the try no longer holds the link (the
+    /// recording went with its call, or another worker took over): nothing
+    /// changed, and the caller removes its file.
     pub async fn link_stored(
         &self,
-        link: &DueLink,
+        taken: &DueLink,
         audio: &StoredAudio,
     ) -> Result<Option<Recording>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE recordings SET status = 'stored', storage_key = $1, size_bytes = $2, \
-             sha256 = $3, mime_type = $4, integration_id = $5, error = NULL, \
-             fetch_after = NULL, fetch_attempts = fetch_attempts + 1 \
-             WHERE id = $6 AND status = 'linked'",
+             sha256 = $3, mime_type = $4, integration_id = $5, error = NULL, fetch_after = NULL \
+             WHERE id = $6 AND status = 'linked' AND fetch_after = $7",
         )
         .bind(&audio.storage_key)
         .bind(audio.size_bytes)
         .bind(&audio.sha256)
         .bind(&audio.mime_type)
-        .bind(&link.integration_id)
-        .bind(&link.id)
+        .bind(&taken.integration_id)
+        .bind(&taken.id)
+        .bind(taken.fetch_after)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
             return Ok(None);
         }
-        // The call may have moved to another call of the chain meanwhile:
-        // queue the analysis of the call the recording now belongs to.
-        let call_id: String = sqlx::query_scalar("SELECT call_id FROM recordings WHERE id = $1")
-            .bind(&link.id)
-            .fetch_one(&mut *tx)
-            .await?;
-        super::analysis::enqueue_job(&mut tx, &link.business_id, &call_id, "analyze").await?;
+        // Read back before the commit, so that once it commits nothing can
+        // fail that would make the caller discard the stored file. Its call
+        // may have changed since the link was read (a chain's calls merged).
+        let row = read_recording(&mut tx, &taken.business_id, &taken.id).await?;
+        super::analysis::enqueue_job(&mut tx, &taken.business_id, &row.call_id, "analyze").await?;
         tx.commit().await?;
-        self.get_recording(&link.business_id, &link.id)
-            .await
-            .map(Some)
+        Ok(Some(row))
     }
 
-    /// A try failed in a way that may pass: tried again at `next_at`, the
+    /// The try failed in a way that may pass: tried again at `next_at`, the
     /// reason shown meanwhile.
     pub async fn link_retry(
         &self,
-        link: &DueLink,
+        taken: &DueLink,
         next_at: i64,
         reason: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE recordings SET fetch_after = $1, fetch_attempts = fetch_attempts + 1, \
-             error = $2 WHERE id = $3 AND status = 'linked'",
+            "UPDATE recordings SET fetch_after = $1, error = $2 \
+             WHERE id = $3 AND status = 'linked' AND fetch_after = $4",
         )
         .bind(next_at)
         .bind(reason)
-        .bind(&link.id)
+        .bind(&taken.id)
+        .bind(taken.fetch_after)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The link cannot be downloaded (gone at the vendor, too large, or out
-    /// of tries): `failed`, with why.
-    pub async fn link_failed(&self, link: &DueLink, reason: &str) -> Result<(), StoreError> {
+    /// The link cannot be downloaded (gone at the vendor, too large, not
+    /// audio, or out of tries): `failed`, with why.
+    pub async fn link_failed(&self, taken: &DueLink, reason: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE recordings SET status = 'failed', error = $1, fetch_after = NULL, \
-             fetch_attempts = fetch_attempts + 1 WHERE id = $2 AND status = 'linked'",
+            "UPDATE recordings SET status = 'failed', error = $1, fetch_after = NULL \
+             WHERE id = $2 AND status = 'linked' AND fetch_after = $3",
         )
         .bind(reason)
-        .bind(&link.id)
+        .bind(&taken.id)
+        .bind(taken.fetch_after)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// The link is on a host the installation may not reach: it stays a
-    /// link, and is not tried again.
-    pub async fn link_kept(&self, link: &DueLink) -> Result<(), StoreError> {
-        sqlx::query("UPDATE recordings SET fetch_after = NULL WHERE id = $1 AND status = 'linked'")
-            .bind(&link.id)
-            .execute(&self.pool)
-            .await?;
+    /// link, not tried again — unless the integration changed since it was
+    /// read as `seen_updated_at` (its new settings may reach it), in which
+    /// case it is due again at once.
+    pub async fn link_kept(&self, taken: &DueLink, seen_updated_at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE recordings SET fetch_after = CASE WHEN EXISTS (SELECT 1 FROM integrations \
+             WHERE id = $1 AND updated_at = $2) THEN NULL ELSE 0 END \
+             WHERE id = $3 AND status = 'linked' AND fetch_after = $4",
+        )
+        .bind(&taken.integration_id)
+        .bind(seen_updated_at)
+        .bind(&taken.id)
+        .bind(taken.fetch_after)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }
 
 /// Makes the links of `integration_id`'s calls that were left as links due
-/// again (its settings changed: they may reach them now).
+/// again (its settings changed: they may reach them now). Links that were
+/// already there when downloading began (`fetch_attempts` -1, see the
+/// migration) stay as they are.
 pub(super) async fn retry_kept_links(
     conn: &mut AnyConnection,
     business_id: &str,
@@ -165,7 +186,7 @@ pub(super) async fn retry_kept_links(
     sqlx::query(
         "UPDATE recordings SET fetch_after = 0 \
          WHERE business_id = $1 AND status = 'linked' AND fetch_after IS NULL \
-         AND call_id IN (SELECT id FROM calls WHERE business_id = $1 AND integration_id = $2)",
+         AND fetch_attempts >= 0 AND call_id IN (SELECT id FROM calls WHERE business_id = $1 AND integration_id = $2)",
     )
     .bind(business_id)
     .bind(integration_id)
@@ -183,9 +204,8 @@ pub(super) fn vendor_link(id: &str, url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::IntegrationPatch;
-    use crate::store::now_ms;
     use crate::store::testing::{acme_with_integration, test_stores};
+    use crate::store::{IntegrationPatch, now_ms};
 
     /// A call of `integration_id` with one vendor link, as ingest leaves it.
     async fn call_with_link(
@@ -215,13 +235,20 @@ mod tests {
         Ok("r1".into())
     }
 
-    fn audio() -> StoredAudio {
+    fn audio(key: &str) -> StoredAudio {
         StoredAudio {
-            storage_key: "b/r1".into(),
+            storage_key: key.into(),
             size_bytes: 3,
             sha256: "abc".into(),
             mime_type: "audio/mpeg".into(),
         }
+    }
+
+    async fn take(store: &Store, link: &DueLink, lease_ms: i64) -> anyhow::Result<DueLink> {
+        store
+            .take_link(link, now_ms() + lease_ms)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("not taken"))
     }
 
     #[tokio::test]
@@ -233,18 +260,18 @@ mod tests {
 
             let due = store.due_links(now_ms(), 10).await?;
             assert_eq!(due.len(), 1, "a new link is due at once ({backend:?})");
-            let link = &due[0];
             assert_eq!(
-                (link.integration_id.as_str(), link.attempts),
+                (due[0].integration_id.as_str(), due[0].attempts),
                 (integration.id.as_str(), 0)
             );
-            // Two servers saw it due: one takes it.
-            assert!(store.take_link(link, now_ms() + 60_000).await?);
-            assert!(!store.take_link(link, now_ms() + 60_000).await?);
+            // Two servers saw it due: one takes it, and the try counts.
+            let first = take(&store, &due[0], 60_000).await?;
+            assert_eq!(first.attempts, 1);
+            assert_eq!(store.take_link(&due[0], now_ms() + 60_000).await?, None);
             assert!(store.due_links(now_ms(), 10).await?.is_empty());
 
             store
-                .link_retry(link, now_ms() - 1, "pbx answered 503")
+                .link_retry(&first, now_ms() - 1, "pbx answered 503")
                 .await?;
             let again = store.due_links(now_ms(), 10).await?;
             assert_eq!(again[0].attempts, 1, "{backend:?}");
@@ -254,8 +281,11 @@ mod tests {
                 ("linked", Some("pbx answered 503"))
             );
 
-            assert!(store.take_link(&again[0], now_ms() + 60_000).await?);
-            let stored = store.link_stored(&again[0], &audio()).await?.unwrap();
+            let second = take(&store, &again[0], 60_000).await?;
+            let stored = store
+                .link_stored(&second, &audio("b/try2"))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("not stored"))?;
             assert_eq!(stored.status, "stored", "{backend:?}");
             assert_eq!(stored.url, format!("/recordings/{id}/audio"));
             assert_eq!(
@@ -263,6 +293,7 @@ mod tests {
                 Some("https://pbx.example/a.mp3")
             );
             assert_eq!(stored.error, None);
+            assert_eq!(stored.storage_key.as_deref(), Some("b/try2"));
             assert_eq!(
                 stored.integration_id.as_deref(),
                 Some(integration.id.as_str())
@@ -273,15 +304,11 @@ mod tests {
             .fetch_one(&store.pool)
             .await?;
             assert_eq!(jobs, 1, "{backend:?}");
-            // Stored is final: a late second try changes nothing.
-            assert!(store.link_stored(&again[0], &audio()).await?.is_none());
-            store.link_failed(&again[0], "late").await?;
-            assert_eq!(store.get_recording(&b.id, &id).await?, stored);
 
             // Deleting the integration hands back the audio to remove.
             assert_eq!(
                 store.delete_integration(&b.id, &integration.id).await?,
-                vec![audio().storage_key],
+                vec!["b/try2".to_owned()],
                 "{backend:?}"
             );
             assert!(matches!(
@@ -293,39 +320,91 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_overtaken_try_changes_nothing() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, integration) = acme_with_integration(&store).await?;
+            let id = call_with_link(&store, &b.id, &integration.id).await?;
+            let due = store.due_links(now_ms(), 10).await?;
+            // The first taker stalls past its lease; a second takes over.
+            let stale = take(&store, &due[0], -1).await?;
+            let again = store.due_links(now_ms(), 10).await?;
+            let current = take(&store, &again[0], 60_000).await?;
+            assert_eq!(current.attempts, 2, "{backend:?}");
+
+            // Whatever the stale one ends with is dropped.
+            assert_eq!(store.link_stored(&stale, &audio("b/stale")).await?, None);
+            store.link_failed(&stale, "stale").await?;
+            store.link_retry(&stale, 0, "stale").await?;
+            store.link_kept(&stale, integration.updated_at).await?;
+            let shown = store.get_recording(&b.id, &id).await?;
+            assert_eq!(
+                (shown.status.as_str(), shown.error, shown.storage_key),
+                ("linked", None, None),
+                "{backend:?}"
+            );
+            assert!(store.due_links(now_ms(), 10).await?.is_empty());
+
+            let stored = store.link_stored(&current, &audio("b/current")).await?;
+            assert_eq!(
+                stored.and_then(|r| r.storage_key).as_deref(),
+                Some("b/current")
+            );
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
     async fn a_kept_link_is_due_again_when_its_integration_changes() -> anyhow::Result<()> {
         for store in test_stores().await? {
             let backend = store.backend();
             let (b, integration) = acme_with_integration(&store).await?;
             call_with_link(&store, &b.id, &integration.id).await?;
             let due = store.due_links(now_ms(), 10).await?;
-            assert!(store.take_link(&due[0], now_ms() + 60_000).await?);
-            store.link_kept(&due[0]).await?;
+            let taken = take(&store, &due[0], 60_000).await?;
+            store.link_kept(&taken, integration.updated_at).await?;
+            let rename = IntegrationPatch {
+                name: Some("renamed".into()),
+                ..IntegrationPatch::default()
+            };
             store
-                .update_integration(
-                    &b.id,
-                    &integration.id,
-                    IntegrationPatch {
-                        name: Some("renamed".into()),
-                        ..IntegrationPatch::default()
-                    },
-                )
+                .update_integration(&b.id, &integration.id, rename)
                 .await?;
             assert!(
                 store.due_links(now_ms(), 10).await?.is_empty(),
                 "a new name reaches nothing new ({backend:?})"
             );
-            store
-                .update_integration(
-                    &b.id,
-                    &integration.id,
-                    IntegrationPatch {
-                        config: Some(serde_json::json!({"pbxUrl": "https://pbx.example"})),
-                        ..IntegrationPatch::default()
-                    },
-                )
+            let pbx = IntegrationPatch {
+                config: Some(serde_json::json!({"pbxUrl": "https://pbx.example"})),
+                ..IntegrationPatch::default()
+            };
+            let changed = store
+                .update_integration(&b.id, &integration.id, pbx.clone())
                 .await?;
-            assert_eq!(store.due_links(now_ms(), 10).await?.len(), 1, "{backend:?}");
+            let due = store.due_links(now_ms(), 10).await?;
+            assert_eq!(due.len(), 1, "{backend:?}");
+
+            // Settings changed while a try was deciding with the old ones:
+            // it comes due again rather than staying a link.
+            let taken = take(&store, &due[0], 60_000).await?;
+            store
+                .update_integration(&b.id, &integration.id, pbx.clone())
+                .await?;
+            store.link_kept(&taken, changed.updated_at - 1).await?;
+            assert_eq!(store.due_links(now_ms(), 10).await?.len(), 1);
+
+            // Links that predate downloading (marked by the migration) are
+            // not queued by a settings change.
+            sqlx::query("UPDATE recordings SET fetch_after = NULL, fetch_attempts = -1")
+                .execute(&store.pool)
+                .await?;
+            store
+                .update_integration(&b.id, &integration.id, pbx)
+                .await?;
+            assert!(
+                store.due_links(now_ms(), 10).await?.is_empty(),
+                "{backend:?}"
+            );
         }
         Ok(())
     }

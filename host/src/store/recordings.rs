@@ -5,6 +5,7 @@
 //! belongs to a call of its business.
 
 use serde::Serialize;
+use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -102,6 +103,25 @@ pub struct PulledRecording {
     pub stored: Result<StoredAudio, String>,
     pub started_at: Option<i64>,
     pub duration_sec: Option<i64>,
+}
+
+/// One recording of `business_id` on `conn` (inside a caller's transaction).
+pub(super) async fn read_recording(
+    conn: &mut AnyConnection,
+    business_id: &str,
+    id: &str,
+) -> Result<Recording, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        recording_columns!(),
+        " FROM recordings WHERE business_id = $1 AND id = $2"
+    ))
+    .bind(business_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Recording::from_row(&row)
 }
 
 /// Where and what the audio is.
@@ -252,17 +272,8 @@ impl Store {
         business_id: &str,
         id: &str,
     ) -> Result<Recording, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            recording_columns!(),
-            " FROM recordings WHERE business_id = $1 AND id = $2"
-        ))
-        .bind(business_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        Recording::from_row(&row)
+        let mut conn = self.pool.acquire().await?;
+        read_recording(&mut conn, business_id, id).await
     }
 
     /// A page of recordings, newest first, after the `(created_at, id)` cursor.
