@@ -157,6 +157,13 @@ async fn telegram_link_flow_and_sending() {
         )
         .await;
     assert_eq!(sent.body["ok"], true, "{}", sent.text);
+    // Telegram's message_id: the fake numbers its messages from 1.
+    assert_eq!(
+        sent.body["externalId"],
+        tg.state.received().len().to_string(),
+        "{}",
+        sent.text
+    );
     let last = tg.state.received().last().unwrap().clone();
     assert_eq!(last.target, "-1001");
     let text = last.body["text"].as_str().unwrap();
@@ -427,6 +434,7 @@ async fn discord_webhooks_limits_and_feed() {
     assert_eq!(record.body["channel"], "in_app");
     assert_eq!(record.body["status"], "delivered");
     assert_eq!(record.body["externalId"], feed.body["items"][0]["id"]);
+    assert_eq!(posted.body["externalId"], feed.body["items"][0]["id"]);
     assert_eq!(record.body["deliveryAttempts"].as_array().unwrap().len(), 1);
     let read = app.post("/notifications/feed/read", json!({})).await;
     assert_eq!(read.body["marked"], 1);

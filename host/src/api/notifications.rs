@@ -116,8 +116,10 @@ pub async fn send_and_answer(
         .map_err(ApiError::internal)?;
     let id = stored.id;
     Ok(Json(match result {
-        AttemptResult::Delivered { .. } => {
-            json!({"ok": true, "id": id, "status": "delivered"})
+        // The channel's own id of what it made: a Telegram message id, the
+        // feed row's id (to mark it read), or none.
+        AttemptResult::Delivered { external_id } => {
+            json!({"ok": true, "id": id, "status": "delivered", "externalId": external_id})
         }
         // The channel's rate limit says wait: the outbox sends it then.
         AttemptResult::RateLimited { .. } => {
@@ -144,7 +146,7 @@ pub async fn send_and_answer(
     security(("bearer" = ["manage_notifications"])),
     request_body = SendBody,
     responses(
-        (status = 200, description = "`{ok: true, id, status: \"delivered\" | \"queued\"}`, or `{ok: false, id, status: \"pending\" | \"failed\", willRetry, error}`: a transient failure stays in the outbox and is retried, so do not send again", body = Object),
+        (status = 200, description = "`{ok: true, id, status: \"delivered\", externalId}` (the channel's id of what it made, e.g. the feed row), `{ok: true, id, status: \"queued\"}`, or `{ok: false, id, status: \"pending\" | \"failed\", willRetry, error}`: a transient failure stays in the outbox and is retried, so do not send again", body = Object),
         (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
