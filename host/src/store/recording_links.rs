@@ -204,7 +204,7 @@ pub(super) fn vendor_link(id: &str, url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::testing::{acme_with_integration, test_stores};
+    use crate::store::testing::{acme_with_integration, test_stores, test_stores_migrated_to};
     use crate::store::{IntegrationPatch, now_ms};
 
     /// A call of `integration_id` with one vendor link, as ingest leaves it.
@@ -404,6 +404,38 @@ mod tests {
             assert!(
                 store.due_links(now_ms(), 10).await?.is_empty(),
                 "{backend:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn links_from_before_the_upgrade_stay_links() -> anyhow::Result<()> {
+        // The migration before the one that added downloading.
+        for store in test_stores_migrated_to(20261121000005).await? {
+            let backend = store.backend();
+            let (b, integration) = acme_with_integration(&store).await?;
+            let id = call_with_link(&store, &b.id, &integration.id).await?;
+            store.migrate().await?;
+            assert!(
+                store.due_links(now_ms(), 10).await?.is_empty(),
+                "{backend:?}"
+            );
+            let pbx = IntegrationPatch {
+                config: Some(serde_json::json!({"pbxUrl": "https://pbx.example"})),
+                ..IntegrationPatch::default()
+            };
+            store
+                .update_integration(&b.id, &integration.id, pbx)
+                .await?;
+            assert!(
+                store.due_links(now_ms(), 10).await?.is_empty(),
+                "{backend:?}"
+            );
+            let shown = store.get_recording(&b.id, &id).await?;
+            assert_eq!(
+                (shown.status.as_str(), shown.url.as_str()),
+                ("linked", "https://pbx.example/a.mp3")
             );
         }
         Ok(())

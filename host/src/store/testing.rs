@@ -76,27 +76,49 @@ impl Drop for Cleanup {
 
 /// One fresh, migrated store per configured backend, SQLite first.
 pub async fn test_stores() -> anyhow::Result<Vec<TestStore>> {
-    let mut stores = vec![sqlite_store().await?];
+    test_stores_at(None).await
+}
+
+/// Stores migrated only up to migration `version`, for tests of what a
+/// later migration does to existing rows (finish with [`Store::migrate`]).
+pub async fn test_stores_migrated_to(version: i64) -> anyhow::Result<Vec<TestStore>> {
+    test_stores_at(Some(version)).await
+}
+
+async fn test_stores_at(version: Option<i64>) -> anyhow::Result<Vec<TestStore>> {
+    let mut stores = vec![sqlite_store_at(version).await?];
     if let Ok(url) = std::env::var(POSTGRES_URL_VAR)
         && !url.is_empty()
     {
-        stores.push(postgres_store(&url).await?);
+        stores.push(postgres_store(&url, version).await?);
     }
     Ok(stores)
 }
 
+async fn migrate(store: &Store, version: Option<i64>) -> anyhow::Result<()> {
+    match version {
+        Some(v) => store.migrate_to(v).await?,
+        None => store.migrate().await?,
+    }
+    Ok(())
+}
+
 pub async fn sqlite_store() -> anyhow::Result<TestStore> {
+    sqlite_store_at(None).await
+}
+
+async fn sqlite_store_at(version: Option<i64>) -> anyhow::Result<TestStore> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
     let store = Store::connect(&url).await?;
-    store.migrate().await?;
+    migrate(&store, version).await?;
     Ok(TestStore {
         store,
         _cleanup: Cleanup::Sqlite(dir),
     })
 }
 
-async fn postgres_store(admin_url: &str) -> anyhow::Result<TestStore> {
+async fn postgres_store(admin_url: &str, version: Option<i64>) -> anyhow::Result<TestStore> {
     install_drivers();
     // The name is ours (a uuid), never input, so formatting it into SQL is safe.
     let database = format!("sb_{}", uuid::Uuid::new_v4().simple());
@@ -114,7 +136,7 @@ async fn postgres_store(admin_url: &str) -> anyhow::Result<TestStore> {
     let mut url = url::Url::parse(admin_url)?;
     url.set_path(&format!("/{database}"));
     let store = Store::connect(url.as_str()).await?;
-    store.migrate().await?;
+    migrate(&store, version).await?;
     Ok(TestStore {
         store,
         _cleanup: cleanup,
