@@ -151,3 +151,27 @@ async fn call_events_reach_a_signed_endpoint() {
     assert_eq!(foreign.body["error"], "webhook_not_found");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_answering_410_is_switched_off() {
+    let gone = serve(
+        axum::Router::new().route("/hook", axum::routing::post(|| async { StatusCode::GONE })),
+    )
+    .await;
+    let app = TestApp::start(|s| s.outbox_poll_ms = 50).await;
+    let made = app
+        .post(
+            "/webhooks",
+            json!({"url": format!("{gone}/hook"), "eventTypes": ["*"]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let test = app.post(&format!("/webhooks/{id}/test"), json!({})).await;
+    assert_eq!(test.body["ok"], false, "{}", test.text);
+    assert_eq!(test.body["status"], "failed", "{}", test.text);
+    let endpoint = app.get(&format!("/webhooks/{id}")).await;
+    assert_eq!(endpoint.body["isActive"], false, "{}", endpoint.text);
+    assert_eq!(endpoint.body["inactiveReason"], "endpoint_gone");
+    app.stop().await;
+}

@@ -16,12 +16,12 @@ use crate::config::Settings;
 use crate::crypto::{SecretBox, aad};
 use crate::installations::installation_egress;
 use crate::runtime::call_state::CallContext;
-use crate::runtime::limits::LimitOverrides;
+use crate::runtime::limits::{Breach, LimitOverrides};
 use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector::delivery::{
     Destination, Notification as WitNotification, Outcome, Severity,
 };
 use crate::runtime::wit::since_v0_1_0::types::Pair;
-use crate::runtime::{CallTarget, Runtime};
+use crate::runtime::{CallError, CallTarget, Runtime};
 use crate::store::{AttemptResult, NewNotification, Notification, Store, StoreError, now_ms};
 
 pub const TELEGRAM_COMPONENT: &str = "telegram-channel";
@@ -358,21 +358,8 @@ impl Notifier {
             .runtime
             .send(&target, &destination, &notification)
             .await;
-        let retry = |after_ms: u64, code: &str, detail: String| {
-            if n.attempts + 1 >= MAX_ATTEMPTS {
-                AttemptResult::Failed {
-                    code: "retries_exhausted".into(),
-                    detail: format!("{code}: {detail}"),
-                }
-            } else {
-                let delay = backoff::delay_ms(n.attempts + 1, after_ms);
-                AttemptResult::Retry {
-                    next_at: now_ms() + i64::try_from(delay).unwrap_or(i64::MAX),
-                    code: code.into(),
-                    detail,
-                }
-            }
-        };
+        let retry =
+            |after_ms: u64, code: &str, detail: String| transient(n, after_ms, code, detail);
         Ok(match outcome {
             Ok(Outcome::Delivered(external_id)) => AttemptResult::Delivered { external_id },
             Ok(Outcome::RetryAfter(r)) => retry(r.after_ms, "retry", r.reason),
@@ -388,8 +375,25 @@ impl Notifier {
                     detail: f.message,
                 }
             }
-            // The sandbox refused or the component broke: transient from
-            // the notification's point of view; the incident is recorded.
+            // The tenant's own sandbox limits (ingest and syncs share them):
+            // wait like a channel's rate limit, without using up attempts.
+            Err(CallError::Breach(Breach::Concurrency { .. } | Breach::Rate { .. })) => {
+                AttemptResult::RateLimited {
+                    next_at: now_ms() + SANDBOX_BUSY_MS,
+                }
+            }
+            // What no retry changes: the address is refused, or the
+            // component cannot send at all.
+            Err(
+                e @ (CallError::Breach(Breach::EgressDenied { .. })
+                | CallError::WorldNotServed { .. }),
+            ) => AttemptResult::Failed {
+                code: e.code().into(),
+                detail: e.to_string(),
+            },
+            // The component broke or is missing: transient from the
+            // notification's point of view (a fixed version may be
+            // hot-loaded); the incident is recorded.
             Err(e) => retry(0, e.code(), e.to_string()),
         })
     }
@@ -464,17 +468,20 @@ impl Notifier {
                     .set_discord_webhook_active(&n.business_id, dest, false, Some(code))
                     .await
             }
+            "webhook" => {
+                let off = self
+                    .store
+                    .switch_off_webhook_endpoint(&n.business_id, dest, code)
+                    .await;
+                // Its next events must not be queued for it either.
+                self.lookups.endpoints.invalidate(&n.business_id);
+                match off {
+                    Err(StoreError::NotFound) => Ok(()),
+                    other => other,
+                }
+            }
             _ => Ok(()),
         }
-    }
-
-    /// Attempts and records one claimed notification (a batch of one).
-    async fn process(&self, n: &Notification) -> Result<AttemptResult, StoreError> {
-        let mut results = self.process_batch(std::slice::from_ref(n), 1).await?;
-        // `record_batch` answers one result per attempt, so this is never hit.
-        results
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("a batch of one recorded no result".into()))
     }
 
     /// Attempts a claimed batch (`concurrency` at a time), then records
@@ -528,13 +535,16 @@ impl Notifier {
         for (n, r) in batch.iter().zip(attempts) {
             let (result, latency) = r.unwrap_or_else(|e| {
                 tracing::error!(notification = %n.id, error = %e, "outbox: attempt failed in the host");
-                let delay = backoff::delay_ms(n.attempts + 1, 0);
-                let retry = AttemptResult::Retry {
-                    next_at: now_ms() + i64::try_from(delay).unwrap_or(i64::MAX),
-                    code: "internal".into(),
-                    detail: e.to_string(),
+                let result = match e {
+                    // A sealed URL or secret this server cannot open (the
+                    // master key changed): no retry reads it.
+                    StoreError::Corrupt(detail) => AttemptResult::Failed {
+                        code: "destination_unreadable".into(),
+                        detail,
+                    },
+                    e => transient(n, 0, "internal", e.to_string()),
                 };
-                (retry, 0)
+                (result, 0)
             });
             if n.channel == "webhook"
                 && let Some(endpoint) = n.destination_id.clone()
@@ -575,12 +585,53 @@ impl Notifier {
     /// Stores `n` claimed by this call and sends it now (the
     /// `/notifications/send` path): the answer is this attempt's result,
     /// never the outbox worker's, which cannot take it meanwhile.
+    ///
+    /// The send and its record run on a task of their own, so a client
+    /// that hangs up mid-send does not cut them off (the worker would send
+    /// it again once the lease ran out). The record is fenced on the lease:
+    /// if the send outlasted it and the worker took the notification over,
+    /// the worker's record stands.
     pub async fn send_new(
-        &self,
+        self: &Arc<Self>,
         n: NewNotification,
     ) -> Result<(Notification, AttemptResult), StoreError> {
         let stored = self.store.enqueue_claimed_notification(n, LEASE_MS).await?;
-        let result = self.process(&stored).await?;
+        let this = Arc::clone(self);
+        let claimed = stored.clone();
+        let mut results = tokio::spawn(async move {
+            let one = std::slice::from_ref(&claimed);
+            let attempts = this.attempt_batch(one, 1).await;
+            this.record_batch(one, attempts, claimed.lease_until).await
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("the send stopped: {e}")))??;
+        // `record_batch` answers one result per attempt, so this is never hit.
+        let result = results
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a batch of one recorded no result".into()))?;
         Ok((stored, result))
+    }
+}
+
+/// How long a notification waits when the tenant's sandbox is at its
+/// concurrency or rate limit.
+const SANDBOX_BUSY_MS: i64 = 1_000;
+
+/// A failure that may pass: the next attempt after the backoff (or the
+/// channel's `after_ms` when longer), or `retries_exhausted` once this was
+/// the last allowed attempt.
+fn transient(n: &Notification, after_ms: u64, code: &str, detail: String) -> AttemptResult {
+    if n.attempts + 1 >= MAX_ATTEMPTS {
+        AttemptResult::Failed {
+            code: "retries_exhausted".into(),
+            detail: format!("{code}: {detail}"),
+        }
+    } else {
+        let delay = backoff::delay_ms(n.attempts + 1, after_ms);
+        AttemptResult::Retry {
+            next_at: now_ms() + i64::try_from(delay).unwrap_or(i64::MAX),
+            code: code.into(),
+            detail,
+        }
     }
 }

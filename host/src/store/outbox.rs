@@ -287,8 +287,12 @@ impl Store {
     pub async fn replay_notification(&self, business_id: &str, id: &str) -> Result<(), StoreError> {
         one_row(
             sqlx::query(
+                // A fresh set of attempts: kept, the count would fail the
+                // first transient error again at once. The log keeps the
+                // earlier ones (numbered from 1 again after a replay).
                 "UPDATE notifications SET status = 'pending', next_attempt_at = $3, \
-                 lease_until = NULL WHERE business_id = $1 AND id = $2 AND status = 'failed'",
+                 lease_until = NULL, attempts = 0 \
+                 WHERE business_id = $1 AND id = $2 AND status = 'failed'",
             )
             .bind(business_id)
             .bind(id)
@@ -816,10 +820,13 @@ mod tests {
             assert_eq!(outcomes, ["retry", "rate_limited", "failed"]);
 
             store.replay_notification(&b.id, &n.id).await?;
+            let replayed = store.get_notification(&b.id, &n.id).await?;
             assert_eq!(
-                store.get_notification(&b.id, &n.id).await?.status,
-                "pending"
+                (replayed.status.as_str(), replayed.attempts),
+                ("pending", 0),
+                "a replay gets a fresh set of attempts"
             );
+            assert_eq!(store.list_attempts(&n.id).await?.len(), 3);
             assert!(matches!(
                 store.replay_notification("other", &n.id).await,
                 Err(StoreError::NotFound)

@@ -163,6 +163,27 @@ impl Store {
         )
     }
 
+    /// The receiver said it no longer takes webhooks (410): switched off at
+    /// once, with why. NotFound when it is not the business's (or gone).
+    pub async fn switch_off_webhook_endpoint(
+        &self,
+        business_id: &str,
+        id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        one_row(
+            sqlx::query(
+                "UPDATE webhook_endpoints SET is_active = FALSE, inactive_reason = $3 \
+                 WHERE business_id = $1 AND id = $2",
+            )
+            .bind(business_id)
+            .bind(id)
+            .bind(reason)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+
     /// After a delivery: a success clears the failure run; a failure starts
     /// one, and a run longer than `disable_after_ms` switches the endpoint
     /// off. Returns true when this call disabled it.
