@@ -250,6 +250,37 @@ fn shuffle<T>(items: &mut [T], mut seed: u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_links_keep_one_order_whatever_order_they_arrive_in() {
+    for app in TestApp::each_backend().await {
+        let mut orders = Vec::new();
+        for arrival in [["b", "a"], ["a", "b"]] {
+            let integration = create_3cx(&app, json!({})).await;
+            let hook = integration["webhookUrl"].as_str().unwrap().to_owned();
+            for file in arrival {
+                let hit = Hit {
+                    query: vec![],
+                    json: Some(json!({"event": "recording", "id": format!("{CHAIN}-1"),
+                        "FileUrls": [format!("https://pbx.example:5001/rec/{file}.mp3")]})),
+                };
+                let r = send(&app, &hook, &hit).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
+            let call = only_call(&app, integration["id"].as_str().unwrap()).await;
+            let urls: Vec<String> = call["recordings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["url"].as_str().unwrap().to_owned())
+                .collect();
+            orders.push(urls);
+        }
+        assert_eq!(orders[0].len(), 2, "{orders:?}");
+        assert_eq!(orders[0], orders[1], "{}", app.backend);
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_are_stored_once_and_bad_input_stores_nothing() {
     for app in TestApp::each_backend().await {
         let integration = create_3cx(&app, json!({"token": "s3cret"})).await;

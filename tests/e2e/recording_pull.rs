@@ -476,6 +476,21 @@ async fn dtac_pages_and_links_recordings_to_webhook_calls_both_ways() {
         call.text
     );
     assert_eq!(app.get(&format!("/calls/{placeholder}")).await.status, 404);
+    // The stored recording's analysis went with it.
+    let jobs = |call: String| {
+        let pool = app.store().pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM analysis_jobs WHERE call_id = $1 AND kind = 'analyze'",
+            )
+            .bind(call)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(jobs(placeholder.clone()).await, 0);
+    assert_eq!(jobs(moved["callId"].as_str().unwrap().to_owned()).await, 1);
     app.stop().await;
 }
 

@@ -120,9 +120,18 @@ impl Call {
 /// Moving a placeholder's rows (`$1` the new call, `$2` the old) and
 /// deleting it; shared with the SQLite ingest writer, which binds by
 /// position, so each parameter first appears in numeric order.
-pub(super) const MOVE_TO_CALL: [&str; 2] = [
+///
+/// Everything that names the placeholder moves, so its pending analysis and
+/// the record of which automations fired for it carry over (an analysis
+/// job left behind would find its call gone; a firing left behind would
+/// let the automation fire again for the new call). The new call is fresh,
+/// so none of these can collide with its own rows.
+pub(super) const MOVE_TO_CALL: [&str; 5] = [
     "UPDATE inbound_events SET call_id = $1 WHERE call_id = $2",
     "UPDATE recordings SET call_id = $1 WHERE call_id = $2",
+    "UPDATE call_analyses SET call_id = $1 WHERE call_id = $2",
+    "UPDATE analysis_jobs SET call_id = $1 WHERE call_id = $2",
+    "UPDATE automation_runs SET call_id = $1 WHERE call_id = $2",
 ];
 pub(super) const DELETE_CALL: &str = "DELETE FROM calls WHERE id = $1";
 

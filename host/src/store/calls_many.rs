@@ -207,12 +207,16 @@ pub(super) const PROJECTION_UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET stat
      sort_at = COALESCE(excluded.started_at, calls.created_at), \
      updated_at = excluded.updated_at";
 
-/// A recording link a vendor sent, once per call and URL.
+/// A recording link a vendor sent, once per call and URL. Every fold writes
+/// all of a call's links with their place in the fold's order, so a link
+/// already stored moves to its place: the order is the fold's, not the
+/// order in which the links arrived.
 pub(super) const LINK: Insert = Insert {
     head: "INSERT INTO recordings (id, business_id, call_id, url, mime_type, position, \
            created_at) VALUES ",
     literals: &[],
-    tail: " ON CONFLICT (call_id, url) DO NOTHING",
+    tail: " ON CONFLICT (call_id, url) DO UPDATE SET position = excluded.position \
+           WHERE recordings.position <> excluded.position",
 };
 
 /// Writes each call's projection over its row, and the recording links it
