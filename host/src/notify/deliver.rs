@@ -302,9 +302,10 @@ impl Notifier {
                 data.insert(name.into(), v.clone());
             }
         }
-        let item = self
+        let added = self
             .store
             .add_feed_item(
+                &n.id,
                 &n.business_id,
                 &n.title,
                 &n.body,
@@ -312,9 +313,14 @@ impl Notifier {
                 &Value::Object(data),
             )
             .await?;
-        let external_id = Some(item.id.clone());
-        self.feed.publish(&n.business_id, item);
-        Ok(AttemptResult::Delivered { external_id })
+        // None: an earlier attempt added it and was not recorded (a crash,
+        // a lost lease); it was pushed then.
+        if let Some(item) = added {
+            self.feed.publish(&n.business_id, item);
+        }
+        Ok(AttemptResult::Delivered {
+            external_id: Some(n.id.clone()),
+        })
     }
 
     /// One attempt, not yet recorded.

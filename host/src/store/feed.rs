@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, get_bool, new_id, now_ms, parse_json};
+use super::{Store, StoreError, get_bool, now_ms, parse_json};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,16 +35,20 @@ fn item(row: &AnyRow) -> Result<FeedItem, StoreError> {
 }
 
 impl Store {
+    /// Adds the feed row `id` (the notification's id, so that a second
+    /// attempt at the same notification cannot add it twice). None when it
+    /// is there already.
     pub async fn add_feed_item(
         &self,
+        id: &str,
         business_id: &str,
         title: &str,
         body: &str,
         severity: &str,
         data: &Value,
-    ) -> Result<FeedItem, StoreError> {
+    ) -> Result<Option<FeedItem>, StoreError> {
         let item = FeedItem {
-            id: new_id(),
+            id: id.to_owned(),
             title: title.to_owned(),
             body: body.to_owned(),
             severity: severity.to_owned(),
@@ -52,9 +56,9 @@ impl Store {
             read: false,
             created_at: now_ms(),
         };
-        sqlx::query(
+        let added = sqlx::query(
             "INSERT INTO feed_items (id, business_id, title, body, severity, data_json, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&item.id)
         .bind(business_id)
@@ -64,8 +68,9 @@ impl Store {
         .bind(item.data.to_string())
         .bind(item.created_at)
         .execute(&self.pool)
-        .await?;
-        Ok(item)
+        .await?
+        .rows_affected();
+        Ok((added == 1).then_some(item))
     }
 
     /// Newest first, with `reader`'s read state; and the reader's unread count.
@@ -174,6 +179,33 @@ impl Store {
         .bind(now_ms())
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::testing::test_stores;
+
+    #[tokio::test]
+    async fn a_notification_adds_its_feed_row_once() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let b = store.create_business("A").await?;
+            let data = serde_json::json!({"link": null});
+            let first = store
+                .add_feed_item("n1", &b.id, "t", "b", "info", &data)
+                .await?;
+            assert_eq!(first.map(|i| i.id).as_deref(), Some("n1"), "{backend:?}");
+            // A second attempt at the same notification (its first was never
+            // recorded) adds nothing.
+            let again = store
+                .add_feed_item("n1", &b.id, "t", "b", "info", &data)
+                .await?;
+            assert_eq!(again, None, "{backend:?}");
+            let (items, unread) = store.list_feed(&b.id, "reader", 10).await?;
+            assert_eq!((items.len(), unread), (1, 1), "{backend:?}");
+        }
         Ok(())
     }
 }
