@@ -115,6 +115,18 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
         ],
         secrets: HashMap::from([("botToken".to_owned(), token)]),
     };
+    // Within the chat's rate limit like any message to it: a flood of
+    // `/start` from one chat must not get the bot throttled by Telegram for
+    // everyone's notifications. Over the limit, the reply is dropped (the
+    // code, if valid, is still redeemed).
+    if notifier
+        .limiter
+        .reserve(&route.key, route.rules, std::time::Instant::now())
+        .is_err()
+    {
+        tracing::debug!(chat = chat_id, "telegram: bot reply dropped by the chat's rate limit");
+        return;
+    }
     // The bot's own conversation, not a business's: no business limits.
     let target = match notifier.target(PLATFORM, "telegram-bot", &route).await {
         Ok(t) => t,
