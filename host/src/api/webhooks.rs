@@ -60,6 +60,11 @@ fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
 fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound => not_found(),
+        StoreError::Conflict(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "rotation_conflict",
+            "the secret was rotated by another request meanwhile: read the endpoint and rotate again",
+        ),
         other => ApiError::internal(other),
     }
 }
@@ -339,6 +344,7 @@ async fn remove(
     responses(
         (status = 200, description = "`{id, secret, previousValidUntil}`", body = Object),
         (status = 404, description = "`webhook_not_found`: no such webhook endpoint in this business", body = ErrorBody),
+        (status = 409, description = "`rotation_conflict`: another rotation of this endpoint won the race; its secret stands", body = ErrorBody),
     )
 )]
 async fn rotate(

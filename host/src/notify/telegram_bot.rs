@@ -124,7 +124,10 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
         .reserve(&route.key, route.rules, std::time::Instant::now())
         .is_err()
     {
-        tracing::debug!(chat = chat_id, "telegram: bot reply dropped by the chat's rate limit");
+        tracing::debug!(
+            chat = chat_id,
+            "telegram: bot reply dropped by the chat's rate limit"
+        );
         return;
     }
     // The bot's own conversation, not a business's: no business limits.

@@ -126,6 +126,9 @@ impl Store {
     }
 
     /// Installs a new secret; the old one keeps signing until `previous_until`.
+    /// Only over `previous_sealed` (the secret the caller read): of two
+    /// rotations at once, the second gets Conflict rather than quietly
+    /// replacing a secret the first caller was already shown.
     pub async fn rotate_webhook_secret(
         &self,
         business_id: &str,
@@ -134,19 +137,25 @@ impl Store {
         previous_sealed: &[u8],
         previous_until: i64,
     ) -> Result<(), StoreError> {
-        one_row(
-            sqlx::query(
-                "UPDATE webhook_endpoints SET secret_sealed = $3, previous_sealed = $4, \
-             previous_expires_at = $5 WHERE business_id = $1 AND id = $2",
-            )
-            .bind(business_id)
-            .bind(id)
-            .bind(new_sealed)
-            .bind(previous_sealed)
-            .bind(previous_until)
-            .execute(&self.pool)
-            .await?,
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET secret_sealed = $3, previous_sealed = $4, \
+             previous_expires_at = $5 WHERE business_id = $1 AND id = $2 AND secret_sealed = $4",
         )
+        .bind(business_id)
+        .bind(id)
+        .bind(new_sealed)
+        .bind(previous_sealed)
+        .bind(previous_until)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        // Gone, or rotated by someone else meanwhile.
+        self.get_webhook_endpoint(business_id, id).await?;
+        Err(StoreError::Conflict(
+            "the secret was rotated meanwhile".into(),
+        ))
     }
 
     pub async fn delete_webhook_endpoint(
@@ -224,5 +233,54 @@ impl Store {
         .await?
         .rows_affected();
         Ok(disabled > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::test_stores;
+
+    #[tokio::test]
+    async fn of_two_rotations_from_one_secret_the_second_conflicts() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let b = store.create_business("A").await?;
+            let endpoint = WebhookEndpoint {
+                id: "e1".into(),
+                business_id: b.id.clone(),
+                url: "https://example.com/hook".into(),
+                description: None,
+                event_types: vec!["*".into()],
+                secret_sealed: b"first".to_vec(),
+                previous_sealed: None,
+                previous_expires_at: None,
+                is_active: true,
+                inactive_reason: None,
+                failing_since: None,
+                created_at: now_ms(),
+            };
+            store.create_webhook_endpoint(&endpoint).await?;
+            // Both requests read "first"; one rotation wins.
+            store
+                .rotate_webhook_secret(&b.id, "e1", b"second", b"first", 1)
+                .await?;
+            let lost = store
+                .rotate_webhook_secret(&b.id, "e1", b"third", b"first", 1)
+                .await;
+            assert!(matches!(lost, Err(StoreError::Conflict(_))), "{backend:?}");
+            let now = store.get_webhook_endpoint(&b.id, "e1").await?;
+            assert_eq!(
+                (now.secret_sealed, now.previous_sealed),
+                (b"second".to_vec(), Some(b"first".to_vec()))
+            );
+            assert!(matches!(
+                store
+                    .rotate_webhook_secret(&b.id, "missing", b"x", b"second", 1)
+                    .await,
+                Err(StoreError::NotFound)
+            ));
+        }
+        Ok(())
     }
 }
