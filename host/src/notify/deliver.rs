@@ -526,32 +526,30 @@ impl Notifier {
     /// The record of [`Notifier::process_batch`]: every attempt of the batch
     /// in one transaction, then each outgoing-webhook endpoint's result.
     /// `held_until`: the lease the batch is held under (see
-    /// `Store::record_attempts`). An attempt that failed inside the host (a
-    /// database error on the way) is recorded as a retry, so the rest of the
-    /// batch is still recorded and not sent again.
+    /// `Store::record_attempts`).
     pub async fn record_batch(
         &self,
         batch: &[Notification],
         attempts: Attempts,
         held_until: Option<i64>,
     ) -> Result<Vec<AttemptResult>, StoreError> {
-        let mut records = Vec::with_capacity(attempts.len());
+        let records = settle(batch, attempts);
+        self.record_settled(batch, &records, held_until).await?;
+        Ok(records.into_iter().map(|(_, result, _)| result).collect())
+    }
+
+    /// Records [`settle`]d attempts. Safe to call again after an error: the
+    /// record is fenced on the lease, so a repeat after a record that did
+    /// commit records nothing twice.
+    pub async fn record_settled(
+        &self,
+        batch: &[Notification],
+        records: &[(String, AttemptResult, i64)],
+        held_until: Option<i64>,
+    ) -> Result<(), StoreError> {
         // Per endpoint: whether any delivery succeeded, else whether one counted as failed.
         let mut endpoints: std::collections::BTreeMap<(String, String), bool> = Default::default();
-        for (n, r) in batch.iter().zip(attempts) {
-            let (result, latency) = r.unwrap_or_else(|e| {
-                tracing::error!(notification = %n.id, error = %e, "outbox: attempt failed in the host");
-                let result = match e {
-                    // A sealed URL or secret this server cannot open (the
-                    // master key changed): no retry reads it.
-                    StoreError::Corrupt(detail) => AttemptResult::Failed {
-                        code: "destination_unreadable".into(),
-                        detail,
-                    },
-                    e => transient(n, 0, "internal", e.to_string()),
-                };
-                (result, 0)
-            });
+        for (n, (_, result, _)) in batch.iter().zip(records) {
             if n.channel == "webhook"
                 && let Some(endpoint) = n.destination_id.clone()
                 && !matches!(result, AttemptResult::RateLimited { .. })
@@ -561,10 +559,8 @@ impl Notifier {
                     .entry((n.business_id.clone(), endpoint))
                     .or_insert(false) |= ok;
             }
-            records.push((n.id.clone(), result, latency));
         }
-        self.store.record_attempts(&records, held_until).await?;
-        let results = records.into_iter().map(|(_, result, _)| result).collect();
+        self.store.record_attempts(records, held_until).await?;
         let window = i64::try_from(self.settings.webhook_disable_after_ms).unwrap_or(i64::MAX);
         for ((business_id, endpoint), success) in endpoints {
             if self
@@ -576,7 +572,7 @@ impl Notifier {
                 tracing::warn!(business = %business_id, endpoint, "outgoing webhook endpoint disabled after failing for the whole window");
             }
         }
-        Ok(results)
+        Ok(())
     }
 
     async fn timed_attempt(&self, n: &Notification) -> Result<(AttemptResult, i64), StoreError> {
@@ -640,4 +636,31 @@ fn transient(n: &Notification, after_ms: u64, code: &str, detail: String) -> Att
             detail,
         }
     }
+}
+
+/// Each attempt of `batch` as the result to record `(id, result, latency)`.
+/// An attempt that failed inside the host (a database error on the way) is
+/// recorded as a transient failure, so the rest of the batch is still
+/// recorded and not sent again.
+pub fn settle(batch: &[Notification], attempts: Attempts) -> Vec<(String, AttemptResult, i64)> {
+    batch
+        .iter()
+        .zip(attempts)
+        .map(|(n, r)| {
+            let (result, latency) = r.unwrap_or_else(|e| {
+                tracing::error!(notification = %n.id, error = %e, "outbox: attempt failed in the host");
+                let result = match e {
+                    // A sealed URL or secret this server cannot open (the
+                    // master key changed): no retry reads it.
+                    StoreError::Corrupt(detail) => AttemptResult::Failed {
+                        code: "destination_unreadable".into(),
+                        detail,
+                    },
+                    e => transient(n, 0, "internal", e.to_string()),
+                };
+                (result, 0)
+            });
+            (n.id.clone(), result, latency)
+        })
+        .collect()
 }

@@ -63,12 +63,7 @@ async fn drain(notifier: &Arc<Notifier>) {
         }
         let notifier_for_record = Arc::clone(notifier);
         recording = Some(tokio::spawn(async move {
-            if let Err(e) = notifier_for_record
-                .record_batch(&batch, attempts, Some(held_until))
-                .await
-            {
-                tracing::error!(error = %e, "outbox: delivery bookkeeping failed");
-            }
+            record(&notifier_for_record, &batch, attempts, held_until).await;
         }));
         if let Some(next) = next {
             let batch = next.await.ok().flatten();
@@ -83,6 +78,30 @@ async fn drain(notifier: &Arc<Notifier>) {
     }
     if let Some(last) = recording {
         let _ = last.await;
+    }
+}
+
+/// Records a sent batch, trying again on a database error while the lease
+/// still holds (about 15 s of tries within its 60): a batch that was sent
+/// but not recorded is sent again once its lease runs out.
+async fn record(notifier: &Notifier, batch: &[Notification], attempts: Attempts, held_until: i64) {
+    let records = super::deliver::settle(batch, attempts);
+    let mut wait = Duration::from_millis(500);
+    for tries_left in (0..5).rev() {
+        match notifier
+            .record_settled(batch, &records, Some(held_until))
+            .await
+        {
+            Ok(()) => return,
+            Err(e) if tries_left > 0 => {
+                tracing::warn!(error = %e, "outbox: recording a batch failed; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, sent = batch.len(), "outbox: a sent batch could not be recorded: it is sent again when its lease runs out");
+            }
+        }
     }
 }
 
