@@ -87,11 +87,18 @@ pub fn to_new_events(events: &[Event], json: Vec<String>) -> Result<Vec<NewEvent
             if e.dedup_key.trim().is_empty() {
                 return Err("the connector returned an event without a dedup key".to_string());
             }
+            let target = target(e);
+            // An empty chain would make one call of every such event.
+            if let EventTarget::Call { chain_id } = &target
+                && chain_id.trim().is_empty()
+            {
+                return Err("the connector returned a call event without a chain id".to_string());
+            }
             Ok(NewEvent {
                 dedup_key: e.dedup_key.clone(),
                 kind: event_kind(e),
                 payload,
-                target: target(e),
+                target,
             })
         })
         .collect()
@@ -100,6 +107,36 @@ pub fn to_new_events(events: &[Event], json: Vec<String>) -> Result<Vec<NewEvent
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn recordings_of(chain_id: &str) -> Event {
+        use crate::runtime::wit::since_v0_1_0::types::{CallRef, RecordingsEvent};
+        Event {
+            dedup_key: "k1".into(),
+            occurred_at: None,
+            body: EventBody::Recordings(RecordingsEvent {
+                call: CallRef {
+                    external_id: chain_id.into(),
+                    chain_id: chain_id.into(),
+                    leg: 0,
+                },
+                recordings: Vec::new(),
+                details: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_call_event_needs_a_chain() {
+        let ok = to_new_events(&[recordings_of("c1")], vec!["{}".into()]);
+        assert_eq!(
+            ok.map(|e| e[0].target.clone()),
+            Ok(EventTarget::Call {
+                chain_id: "c1".into()
+            })
+        );
+        let empty = to_new_events(&[recordings_of(" ")], vec!["{}".into()]);
+        assert!(empty.is_err(), "{empty:?}");
+    }
 
     #[test]
     fn kebab_case_of_serde_variant_names() {
