@@ -98,10 +98,10 @@ impl Sink {
         jobs: &[IngestJob],
         runtime: &tokio::runtime::Handle,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
-        match self {
+        guarded(|| match self {
             Sink::Direct(direct) => direct.ingest_batch(jobs, &fold),
             Sink::Pool(store) => runtime.block_on(store.ingest_batch(jobs, &fold)),
-        }
+        })
     }
 
     /// Whether the pool's connection is out of the pool, and since when.
@@ -123,6 +123,26 @@ impl Sink {
             direct.release_gate();
         }
     }
+}
+
+/// Runs `write`, turning a panic into an error. Every webhook of an
+/// embedded database passes through the one writer thread: a panic there
+/// (a bug in the fold meeting an odd event) must cost the batch — which is
+/// then retried job by job, so only the odd one fails — not every webhook
+/// until a restart. The batch's transaction is rolled back as the panic
+/// unwinds through it.
+fn guarded<T>(write: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(write)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|m| (*m).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_owned());
+        tracing::error!(%message, "the ingest writer panicked on a batch");
+        Err(StoreError::Corrupt(format!(
+            "the ingest writer panicked: {message}"
+        )))
+    })
 }
 
 type Queue = mpsc::Receiver<(IngestJob, Reply)>;
@@ -294,5 +314,15 @@ mod tests {
         .await??;
         assert_eq!(stored, sent);
         Ok(())
+    }
+
+    #[test]
+    fn a_panicking_batch_is_an_error_not_the_end_of_the_writer() {
+        let panicked: Result<(), StoreError> = guarded(|| panic!("odd event"));
+        assert!(
+            matches!(&panicked, Err(StoreError::Corrupt(m)) if m.contains("odd event")),
+            "{panicked:?}"
+        );
+        assert_eq!(guarded(|| Ok::<_, StoreError>(7)).ok(), Some(7));
     }
 }
