@@ -129,7 +129,7 @@ pub fn fold_events(events: &[Event]) -> CallProjection {
         .iter()
         .rev()
         .find(|s| s.call.phase == CallPhase::Summary);
-    let last_leg = legs.values().next_back();
+    let last_leg = current_leg(&legs);
     let ended = summary.is_some() || last_leg.is_some_and(|l| l.ended);
     p.status = if ended {
         "ended"
@@ -222,6 +222,26 @@ impl Leg {
             "hangupCause": self.hangup_cause,
         })
     }
+}
+
+/// The leg that says where the call is: of the legs with the highest leg
+/// number (the chain's latest step), one still open if there is one, the
+/// most recently active first. A vendor that numbers every leg 0 (one per
+/// agent rung, `usercrm-pbx`) must not have a missed agent's hang-up end a
+/// call another agent is still on, nor the order of the legs' ids decide.
+fn current_leg(legs: &BTreeMap<(u32, String), Leg>) -> Option<&Leg> {
+    let top = legs.keys().next_back()?.0;
+    let rank = |l: &Leg| {
+        let active = l.ended_at.max(l.answered_at).max(l.started_at);
+        (!l.ended, active)
+    };
+    legs.range((top, String::new())..)
+        .map(|(_, leg)| leg)
+        .max_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then_with(|| a.external_id.cmp(&b.external_id))
+        })
 }
 
 fn legs(steps: &[Step<'_>]) -> BTreeMap<(u32, String), Leg> {
@@ -336,4 +356,68 @@ fn attributes(steps: &[Step<'_>], analyses: &[(&str, Option<i64>, &AnalysisEvent
         }
     }
     Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::wit::since_v0_1_0::types::CallRef;
+
+    /// A `usercrm-pbx`-like event: every leg numbered 0, told apart by id.
+    fn leg0(id: &str, key: &str, phase: CallPhase, at: i64, ext: &str) -> Event {
+        let ends = matches!(phase, CallPhase::Ended);
+        Event {
+            dedup_key: key.into(),
+            occurred_at: Some(at),
+            body: EventBody::Call(CallEvent {
+                call: CallRef {
+                    external_id: id.into(),
+                    chain_id: "session".into(),
+                    leg: 0,
+                },
+                phase,
+                direction: Direction::Inbound,
+                customer_phone: Some("+79161234567".into()),
+                extension: Some(ext.into()),
+                extension_kind: EndpointKind::Extension,
+                did: None,
+                user_id: None,
+                transfer: TransferKind::None,
+                transferred: false,
+                outcome: ends.then_some(CallOutcome::Missed),
+                hangup_cause: None,
+                started_at: Some(at),
+                answered_at: matches!(phase, CallPhase::Answered).then_some(at),
+                ended_at: ends.then_some(at),
+                duration_sec: None,
+                talk_sec: None,
+                recordings: Vec::new(),
+                attributes: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_missed_agent_does_not_end_a_call_another_agent_is_on() {
+        // Agent 102's leg id sorts after 101's, and it is the one that ends.
+        let events = [
+            leg0("a-101", "k1", CallPhase::Ringing, 1_000, "101"),
+            leg0("z-102", "k2", CallPhase::Ringing, 1_000, "102"),
+            leg0("a-101", "k3", CallPhase::Answered, 2_000, "101"),
+            leg0("z-102", "k4", CallPhase::Ended, 2_000, "102"),
+        ];
+        assert_eq!(fold_events(&events).status, "answered");
+        // The same with the ids the other way round.
+        let swapped = [
+            leg0("z-101", "k1", CallPhase::Ringing, 1_000, "101"),
+            leg0("a-102", "k2", CallPhase::Ringing, 1_000, "102"),
+            leg0("z-101", "k3", CallPhase::Answered, 2_000, "101"),
+            leg0("a-102", "k4", CallPhase::Ended, 2_000, "102"),
+        ];
+        assert_eq!(fold_events(&swapped).status, "answered");
+        // Once the agent on the call hangs up too, it is over.
+        let mut over = events.to_vec();
+        over.push(leg0("a-101", "k5", CallPhase::Ended, 3_000, "101"));
+        assert_eq!(fold_events(&over).status, "ended");
+    }
 }
