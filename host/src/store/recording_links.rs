@@ -244,6 +244,14 @@ mod tests {
         }
     }
 
+    /// A settings change that gives the integration a `pbxUrl`.
+    fn set_pbx_url() -> IntegrationPatch {
+        IntegrationPatch {
+            config: Some(serde_json::json!({"pbxUrl": "https://pbx.example"})),
+            ..IntegrationPatch::default()
+        }
+    }
+
     async fn take(store: &Store, link: &DueLink, lease_ms: i64) -> anyhow::Result<DueLink> {
         store
             .take_link(link, now_ms() + lease_ms)
@@ -374,10 +382,7 @@ mod tests {
                 store.due_links(now_ms(), 10).await?.is_empty(),
                 "a new name reaches nothing new ({backend:?})"
             );
-            let pbx = IntegrationPatch {
-                config: Some(serde_json::json!({"pbxUrl": "https://pbx.example"})),
-                ..IntegrationPatch::default()
-            };
+            let pbx = set_pbx_url();
             let changed = store
                 .update_integration(&b.id, &integration.id, pbx.clone())
                 .await?;
@@ -421,10 +426,7 @@ mod tests {
                 store.due_links(now_ms(), 10).await?.is_empty(),
                 "{backend:?}"
             );
-            let pbx = IntegrationPatch {
-                config: Some(serde_json::json!({"pbxUrl": "https://pbx.example"})),
-                ..IntegrationPatch::default()
-            };
+            let pbx = set_pbx_url();
             store
                 .update_integration(&b.id, &integration.id, pbx)
                 .await?;
