@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 
 use super::download::{Downloader, FetchError};
 use super::storage::key_for;
-use super::sync::Syncer;
+use super::sync::{Completed, Syncer};
 use crate::runtime::wit::since_v0_1_0::recording_source::exports::switchboard::connector::recordings::Download;
 use crate::store::{DueLink, StoreError, new_id, now_ms};
 
@@ -158,11 +158,21 @@ async fn fetch(syncer: &Syncer, link: &DueLink, max_attempts: u32) -> Result<(),
         let reason = "not_audio: the link did not answer with audio (WAV, MP3 or Ogg)";
         return syncer.store.link_failed(&taken, reason).await;
     }
-    match syncer.store.link_stored(&taken, &audio).await {
-        Ok(Some(row)) => {
-            syncer.completed(&taken.business_id, &row).await;
-            Ok(())
+    let done = Completed {
+        id: &taken.id,
+        integration_id: &taken.integration_id,
+        remote_id: None,
+        audio: &audio,
+    };
+    let notices = match syncer.completed_notices(&taken.business_id, &done).await {
+        Ok(n) => n,
+        Err(e) => {
+            discard(syncer, &audio.storage_key);
+            return retry(syncer, &taken, max_attempts, &format!("internal: {e}")).await;
         }
+    };
+    match syncer.store.link_stored(&taken, &audio, &notices).await {
+        Ok(Some(_)) => Ok(()),
         // Overtaken, or its call deleted meanwhile: this try's file is no
         // one's.
         Ok(None) => {

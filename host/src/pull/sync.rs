@@ -21,7 +21,11 @@ use crate::installations::call_target;
 use crate::runtime::wit::since_v0_1_0::recording_source::exports::switchboard::connector::recordings::RemoteRecording;
 use crate::runtime::wit::since_v0_1_0::types::Installation;
 use crate::runtime::{CallTarget, Runtime};
-use crate::store::{Integration, PulledRecording, Recording, RunCounts, RunOutcome, Store, SyncStatus, new_id};
+use crate::notify::events;
+use crate::store::{
+    Integration, NewNotification, PulledRecording, RunCounts, RunOutcome, Store, StoreError,
+    StoredAudio, SyncStatus, audio_path, new_id,
+};
 
 /// The installation-state key of the source's cursor. The `host.` prefix is
 /// reserved: components cannot write it (see `capabilities/state.rs`).
@@ -240,8 +244,27 @@ impl Syncer {
                 )));
             }
         };
+        let notices = match &stored {
+            Ok(audio) => {
+                let done = Completed {
+                    id: &id,
+                    integration_id,
+                    remote_id: Some(&recording.id),
+                    audio,
+                };
+                match self.completed_notices(business_id, &done).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = self.storage.remove(&audio.storage_key);
+                        return Err(failed(format!("internal: {e}")));
+                    }
+                }
+            }
+            Err(_) => Vec::new(),
+        };
         let pulled = PulledRecording {
             id,
+            notices,
             business_id: business_id.clone(),
             integration_id: integration_id.clone(),
             remote_id: recording.id.clone(),
@@ -270,7 +293,6 @@ impl Syncer {
         }
         if row.status == "stored" {
             counts.stored += 1;
-            self.completed(business_id, &row).await;
         } else {
             counts.failed += 1;
             tracing::warn!(integration = %integration_id, remote = %recording.id, error = ?row.error, "recording not storable");
@@ -278,37 +300,48 @@ impl Syncer {
         Ok(())
     }
 
-    /// `recording.completed` to the business's outgoing webhooks.
-    pub(super) async fn completed(&self, business_id: &str, row: &Recording) {
+    /// `recording.completed` for the business's outgoing webhooks, one per
+    /// subscribed endpoint, for the caller to store in the transaction that
+    /// stores the recording: the announcement is durable with it, never
+    /// lost to a crash in between. The store fills in `call.id` (which call
+    /// the recording joins is decided in that transaction).
+    pub(super) async fn completed_notices(
+        &self,
+        business_id: &str,
+        done: &Completed<'_>,
+    ) -> Result<Vec<NewNotification>, StoreError> {
         let mut data = Map::new();
         for (k, v) in [
-            ("recording.id", Some(row.id.clone())),
-            ("call.id", Some(row.call_id.clone())),
-            ("integration.id", row.integration_id.clone()),
-            ("recording.remote_id", row.remote_id.clone()),
-            ("recording.url", Some(row.url.clone())),
-            ("recording.content_type", row.mime_type.clone()),
+            ("recording.id", Some(done.id.to_owned())),
+            ("integration.id", Some(done.integration_id.to_owned())),
+            ("recording.remote_id", done.remote_id.map(str::to_owned)),
+            ("recording.url", Some(audio_path(done.id))),
+            ("recording.content_type", Some(done.audio.mime_type.clone())),
             (
                 "recording.size_bytes",
-                row.size_bytes.map(|s| s.to_string()),
+                Some(done.audio.size_bytes.to_string()),
             ),
-            ("recording.sha256", row.sha256.clone()),
+            ("recording.sha256", Some(done.audio.sha256.clone())),
         ] {
             if let Some(v) = v {
                 data.insert(k.into(), Value::String(v));
             }
         }
-        if let Err(e) = crate::notify::events::emit(
-            &self.store,
-            &self.lookups,
+        let endpoints = events::subscribed(&self.store, &self.lookups, business_id).await?;
+        Ok(events::notifications(
+            &endpoints,
             business_id,
             "recording.completed",
             "A recording was stored",
-            data,
-        )
-        .await
-        {
-            tracing::error!(error = %e, "queueing recording.completed failed");
-        }
+            &data,
+        ))
     }
+}
+
+/// A recording about to be stored, as `recording.completed` describes it.
+pub struct Completed<'a> {
+    pub id: &'a str,
+    pub integration_id: &'a str,
+    pub remote_id: Option<&'a str>,
+    pub audio: &'a StoredAudio,
 }

@@ -8,8 +8,8 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::recordings::{audio_path, read_recording};
-use super::{Recording, Store, StoreError, StoredAudio};
+use super::recordings::{audio_path, read_recording, with_call_id};
+use super::{NewNotification, Recording, Store, StoreError, StoredAudio};
 
 /// A link due for a download try, or (from [`Store::take_link`]) taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +86,12 @@ impl Store {
     /// one transaction. None when the try no longer holds the link (the
     /// recording went with its call, or another worker took over): nothing
     /// changed, and the caller removes its file.
+    /// `notices` (`recording.completed`) are stored with it.
     pub async fn link_stored(
         &self,
         taken: &DueLink,
         audio: &StoredAudio,
+        notices: &[NewNotification],
     ) -> Result<Option<Recording>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
@@ -114,6 +116,7 @@ impl Store {
         // may have changed since the link was read (a chain's calls merged).
         let row = read_recording(&mut tx, &taken.business_id, &taken.id).await?;
         super::analysis::enqueue_job(&mut tx, &taken.business_id, &row.call_id, "analyze").await?;
+        super::outbox::insert_notifications(&mut tx, &with_call_id(notices, &row.call_id)).await?;
         tx.commit().await?;
         Ok(Some(row))
     }
@@ -290,8 +293,18 @@ mod tests {
             );
 
             let second = take(&store, &again[0], 60_000).await?;
+            let announcement = NewNotification {
+                business_id: b.id.clone(),
+                channel: "webhook".into(),
+                destination_id: Some("endpoint".into()),
+                title: "recording.completed".into(),
+                body: "A recording was stored".into(),
+                link: None,
+                severity: "info".into(),
+                attributes: serde_json::json!({"recording.id": id}),
+            };
             let stored = store
-                .link_stored(&second, &audio("b/try2"))
+                .link_stored(&second, &audio("b/try2"), &[announcement])
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("not stored"))?;
             assert_eq!(stored.status, "stored", "{backend:?}");
@@ -312,6 +325,17 @@ mod tests {
             .fetch_one(&store.pool)
             .await?;
             assert_eq!(jobs, 1, "{backend:?}");
+            // The announcement is stored with it, naming the call.
+            let announced: Vec<String> = sqlx::query_scalar(
+                "SELECT attributes_json FROM notifications WHERE business_id = $1",
+            )
+            .bind(&b.id)
+            .fetch_all(&store.pool)
+            .await?;
+            assert_eq!(announced.len(), 1, "{backend:?}");
+            let attributes: serde_json::Value = serde_json::from_str(&announced[0])?;
+            assert_eq!(attributes["call.id"], "c1");
+            assert_eq!(attributes["recording.id"], id.as_str());
 
             // Deleting the integration hands back the audio to remove.
             assert_eq!(
@@ -341,7 +365,10 @@ mod tests {
             assert_eq!(current.attempts, 2, "{backend:?}");
 
             // Whatever the stale one ends with is dropped.
-            assert_eq!(store.link_stored(&stale, &audio("b/stale")).await?, None);
+            assert_eq!(
+                store.link_stored(&stale, &audio("b/stale"), &[]).await?,
+                None
+            );
             store.link_failed(&stale, "stale").await?;
             store.link_retry(&stale, 0, "stale").await?;
             store.link_kept(&stale, integration.updated_at).await?;
@@ -353,7 +380,9 @@ mod tests {
             );
             assert!(store.due_links(now_ms(), 10).await?.is_empty());
 
-            let stored = store.link_stored(&current, &audio("b/current")).await?;
+            let stored = store
+                .link_stored(&current, &audio("b/current"), &[])
+                .await?;
             assert_eq!(
                 stored.and_then(|r| r.storage_key).as_deref(),
                 Some("b/current")

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 
 use super::ingest::{EventTarget, Fold, IngestJob, NewEvent, ingest_jobs};
 use super::recording_links::vendor_link;
-use super::{Store, StoreError, now_ms};
+use super::{NewNotification, Store, StoreError, now_ms};
 
 /// A recording as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -103,6 +103,23 @@ pub struct PulledRecording {
     pub stored: Result<StoredAudio, String>,
     pub started_at: Option<i64>,
     pub duration_sec: Option<i64>,
+    /// `recording.completed` for the outgoing webhooks, stored with the
+    /// recording when it is stored (`call.id` filled in here).
+    pub notices: Vec<NewNotification>,
+}
+
+/// `notices` about a recording with the call it joined as `call.id`.
+pub(super) fn with_call_id(notices: &[NewNotification], call_id: &str) -> Vec<NewNotification> {
+    notices
+        .iter()
+        .cloned()
+        .map(|mut n| {
+            if let Some(attributes) = n.attributes.as_object_mut() {
+                attributes.insert("call.id".into(), serde_json::Value::String(call_id.into()));
+            }
+            n
+        })
+        .collect()
 }
 
 /// One recording of `business_id` on `conn` (inside a caller's transaction).
@@ -250,8 +267,11 @@ impl Store {
         .await?
         .is_some();
         if inserted && pulled.stored.is_ok() {
-            // Durable with the recording: the analysis stage picks it up.
+            // Durable with the recording: the analysis stage picks it up,
+            // and the announcement goes out.
             super::analysis::enqueue_job(&mut tx, &pulled.business_id, &call_id, "analyze").await?;
+            let notices = with_call_id(&pulled.notices, &call_id);
+            super::outbox::insert_notifications(&mut tx, &notices).await?;
         }
         let row = sqlx::query(concat!(
             "SELECT ",
