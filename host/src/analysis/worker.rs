@@ -9,8 +9,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::run::{Failure, analyze};
+use crate::notify::events;
 use crate::pull::sync::Syncer;
-use crate::store::{AnalysisJob, now_ms};
+use crate::store::{AnalysisJob, NewNotification, StoreError, now_ms};
 
 /// Attempts before an analysis counts as failed.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -77,10 +78,10 @@ impl AnalysisWorker {
             other => Err(Failure::Permanent(format!("unknown job kind `{other}`"))),
         };
         let recorded = match outcome {
-            Ok(()) => store.finish_analysis_job(&job.id, "done", None).await,
+            Ok(()) => store.finish_analysis_job(&job.id, "done", None, &[]).await,
             Err(Failure::Skip(reason)) => {
                 store
-                    .finish_analysis_job(&job.id, "skipped", Some(&reason))
+                    .finish_analysis_job(&job.id, "skipped", Some(&reason), &[])
                     .await
             }
             Err(Failure::Retry(reason)) if job.attempts < MAX_ATTEMPTS => {
@@ -95,12 +96,22 @@ impl AnalysisWorker {
             }
             Err(Failure::Retry(reason) | Failure::Permanent(reason)) => {
                 tracing::warn!(job = %job.id, kind = %job.kind, %reason, "analysis job failed");
-                if job.kind == "analyze" {
-                    self.ai_failed(job, &reason).await;
+                // `ai.failed` is stored with the job's end: once, and not
+                // lost. Without the endpoints the job is not ended either;
+                // its lease runs out and it is tried again.
+                let notices = if job.kind == "analyze" {
+                    self.ai_failed(job, &reason).await
+                } else {
+                    Ok(Vec::new())
+                };
+                match notices {
+                    Ok(notices) => {
+                        store
+                            .finish_analysis_job(&job.id, "failed", Some(&reason), &notices)
+                            .await
+                    }
+                    Err(e) => Err(e),
                 }
-                store
-                    .finish_analysis_job(&job.id, "failed", Some(&reason))
-                    .await
             }
         };
         if let Err(e) = recorded {
@@ -108,23 +119,25 @@ impl AnalysisWorker {
         }
     }
 
-    /// `ai.failed` to the business's outgoing webhooks.
-    async fn ai_failed(&self, job: &AnalysisJob, reason: &str) {
+    /// `ai.failed` for the business's outgoing webhooks, to store with
+    /// the job's end.
+    async fn ai_failed(
+        &self,
+        job: &AnalysisJob,
+        reason: &str,
+    ) -> Result<Vec<NewNotification>, StoreError> {
         let mut data = Map::new();
         data.insert("call.id".into(), Value::String(job.call_id.clone()));
         data.insert("error".into(), Value::String(reason.to_owned()));
         data.insert("attempts".into(), Value::String(job.attempts.to_string()));
-        if let Err(e) = crate::notify::events::emit(
-            &self.syncer.store,
-            &self.syncer.lookups,
+        let endpoints =
+            events::subscribed(&self.syncer.store, &self.syncer.lookups, &job.business_id).await?;
+        Ok(events::notifications(
+            &endpoints,
             &job.business_id,
             "ai.failed",
             "The call's analysis failed",
-            data,
-        )
-        .await
-        {
-            tracing::error!(error = %e, "queueing ai.failed failed");
-        }
+            &data,
+        ))
     }
 }

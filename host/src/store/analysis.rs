@@ -246,12 +246,15 @@ impl Store {
     }
 
     /// Ends a job: `done`, `failed` or `skipped`, with the reason.
+    /// Ends a job, storing `notices` (its `ai.failed`) with the end.
     pub async fn finish_analysis_job(
         &self,
         id: &str,
         status: &str,
         error: Option<&str>,
+        notices: &[super::NewNotification],
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE analysis_jobs SET status = $2, last_error = $3, lease_until = NULL, \
              updated_at = $4 WHERE id = $1",
@@ -260,8 +263,10 @@ impl Store {
         .bind(status)
         .bind(error)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        super::outbox::insert_notifications(&mut tx, notices).await?;
+        tx.commit().await?;
         Ok(())
     }
 
