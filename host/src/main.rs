@@ -118,9 +118,25 @@ fn main() -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let server = switchboard::server::start(settings).await?;
     println!("switchboard listening on http://{}", server.addr);
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await?;
     tracing::info!("shutting down");
     server.stop().await;
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what a service manager or container runtime sends
+/// to stop a process), so a deploy stops the server gracefully too.
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
     Ok(())
 }
 

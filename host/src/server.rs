@@ -52,9 +52,17 @@ pub struct Server {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     watcher_task: tokio::task::JoinHandle<()>,
-    /// The outbox worker and (in polling mode) the Telegram poller.
+    /// The outbox worker, stopped gracefully (see [`Server::stop`]).
+    outbox: tokio::task::JoinHandle<()>,
+    outbox_stop: tokio_util::sync::CancellationToken,
+    /// The other workers (syncs, link downloads, analysis, the Telegram
+    /// poller): aborted at a stop, each resumes from its leases.
     background: Vec<tokio::task::JoinHandle<()>>,
 }
+
+/// How long a stop waits for the outbox worker to finish and record the
+/// batch it is sending (a send is bounded by `http_timeout_ms`).
+const OUTBOX_STOP_WAIT: Duration = Duration::from_secs(30);
 
 impl Server {
     /// Stops accepting, finishes requests in flight, and returns.
@@ -66,6 +74,17 @@ impl Server {
         self.state.feed.close_all();
         for task in &self.background {
             task.abort();
+        }
+        // The batch being sent is finished and recorded; a worker stuck
+        // past the wait is aborted like the rest (its batch is then sent
+        // again after its lease: at least once).
+        self.outbox_stop.cancel();
+        if tokio::time::timeout(OUTBOX_STOP_WAIT, &mut self.outbox)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the outbox worker did not stop in time: aborted");
+            self.outbox.abort();
         }
         let _ = (&mut self.task).await;
     }
@@ -192,10 +211,13 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         limiter: Default::default(),
         feed: Arc::clone(&feed),
     });
-    let mut background = vec![crate::notify::worker::spawn(
+    let outbox_stop = tokio_util::sync::CancellationToken::new();
+    let outbox = crate::notify::worker::spawn(
         Arc::clone(&notifier),
         Duration::from_millis(settings.outbox_poll_ms.max(10)),
-    )];
+        outbox_stop.clone(),
+    );
+    let mut background = Vec::new();
     if settings.telegram_mode == "polling"
         && let Some(poller) = crate::notify::telegram_bot::spawn_polling(Arc::clone(&notifier))
     {
@@ -287,6 +309,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         shutdown: Some(tx),
         task,
         watcher_task,
+        outbox,
+        outbox_stop,
         background,
     })
 }

@@ -175,3 +175,70 @@ async fn an_endpoint_answering_410_is_switched_off() {
     assert_eq!(endpoint.body["inactiveReason"], "endpoint_gone");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_finishes_and_records_the_batch_being_sent() {
+    // A receiver that takes its time: the stop comes while it holds the
+    // request.
+    let seen: Arc<Mutex<usize>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let slow = serve(axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let log = Arc::clone(&log);
+            async move {
+                *log.lock().unwrap() += 1;
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let app = TestApp::start(|s| s.outbox_poll_ms = 50).await;
+    let made = app
+        .post(
+            "/webhooks",
+            json!({"url": format!("{slow}/hook"), "eventTypes": ["call.ringing"]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let integration = app
+        .post(
+            "/integrations",
+            json!({"kind": "threecx-webhooks", "name": "PBX"}),
+        )
+        .await;
+    let hook = integration.body["webhookUrl"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .get(&hook)
+        .query(&[
+            ("event", "ringing"),
+            ("user", "101"),
+            ("id", "210701165649_901-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for _ in 0..100 {
+        if *seen.lock().unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(*seen.lock().unwrap(), 1, "the send is in flight");
+
+    // Stopped mid-send, then started again: the send was finished and
+    // recorded, so nothing waits to be sent again.
+    let app = app.restart().await;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, attempts FROM notifications WHERE channel = 'webhook'")
+            .fetch_all(app.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, [("delivered".to_owned(), 1)]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(*seen.lock().unwrap(), 1, "sent once");
+    app.stop().await;
+}

@@ -126,9 +126,10 @@ impl TestApp {
         }
     }
 
-    /// Kills the server (background work is aborted wherever it is, as in
-    /// a crash) and starts a new one on the same data directory and
-    /// database; the tenant and token carry over.
+    /// Stops the server (the outbox finishes the batch it is sending; other
+    /// background work is aborted wherever it is, as in a crash) and starts
+    /// a new one on the same data directory and database; the tenant and
+    /// token carry over.
     pub async fn restart(self) -> TestApp {
         let TestApp {
             server,

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use super::deliver::{Attempts, LEASE_MS, Notifier};
 use crate::store::Notification;
 
@@ -16,13 +18,24 @@ const BATCH: u32 = 256;
 /// Per-destination limits still hold (the limiter is shared).
 const CONCURRENCY: usize = 16;
 
-pub fn spawn(notifier: Arc<Notifier>, every: Duration) -> tokio::task::JoinHandle<()> {
+/// Starts the worker. When `stop` is cancelled it finishes the batch it
+/// is sending, records it, and returns: a graceful stop (a deploy) neither
+/// re-sends a sent batch nor abandons one half-sent. A batch it had claimed
+/// but not begun waits for its lease to run out, unsent.
+pub fn spawn(
+    notifier: Arc<Notifier>,
+    every: Duration,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
-            drain(&notifier).await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.cancelled() => return,
+            }
+            drain(&notifier, &stop).await;
         }
     })
 }
@@ -37,7 +50,7 @@ pub fn spawn(notifier: Arc<Notifier>, every: Duration) -> tokio::task::JoinHandl
 /// of the next batch too once that is claimed, so no claim (ours or another
 /// server's) takes either back however long the sends take; the record is
 /// conditional on the lease. Only a crash lets a lease run out.
-async fn drain(notifier: &Arc<Notifier>) {
+async fn drain(notifier: &Arc<Notifier>, stop: &CancellationToken) {
     let mut recording: Option<tokio::task::JoinHandle<()>> = None;
     let mut due = claim(Arc::clone(notifier))
         .await
@@ -65,6 +78,9 @@ async fn drain(notifier: &Arc<Notifier>) {
         recording = Some(tokio::spawn(async move {
             record(&notifier_for_record, &batch, attempts, held_until).await;
         }));
+        if stop.is_cancelled() {
+            break;
+        }
         if let Some(next) = next {
             let batch = next.await.ok().flatten();
             // The lease as last renewed while this batch was sent.
