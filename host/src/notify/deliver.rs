@@ -180,9 +180,12 @@ impl Notifier {
                     .map_err(|e| StoreError::Corrupt(format!("discord webhook url: {e}")))?;
                 let url = String::from_utf8(url)
                     .map_err(|_| StoreError::Corrupt("discord webhook url is not text".into()))?;
+                // Discord limits the webhook, not our row: one webhook added
+                // twice (by one business or two) shares one limit.
+                let key = format!("discord:{}", discord_webhook_id(&url).unwrap_or(&hook.id));
                 Ok(Resolved::Route(Route {
                     component: DISCORD_COMPONENT,
-                    key: format!("discord:{}", hook.id),
+                    key,
                     rules: DISCORD_WEBHOOK,
                     config: vec![("apiBase".into(), self.settings.discord_api_base.clone())],
                     secrets: HashMap::from([("webhookUrl".to_owned(), url)]),
@@ -663,4 +666,31 @@ pub fn settle(batch: &[Notification], attempts: Attempts) -> Vec<(String, Attemp
             (n.id.clone(), result, latency)
         })
         .collect()
+}
+
+/// The webhook id of a Discord webhook URL (`…/api[/v10]/webhooks/{id}/{token}`).
+fn discord_webhook_id(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("/webhooks/")?;
+    let id = rest.split('/').next()?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_discord_webhook_is_one_rate_limit_key() {
+        for url in [
+            "https://discord.com/api/webhooks/123456/tok-en",
+            "https://canary.discord.com/api/v10/webhooks/123456/other-token",
+        ] {
+            assert_eq!(discord_webhook_id(url), Some("123456"), "{url}");
+        }
+        assert_eq!(discord_webhook_id("https://discord.com/api/x"), None);
+        assert_eq!(
+            discord_webhook_id("https://discord.com/api/webhooks/abc/t"),
+            None
+        );
+    }
 }
