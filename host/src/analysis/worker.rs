@@ -130,14 +130,14 @@ impl AnalysisWorker {
         data.insert("call.id".into(), Value::String(job.call_id.clone()));
         data.insert("error".into(), Value::String(reason.to_owned()));
         data.insert("attempts".into(), Value::String(job.attempts.to_string()));
-        let endpoints =
-            events::subscribed(&self.syncer.store, &self.syncer.lookups, &job.business_id).await?;
-        Ok(events::notifications(
-            &endpoints,
+        events::prepare(
+            &self.syncer.store,
+            &self.syncer.lookups,
             &job.business_id,
             "ai.failed",
             "The call's analysis failed",
             &data,
-        ))
+        )
+        .await
     }
 }

@@ -42,12 +42,31 @@ pub async fn emit(
     summary: &str,
     data: Map<String, Value>,
 ) -> Result<usize, StoreError> {
-    let endpoints = subscribed(store, lookups, business_id).await?;
-    let queued = notifications(&endpoints, business_id, event_type, summary, &data);
+    let queued = prepare(store, lookups, business_id, event_type, summary, &data).await?;
     for n in &queued {
         store.enqueue_notification(n.clone()).await?;
     }
     Ok(queued.len())
+}
+
+/// What [`emit`] queues, for a caller that stores it in its own
+/// transaction (with the change the event announces).
+pub async fn prepare(
+    store: &Store,
+    lookups: &Lookups,
+    business_id: &str,
+    event_type: &str,
+    summary: &str,
+    data: &Map<String, Value>,
+) -> Result<Vec<NewNotification>, StoreError> {
+    let endpoints = subscribed(store, lookups, business_id).await?;
+    Ok(notifications(
+        &endpoints,
+        business_id,
+        event_type,
+        summary,
+        data,
+    ))
 }
 
 /// The business's webhook endpoints, from the lookup cache.

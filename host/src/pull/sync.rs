@@ -327,14 +327,15 @@ impl Syncer {
                 data.insert(k.into(), Value::String(v));
             }
         }
-        let endpoints = events::subscribed(&self.store, &self.lookups, business_id).await?;
-        Ok(events::notifications(
-            &endpoints,
+        events::prepare(
+            &self.store,
+            &self.lookups,
             business_id,
             "recording.completed",
             "A recording was stored",
             &data,
-        ))
+        )
+        .await
     }
 }
 

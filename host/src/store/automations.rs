@@ -409,7 +409,7 @@ impl Store {
         // PostgreSQL), the second waits on the first's rows and gets none of
         // them back, so each digest is sent once. An item added since waits
         // for the next flush.
-        let mut rows = sqlx::query(
+        let rows = sqlx::query(
             "DELETE FROM digest_items WHERE window_end <= $1 \
              RETURNING id, business_id, automation_id, channel, target, severity, message, \
              created_at",
@@ -417,13 +417,19 @@ impl Store {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        let order = |r: &sqlx::any::AnyRow| -> Result<(i64, String), StoreError> {
-            Ok((r.try_get("created_at")?, r.try_get("id")?))
-        };
-        let mut keyed = Vec::with_capacity(rows.len());
-        for r in rows.drain(..) {
-            keyed.push((order(&r)?, r));
-        }
+        // RETURNING has no order: messages join in the order they came.
+        let mut keyed = rows
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    (
+                        r.try_get::<i64, _>("created_at")?,
+                        r.try_get::<String, _>("id")?,
+                    ),
+                    r,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         let rows: Vec<_> = keyed.into_iter().map(|(_, r)| r).collect();
         let mut groups: std::collections::BTreeMap<DigestKey, (String, Vec<String>)> =
