@@ -444,6 +444,22 @@ async fn the_integrations_api_is_scoped_and_validated() {
             json!({"kind": "threecx-webhooks", "name": "x", "secrets": {"defaultCountryCode": "7"}}),
             "not_a_secret",
         ),
+        (
+            json!({"kind": "threecx-webhooks", "name": "x", "config": {"pbxUrl": 5}}),
+            "invalid_setting",
+        ),
+        (
+            json!({"kind": "threecx-webhooks", "name": "x", "config": {"pbxUrl": "pbx.example.com"}}),
+            "invalid_setting",
+        ),
+        (
+            json!({"kind": "threecx-webhooks", "name": "x", "config": {"pbxUrl": "ftp://pbx.example.com"}}),
+            "invalid_setting",
+        ),
+        (
+            json!({"kind": "threecx-webhooks", "name": "x", "config": {"pbxUrl": "https://admin:pw@pbx.example.com"}}),
+            "invalid_setting",
+        ),
     ] {
         let r = app.post("/integrations", body.clone()).await;
         assert_eq!(r.status, 422, "{body}: {}", r.text);

@@ -6,7 +6,9 @@
 //!
 //! Settings are checked against the connector's manifest: a missing
 //! required setting is 422 `missing_setting`, a secret sent in `config` is
-//! 422 `secret_in_config`, an undeclared key is 422 `unknown_setting`.
+//! 422 `secret_in_config`, an undeclared key is 422 `unknown_setting`, and a
+//! base-URL setting (what the installation may reach) that is not an http(s)
+//! URL is 422 `invalid_setting`.
 
 use std::collections::BTreeMap;
 
@@ -164,6 +166,14 @@ fn validate(
                     format!("`{key}` must be a string, number or boolean"),
                 ));
             }
+            Some(f) if f.egress => {
+                if let Some(problem) = base_url_problem(value) {
+                    return Err(unprocessable(
+                        "invalid_setting",
+                        format!("`{key}` {problem}"),
+                    ));
+                }
+            }
             Some(_) => {}
         }
     }
@@ -201,6 +211,32 @@ fn validate(
         }
     }
     Ok(())
+}
+
+/// Why `value` cannot be a base-URL setting (a manifest field marked
+/// `egress = true`), if it cannot. Checked on the way in because such a value
+/// is what the installation may reach: a typo would otherwise be accepted and
+/// quietly grant nothing, and click-to-call or link downloads would fail far
+/// from the request that caused it. Null or empty clears the setting.
+fn base_url_problem(value: &Value) -> Option<String> {
+    const SHAPE: &str = "must be an http(s) base URL such as `https://pbx.example.com`";
+    let text = match value {
+        Value::Null => return None,
+        Value::String(s) if s.trim().is_empty() => return None,
+        Value::String(s) => s.trim(),
+        _ => return Some(SHAPE.to_owned()),
+    };
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+            if u.username().is_empty() && u.password().is_none() {
+                None
+            } else {
+                Some("must not carry a user name or password; put credentials in `secrets`".into())
+            }
+        }
+        Ok(u) => Some(format!("{SHAPE}, not a `{}:` URL", u.scheme())),
+        Err(e) => Some(format!("{SHAPE} ({e})")),
+    }
 }
 
 fn validate_name(name: &str) -> Result<String, ApiError> {
@@ -262,7 +298,7 @@ fn view(state: &AppState, integration: &Integration) -> Result<Value, ApiError> 
         (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 409, description = "`integration_conflict`: another integration already uses this inbound address (for `cti-callcenter`: the `customer` code)", body = ErrorBody),
-        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean; `missing_setting`: a required setting is missing", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean, or a base-URL setting (`pbxUrl`) that is not an http(s) URL; `missing_setting`: a required setting is missing", body = ErrorBody),
     )
 )]
 async fn create(
@@ -363,7 +399,7 @@ async fn read(
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
         (status = 409, description = "`integration_conflict`: another integration already uses this inbound address", body = ErrorBody),
-        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean; `missing_setting`: a required setting is missing", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean, or a base-URL setting (`pbxUrl`) that is not an http(s) URL; `missing_setting`: a required setting is missing", body = ErrorBody),
     )
 )]
 async fn update(
