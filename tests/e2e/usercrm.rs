@@ -154,3 +154,50 @@ async fn directory_replies_call_events_and_call_control() {
         app.stop().await;
     }
 }
+
+/// `call_held` and `call_active` carry no time: the call reads held, then
+/// answered, then held again in the order the PBX sent them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_resume_and_hold_again() {
+    for app in TestApp::each_backend().await {
+        let created = app
+            .post(
+                "/integrations",
+                json!({"kind": "usercrm-pbx", "name": "Cloud PBX",
+                       "secrets": {"crmApiKey": "crm-key"}}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let hook = created.body["webhookUrl"].as_str().unwrap().to_owned();
+        let second_hold = {
+            let mut body = seed_json(seed::CALL_HELD);
+            body["action_id"] = json!("5b0f25f5-dd98-4fd1-a69b-5b47341bd063");
+            body
+        };
+        let mut statuses = Vec::new();
+        for body in [
+            seed_json(seed::CALL_HELD),
+            seed_json(seed::CALL_ACTIVE),
+            second_hold,
+        ] {
+            let r = reply(
+                app.client
+                    .post(&hook)
+                    .bearer_auth("crm-key")
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let calls = app.get("/calls").await;
+            let items = calls.body["items"].as_array().unwrap();
+            assert_eq!(items.len(), 1, "{}", calls.text);
+            statuses.push(items[0]["status"].as_str().unwrap().to_owned());
+            assert_eq!(items[0]["extension"], "9022", "the agent holding it");
+        }
+        assert_eq!(statuses, ["held", "answered", "held"]);
+        app.stop().await;
+    }
+}

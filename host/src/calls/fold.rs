@@ -5,7 +5,8 @@
 //! time, then dedup key) before reading them. So the result depends only on
 //! which events arrived, never on the order they arrived in: a vendor that
 //! retries, or delivers ringing after hangup, or two requests racing on two
-//! connections, all end in the same call. A call has a few dozen events at
+//! connections, all end in the same call. (Holds and resumes without a time
+//! of their own are the exception: arrival order is all that orders them.) A call has a few dozen events at
 //! most, so recomputing is cheap next to the database round trip.
 
 use std::cmp::Ordering;
@@ -21,7 +22,7 @@ use crate::runtime::wit::since_v0_1_0::types::{
 use crate::store::CallProjection;
 
 /// The call record of these events (payloads as stored: serde JSON text of
-/// the WIT `event`). Payloads that do not parse, or are not about calls,
+/// the WIT `event`, oldest first). Payloads that do not parse, or are not about calls,
 /// are skipped: they were validated on the way in.
 pub fn fold(payloads: &[String]) -> CallProjection {
     let events: Vec<Event> = payloads
@@ -36,37 +37,62 @@ pub fn fold(payloads: &[String]) -> CallProjection {
 struct Step<'a> {
     key: &'a str,
     call: &'a CallEvent,
+    /// When the event says it happened (see [`time_of`]).
+    at: Option<i64>,
+    /// Arrival order: the position of the event among the call's stored
+    /// events, which are read oldest first. Used only between holds and
+    /// resumes (see [`order`]).
+    seq: usize,
 }
 
+/// Holds and resumes share a rank: a leg can be held and resumed many times,
+/// and only their own order says whether it is on hold now.
 fn phase_rank(phase: CallPhase) -> u8 {
     match phase {
         CallPhase::Ringing => 0,
         CallPhase::Answered => 1,
-        CallPhase::Held => 2,
-        CallPhase::Resumed => 3,
+        CallPhase::Held | CallPhase::Resumed => 2,
         CallPhase::Ended => 4,
         CallPhase::Summary => 5,
     }
 }
 
-fn time_of(call: &CallEvent) -> Option<i64> {
+fn is_hold_change(phase: CallPhase) -> bool {
+    matches!(phase, CallPhase::Held | CallPhase::Resumed)
+}
+
+/// A hold or resume happened at the event's own time, when the vendor gives
+/// one (the call's start time, which such events may repeat, says nothing
+/// about the hold); any other phase at the time that phase names.
+fn time_of(event: &Event, call: &CallEvent) -> Option<i64> {
+    if is_hold_change(call.phase) {
+        return event.occurred_at;
+    }
     call.ended_at
         .filter(|_| matches!(call.phase, CallPhase::Ended | CallPhase::Summary))
         .or(call.answered_at)
         .or(call.started_at)
 }
 
+/// Leg, phase, time, then the dedup key: so the fold does not depend on the
+/// order events arrived in. The one exception is holds and resumes that
+/// carry no time (`usercrm-pbx`'s `call_held`/`call_active` carry none):
+/// arrival order is all there is to tell hold–resume–hold from
+/// hold–hold–resume, so between those it decides before the key does.
 fn order(a: &Step<'_>, b: &Step<'_>) -> Ordering {
+    let arrival = |s: &Step<'_>| is_hold_change(s.call.phase).then_some(s.seq);
     (
         a.call.call.leg,
         phase_rank(a.call.phase),
-        time_of(a.call),
+        a.at,
+        arrival(a),
         a.key,
     )
         .cmp(&(
             b.call.call.leg,
             phase_rank(b.call.phase),
-            time_of(b.call),
+            b.at,
+            arrival(b),
             b.key,
         ))
 }
@@ -75,19 +101,19 @@ pub fn fold_events(events: &[Event]) -> CallProjection {
     let mut steps = Vec::new();
     let mut recording_events: Vec<(&str, &RecordingsEvent)> = Vec::new();
     let mut analyses: Vec<(&str, Option<i64>, &AnalysisEvent)> = Vec::new();
-    for event in events {
+    for (seq, event) in events.iter().enumerate() {
+        let step = |call| Step {
+            key: &event.dedup_key,
+            call,
+            at: time_of(event, call),
+            seq,
+        };
         match &event.body {
-            EventBody::Call(call) => steps.push(Step {
-                key: &event.dedup_key,
-                call,
-            }),
+            EventBody::Call(call) => steps.push(step(call)),
             EventBody::Recordings(r) => {
                 recording_events.push((&event.dedup_key, r));
                 if let Some(details) = &r.details {
-                    steps.push(Step {
-                        key: &event.dedup_key,
-                        call: details,
-                    });
+                    steps.push(step(details));
                 }
             }
             EventBody::Analysis(a) => analyses.push((&event.dedup_key, event.occurred_at, a)),
@@ -266,10 +292,14 @@ fn legs(steps: &[Step<'_>]) -> BTreeMap<(u32, String), Leg> {
             .or(Some(names::endpoint(c.extension_kind)));
         // A queue "answers" only in that one of its agents did: the agent is
         // who answered, and the queue's own ended event must not claim it.
-        let answered = c.phase == CallPhase::Answered
-            || (c.outcome == Some(CallOutcome::Answered)
-                && c.extension_kind != EndpointKind::Queue
-                && leg.extension_kind != Some("queue"));
+        // A leg put on hold or taken off it was answered by whoever did it,
+        // even when the vendor sent no answer event (or it is still on its way).
+        let answered = matches!(
+            c.phase,
+            CallPhase::Answered | CallPhase::Held | CallPhase::Resumed
+        ) || (c.outcome == Some(CallOutcome::Answered)
+            && c.extension_kind != EndpointKind::Queue
+            && leg.extension_kind != Some("queue"));
         if answered && leg.answered_by.is_none() {
             leg.answered_by.clone_from(&c.extension);
         }
@@ -419,5 +449,51 @@ mod tests {
         let mut over = events.to_vec();
         over.push(leg0("a-101", "k5", CallPhase::Ended, 3_000, "101"));
         assert_eq!(fold_events(&over).status, "ended");
+    }
+
+    /// A hold or resume as `usercrm-pbx` sends them: no time of its own.
+    fn hold_change(key: &str, phase: CallPhase) -> Event {
+        let mut event = leg0("a-101", key, phase, 0, "101");
+        event.occurred_at = None;
+        if let EventBody::Call(call) = &mut event.body {
+            // The call's start, repeated: says nothing about the hold.
+            call.started_at = Some(1_000);
+        }
+        event
+    }
+
+    #[test]
+    fn holds_and_resumes_without_times_follow_arrival_order() {
+        let answered = leg0("a-101", "k1", CallPhase::Answered, 2_000, "101");
+        // Keys chosen so that sorting by key would put the resume last.
+        let hold_1 = hold_change("h1", CallPhase::Held);
+        let resume = hold_change("r9", CallPhase::Resumed);
+        let hold_2 = hold_change("h2", CallPhase::Held);
+        let status = |events: &[Event]| fold_events(events).status;
+        assert_eq!(status(&[answered.clone(), hold_1.clone()]), "held");
+        assert_eq!(
+            status(&[answered.clone(), hold_1.clone(), resume.clone()]),
+            "answered"
+        );
+        assert_eq!(
+            status(&[answered.clone(), hold_1.clone(), resume.clone(), hold_2]),
+            "held",
+            "held a second time"
+        );
+        // A resume stored before the hold it ends (a vendor's own times
+        // missing) reads the other way: arrival is all there is.
+        assert_eq!(status(&[answered, resume, hold_1]), "held");
+    }
+
+    #[test]
+    fn holds_and_resumes_with_times_follow_their_times() {
+        let answered = leg0("a-101", "k1", CallPhase::Answered, 2_000, "101");
+        let mut hold = hold_change("h1", CallPhase::Held);
+        hold.occurred_at = Some(3_000);
+        let mut resume = hold_change("r1", CallPhase::Resumed);
+        resume.occurred_at = Some(4_000);
+        // The resume arrived first; its time says it came second.
+        let events = [answered, resume, hold];
+        assert_eq!(fold_events(&events).status, "answered");
     }
 }
