@@ -9,7 +9,7 @@
 //!   (`sqlite_direct.rs`), where a statement costs a function call, so each
 //!   write is a cached single-row statement run once per row.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sqlx::AnyConnection;
 
@@ -21,6 +21,11 @@ use super::{CallProjection, NewMessage, NewNotification, StoreError};
 /// caller's transaction; see the functions of the sqlx implementation for
 /// what each one means.
 pub(super) trait BatchSql {
+    /// Serializes transactions about the same vendor chains of a business
+    /// (`calls_many::serialize_chains`); first, before any row is locked.
+    async fn serialize_chains(&mut self, chains: &BTreeSet<(&str, &str)>)
+    -> Result<(), StoreError>;
+
     /// The call of each chain, created if new, locked until the end of the
     /// transaction (`calls_many::lock_calls`). The SQLite writer, which
     /// holds the write lock anyway, only gives a new call its id here and
@@ -62,6 +67,11 @@ pub(super) trait BatchSql {
         call_ids: &[&str],
     ) -> Result<HashMap<String, Vec<String>>, StoreError>;
 
+    /// Removes calls `lock_calls` created that no stored event turned out
+    /// to belong to (a request of retries only, under a chain id the call
+    /// log does not have): a call with no events is not a call.
+    async fn drop_unused_calls(&mut self, call_ids: &[&str]) -> Result<(), StoreError>;
+
     /// Writes each call's projection over its row, and its new recording links.
     async fn write_projections(
         &mut self,
@@ -86,6 +96,13 @@ pub(super) trait BatchSql {
 }
 
 impl BatchSql for AnyConnection {
+    async fn serialize_chains(
+        &mut self,
+        chains: &BTreeSet<(&str, &str)>,
+    ) -> Result<(), StoreError> {
+        calls_many::serialize_chains(self, chains).await
+    }
+
     async fn lock_calls(
         &mut self,
         chains: &BTreeMap<ChainKey, String>,
@@ -125,6 +142,10 @@ impl BatchSql for AnyConnection {
         call_ids: &[&str],
     ) -> Result<HashMap<String, Vec<String>>, StoreError> {
         calls_many::payloads_of(self, call_ids).await
+    }
+
+    async fn drop_unused_calls(&mut self, call_ids: &[&str]) -> Result<(), StoreError> {
+        calls_many::drop_calls(self, call_ids).await
     }
 
     async fn write_projections(

@@ -3,7 +3,7 @@
 //! (per `multirow::rows_per_statement` rows), so the number of statements a
 //! batch costs does not grow with the number of calls in it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use sqlx::{AnyConnection, Row};
 
@@ -85,6 +85,37 @@ pub(super) async fn lock_calls(
         }
     }
     Ok(locked)
+}
+
+/// On PostgreSQL, takes a transaction lock for each vendor chain of a
+/// business (`(business_id, chain_id)`), so that a webhook opening a chain's
+/// call and a recording source pulling the same chain's recording
+/// (`recordings::record_pulled`) run one after the other: each otherwise
+/// reads before the other commits, sees no call of the chain, and makes
+/// its own, so one call becomes two. Locks are taken in key order, in one
+/// statement, before any row lock, so two transactions cannot deadlock on
+/// them. SQLite has one writer at a time already: nothing to do.
+pub(super) async fn serialize_chains(
+    conn: &mut AnyConnection,
+    chains: &BTreeSet<(&str, &str)>,
+) -> Result<(), StoreError> {
+    if chains.is_empty() || matches!(Style::of(conn), Style::Positional) {
+        return Ok(());
+    }
+    // Locks return `void`, which the Any driver cannot read: `concat` turns
+    // them into one text, `length` into a number.
+    let locks: Vec<String> = (1..=chains.len())
+        .map(|n| format!("pg_advisory_xact_lock(hashtextextended(${n}, 0))"))
+        .collect();
+    let sql = format!("SELECT length(concat({}))", locks.join(", "));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+    for (business_id, chain_id) in chains {
+        // Hashed to the lock's 64-bit key: a collision only makes two
+        // unrelated chains wait for each other.
+        query = query.bind(format!("chain\u{1f}{business_id}\u{1f}{chain_id}"));
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Placeholder calls a recording source made for chains that a webhook
@@ -170,6 +201,26 @@ pub(super) async fn payloads_of(
         }
     }
     Ok(payloads)
+}
+
+/// Deletes calls that have nothing in them yet (`BatchSql::drop_unused_calls`).
+pub(super) async fn drop_calls(
+    conn: &mut AnyConnection,
+    call_ids: &[&str],
+) -> Result<(), StoreError> {
+    let style = Style::of(conn);
+    for chunk in call_ids.chunks(rows_per_statement(1)) {
+        let sql = format!(
+            "DELETE FROM calls WHERE id IN ({})",
+            multirow::list(style, 1, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// A recording link of a call: the call, the link's position, `(url, mime type)`.

@@ -132,6 +132,11 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
             }
         }
     }
+    let by_business: BTreeSet<(&str, &str)> = chains
+        .iter()
+        .map(|((_, chain_id), business_id)| (business_id.as_str(), chain_id.as_str()))
+        .collect();
+    tx.serialize_chains(&by_business).await?;
     let mut calls = tx.lock_calls(&chains, now).await?;
     let fresh: Vec<(&ChainKey, &LockedCall)> = calls.iter().filter(|(_, c)| c.fresh).collect();
     let adoptions = tx.adopt_pulled_calls(&fresh).await?;
@@ -215,6 +220,16 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
             }
             _ => {}
         }
+    }
+
+    // A call created above that none of the stored events belongs to.
+    let unused: Vec<&str> = calls
+        .values()
+        .filter(|c| c.fresh && !adopted.contains(&c.id) && !touched.contains_key(c.id.as_str()))
+        .map(|c| c.id.as_str())
+        .collect();
+    if !unused.is_empty() {
+        tx.drop_unused_calls(&unused).await?;
     }
 
     // 4. Re-fold each touched call. A call this batch created has no events
@@ -478,6 +493,103 @@ mod tests {
             for n in &queued {
                 assert_eq!(n.attributes["call.id"], json!(c1), "{backend:?}");
             }
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_request_of_retries_only_makes_no_call() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (business, a) = acme_with_integration(&store).await?;
+            let job = |events: Vec<NewEvent>| IngestJob {
+                business_id: business.id.clone(),
+                integration_id: a.id.clone(),
+                events,
+                notices: Vec::new(),
+            };
+            store
+                .ingest_batch(&[job(vec![on_call("e1", "c1")])], &keys_fold)
+                .await?;
+            // The same event again, now under a chain id the log does not
+            // have (a connector version that names chains differently).
+            let retry = store
+                .ingest_batch(&[job(vec![on_call("e1", "c9")])], &keys_fold)
+                .await?;
+            assert_eq!(retry[0].inserted, [false], "{backend:?}");
+            assert!(retry[0].call_ids.is_empty(), "{backend:?}");
+            assert_eq!(
+                legs_by_chain(&store, &business.id).await?,
+                [("c1".into(), json!(["e1"]))],
+                "no empty call for c9 ({backend:?})"
+            );
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: a webhook opening a chain's call while a recording
+    /// source's pull of the same chain is between its read and its commit
+    /// waits for it, then takes the pull's call over: one call, not two.
+    #[tokio::test]
+    async fn a_webhook_waits_for_a_pull_of_its_chain() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            if store.backend() != super::super::Backend::Postgres {
+                continue;
+            }
+            let (business, webhooks) = acme_with_integration(&store).await?;
+            let source = store
+                .create_integration(super::super::NewIntegration {
+                    business_id: business.id.clone(),
+                    kind: "threecx-cloud".into(),
+                    name: "Recordings".into(),
+                    config: json!({}),
+                    secrets: None,
+                })
+                .await?;
+            store.ensure_syncs("threecx-cloud", 60).await?;
+
+            // The pull: its transaction holds the chain, as `record_pulled`'s does.
+            let mut pull = store.pool().begin().await?;
+            let chain = BTreeSet::from([(business.id.as_str(), "chain-x")]);
+            super::super::calls_many::serialize_chains(&mut pull, &chain).await?;
+
+            let webhook = tokio::spawn({
+                let store = Store::clone(&store);
+                let job = IngestJob {
+                    business_id: business.id.clone(),
+                    integration_id: webhooks.id.clone(),
+                    events: vec![on_call("ring", "chain-x")],
+                    notices: Vec::new(),
+                };
+                async move { store.ingest_batch(&[job], &keys_fold).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert!(!webhook.is_finished(), "the webhook waits for the pull");
+
+            // The pull makes its placeholder call and commits.
+            let placeholder = IngestJob {
+                business_id: business.id.clone(),
+                integration_id: source.id.clone(),
+                events: vec![on_call("pulled", "chain-x")],
+                notices: Vec::new(),
+            };
+            ingest_jobs(&mut *pull, &[placeholder], &keys_fold).await?;
+            pull.commit().await?;
+
+            webhook.await??;
+            let calls = store
+                .list_calls(&business.id, &super::super::CallFilter::default(), None, 10)
+                .await?;
+            assert_eq!(calls.len(), 1, "one call: {calls:?}");
+            assert_eq!(calls[0].integration_id, webhooks.id, "the webhook's call");
+            let mut legs = calls[0]
+                .projection
+                .legs
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            legs.sort_by_key(|v| v.to_string());
+            assert_eq!(legs, [json!("pulled"), json!("ring")], "both events in it");
         }
         Ok(())
     }

@@ -4,11 +4,14 @@
 //! link, or could not store (`failed`, with the reason). Every recording
 //! belongs to a call of its business.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::calls_many;
 use super::ingest::{EventTarget, Fold, IngestJob, NewEvent, ingest_jobs};
 use super::recording_links::vendor_link;
 use super::{NewNotification, Store, StoreError, now_ms};
@@ -189,6 +192,12 @@ impl Store {
         fold: &Fold,
     ) -> Result<(Recording, bool), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // A webhook opening this chain's call now waits for this, or this
+        // for it (PostgreSQL): either way one of them sees the other's call.
+        if let Some(chain) = &pulled.vendor_chain {
+            let key = BTreeSet::from([(pulled.business_id.as_str(), chain.as_str())]);
+            calls_many::serialize_chains(&mut tx, &key).await?;
+        }
         let existing: Option<String> = match &pulled.vendor_chain {
             Some(chain) => {
                 sqlx::query_scalar(
