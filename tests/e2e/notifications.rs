@@ -130,6 +130,48 @@ async fn telegram_link_flow_and_sending() {
     );
     assert!(texts.iter().any(|t| t.contains("not valid")), "{texts:?}");
 
+    // A `/start` addressed to another bot in the group is not ours; one
+    // addressed to ours (any case) is.
+    let code = app.post("/telegram/link-code", json!({})).await.body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answers = tg.state.texts().len();
+    assert_eq!(
+        telegram_update(&app, HOOK_SECRET, -5005, &format!("/start@OtherBot {code}")).await,
+        200
+    );
+    assert_eq!(
+        tg.state.texts().len(),
+        answers,
+        "no answer for another bot's command"
+    );
+    assert_eq!(
+        telegram_update(
+            &app,
+            HOOK_SECRET,
+            -5005,
+            &format!("/start@switchboardbot {code}")
+        )
+        .await,
+        200
+    );
+    let linked: Vec<String> = app.get("/telegram/chats").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["chatId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(linked, ["-1001", "-2002", "-5005"]);
+    let third = app.get("/telegram/chats").await.body["items"][2]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unlinked = app
+        .call(Method::DELETE, &format!("/telegram/chats/{third}"), None)
+        .await;
+    assert_eq!(unlinked.status, 204, "{}", unlinked.text);
+
     // An expired code binds nothing.
     app.store()
         .create_link_code(&app.business_id, "expired-code", 1)

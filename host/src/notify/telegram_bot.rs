@@ -65,8 +65,17 @@ pub async fn handle_update(notifier: &Notifier, update: &Value) -> Option<LinkOu
         .or_else(|| update.get("channel_post"))?;
     let text = message.get("text").and_then(Value::as_str)?.trim();
     let command = text.split_whitespace().next()?;
-    // `/start` or `/start@SwitchboardBot`.
-    if command.split('@').next() != Some("/start") {
+    // `/start` or `/start@SwitchboardBot`. In a group with several bots,
+    // `/start@OtherBot <code>` is meant for another bot: it must neither
+    // link the chat here nor get an answer from us.
+    let (name, addressee) = command.split_once('@').unwrap_or((command, ""));
+    if name != "/start" {
+        return None;
+    }
+    if let Some(ours) = notifier.settings.telegram_bot_username.as_deref()
+        && !addressee.is_empty()
+        && !addressee.eq_ignore_ascii_case(ours.trim_start_matches('@'))
+    {
         return None;
     }
     let chat = message.get("chat")?;
