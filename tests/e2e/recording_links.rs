@@ -294,11 +294,12 @@ async fn links_wait_for_a_pbx_url_and_are_fetched_once_it_is_set() {
         let (pbx, hits) = fake_pbx().await;
         let (id, webhook) = create(&app, json!({"defaultCountryCode": "7"})).await;
         let link = format!("{pbx}/rec/a.mp3");
+        let erased = format!("{pbx}/rec/b.mp3");
         post_call(
             &app,
             &webhook,
             "241207111500_2",
-            std::slice::from_ref(&link),
+            &[link.clone(), erased.clone()],
         )
         .await;
         // Give the downloader several rounds: without `pbxUrl` it may not go.
@@ -307,6 +308,15 @@ async fn links_wait_for_a_pbx_url_and_are_fetched_once_it_is_set() {
         assert_eq!(before[&link]["status"], "linked");
         assert_eq!(before[&link]["url"], link.as_str());
         assert!(hits.lock().unwrap().is_empty());
+        // A link deleted before it was downloaded never is.
+        let deleted = app
+            .call(
+                Method::DELETE,
+                &format!("/recordings/{}", before[&erased]["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
 
         let patched = app
             .call(
@@ -319,6 +329,8 @@ async fn links_wait_for_a_pbx_url_and_are_fetched_once_it_is_set() {
         let after = wait(&app, &id, settled).await;
         assert_eq!(after[&link]["status"], "stored", "{after:#?}");
         assert_eq!(hits.lock().unwrap()["a.mp3"], 1);
+        assert_eq!(after[&erased]["status"], "deleted", "{after:#?}");
+        assert!(!hits.lock().unwrap().contains_key("b.mp3"));
         app.stop().await;
     }
 }

@@ -215,6 +215,51 @@ async fn threecx_sync_stores_links_and_serves_audio() {
         .await;
         assert_eq!(fake.downloads.load(Ordering::SeqCst), downloads);
         assert_eq!(recordings(&app, &app.token, "").await.len(), 5);
+
+        // Deleting a recording removes its file and leaves a tombstone.
+        let files = || {
+            std::fs::read_dir(app.settings.recordings_dir().join(&app.business_id))
+                .unwrap()
+                .count()
+        };
+        assert_eq!(files(), 4);
+        let one = format!("/recordings/{}", first["id"].as_str().unwrap());
+        let viewer = app.token_with(&["view_calls"]).await;
+        let denied = app.call_as(&viewer, Method::DELETE, &one, None).await;
+        assert_eq!(denied.status, 403, "{}", denied.text);
+        let foreign = app.call_as(&other, Method::DELETE, &one, None).await;
+        assert_eq!(foreign.status, 404);
+        assert_eq!(files(), 4, "refusals remove nothing");
+        let deleted = app.call(Method::DELETE, &one, None).await;
+        assert_eq!(deleted.status, 204, "{}", deleted.text);
+        assert_eq!(files(), 3, "the file is gone before the 204");
+        let tombstone = app.get(&one).await.body;
+        assert_eq!(tombstone["status"], "deleted", "{tombstone}");
+        assert_eq!(tombstone["sizeBytes"], Value::Null);
+        assert_eq!(tombstone["sha256"], Value::Null);
+        let gone = app.get(&audio_path).await;
+        assert_eq!(gone.status, 404);
+        assert_eq!(gone.body["error"], "audio_not_stored");
+        let listed = recordings(&app, &app.token, "?status=deleted").await;
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(app.call(Method::DELETE, &one, None).await.status, 204);
+
+        // The source still lists it: the next sync does not store it again.
+        let before =
+            wait_sync(&app, &app.token, &id, |s| s["running"] == false).await["lastFinishedAt"]
+                .as_i64()
+                .unwrap();
+        let r = app
+            .post(&format!("/integrations/{id}/sync"), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        wait_sync(&app, &app.token, &id, |s| {
+            s["lastFinishedAt"].as_i64().unwrap_or(0) > before && s["running"] == false
+        })
+        .await;
+        assert_eq!(fake.downloads.load(Ordering::SeqCst), downloads);
+        assert_eq!(app.get(&one).await.body["status"], "deleted");
+        assert_eq!(files(), 3);
         app.stop().await;
     }
 }

@@ -5,6 +5,9 @@
 //!   (`stored`, `failed`, `linked`), `from` / `to` (ms, on when it was
 //!   recorded here); newest first; `limit` + `cursor`.
 //! - `GET /recordings/{id}` — one recording.
+//! - `DELETE /recordings/{id}` — removes the stored audio (a caller's
+//!   erasure request); the recording stays as a `deleted` tombstone so that
+//!   no sync or vendor retry stores it again.
 //! - `GET /recordings/{id}/audio` — the stored audio with its content type;
 //!   supports `Range: bytes=a-b` / `a-` / `-n` (206, or 416 with
 //!   `Content-Range: bytes */size`). A recording that is only a vendor link,
@@ -30,12 +33,12 @@ use super::pagination;
 use crate::server::AppState;
 use crate::store::{Recording, RecordingFilter, StoreError};
 
-pub const STATUSES: &[&str] = &["linked", "stored", "failed"];
+pub const STATUSES: &[&str] = &["linked", "stored", "failed", "deleted"];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
-        .routes(routes!(read))
+        .routes(routes!(read, remove))
         .routes(routes!(audio))
 }
 
@@ -77,7 +80,7 @@ struct ListQuery {
     responses(
         (status = 200, description = "`{items: [...], nextCursor}`, each item a recording as `GET /recordings/{id}`", body = Object),
         (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
-        (status = 422, description = "`invalid_filter`: an unknown or malformed query parameter, or a `status` that is not `stored`, `failed` or `linked`", body = ErrorBody),
+        (status = 422, description = "`invalid_filter`: an unknown or malformed query parameter, or a `status` that is not `stored`, `failed`, `linked` or `deleted`", body = ErrorBody),
     )
 )]
 async fn list(
@@ -142,6 +145,60 @@ async fn read(
 ) -> Result<Json<Recording>, ApiError> {
     caller.require(Scope::ViewCalls)?;
     Ok(Json(find(&state, &caller.business_id, &id).await?))
+}
+
+/// Delete a recording's audio.
+///
+/// The stored file is removed before the answer, and the recording stays as
+/// a tombstone (`status: "deleted"`, no size or hash): a recording source's
+/// next sync and a vendor's retry of the link then do not store it again. A
+/// link not yet downloaded is never downloaded. The call, its transcript and
+/// analysis stay. Deleting a deleted recording is a 204 again.
+#[utoipa::path(
+    delete,
+    path = "/recordings/{id}",
+    tag = "recordings",
+    security(("bearer" = ["manage_calls"])),
+    params(("id" = String, Path, description = "The recording's id")),
+    responses(
+        (status = 204, description = "Deleted: the audio is gone"),
+        (status = 404, description = "`recording_not_found`: no such recording in this business", body = ErrorBody),
+        (status = 409, description = "`conflict`: the recording kept changing (a download finishing at that moment); retry", body = ErrorBody),
+    )
+)]
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Scope::ManageCalls)?;
+    let key = match state.store.delete_recording(&caller.business_id, &id).await {
+        Ok(key) => key,
+        Err(StoreError::NotFound) => return Err(recording_not_found()),
+        Err(StoreError::Conflict(m)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "conflict", m));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    if let Some(key) = key {
+        let syncer = std::sync::Arc::clone(&state.syncer);
+        let file = key.clone();
+        tokio::task::spawn_blocking(move || syncer.storage.remove(&file))
+            .await
+            .map_err(ApiError::internal)?
+            // The tombstone keeps the key until the file is gone, so the
+            // caller's retry of the DELETE tries again.
+            .map_err(|e| {
+                tracing::error!(recording = %id, error = %e, "removing a deleted recording's audio failed");
+                ApiError::internal(e)
+            })?;
+        state
+            .store
+            .audio_removed(&id, &key)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A single byte range of a `size`-byte file, from a `Range` header.
@@ -216,7 +273,13 @@ async fn audio(
 ) -> Result<Response, ApiError> {
     caller.require(Scope::ViewCalls)?;
     let recording = find(&state, &caller.business_id, &id).await?;
-    let (Some(key), Some(size)) = (&recording.storage_key, recording.size_bytes) else {
+    let (Some(key), Some(size)) = (
+        recording
+            .storage_key
+            .as_ref()
+            .filter(|_| recording.status == "stored"),
+        recording.size_bytes,
+    ) else {
         return Err(ApiError::not_found(
             "audio_not_stored",
             "this recording's audio is not stored here (see its status and url)",

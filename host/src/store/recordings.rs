@@ -22,7 +22,8 @@ use super::{NewNotification, Store, StoreError, now_ms};
 pub struct Recording {
     pub id: String,
     pub call_id: String,
-    /// `linked`, `stored` or `failed`.
+    /// `linked`, `stored`, `failed` or `deleted` (the audio removed on
+    /// request: `DELETE /recordings/{id}`).
     pub status: String,
     /// This API's audio route when `stored`, else the vendor's link.
     pub url: String,
@@ -341,6 +342,58 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(Recording::from_row).collect()
+    }
+
+    /// Deletes a recording's audio on the tenant's request, leaving a
+    /// tombstone: status `deleted`, no size or hash. The row stays so that
+    /// nothing brings the audio back: a source's next sync knows the
+    /// recording (`recording_known`), a vendor's retry of the link matches
+    /// the row, and a download of the link under way loses its lease
+    /// (`fetch_after` cleared) and discards what it fetched.
+    ///
+    /// Returns the storage key of the audio the caller must remove, then
+    /// report with [`Store::audio_removed`]; the key stays on the tombstone
+    /// until then, so a crash or a failed removal is mended by deleting
+    /// again. NotFound when the recording is not `business_id`'s.
+    pub async fn delete_recording(
+        &self,
+        business_id: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        // Compare-and-set on the key read: a download storing the link at
+        // this moment changes it, and its file must not be left behind.
+        for _ in 0..3 {
+            let mut tx = self.pool.begin().await?;
+            let key = read_recording(&mut tx, business_id, id).await?.storage_key;
+            let done = sqlx::query(
+                "UPDATE recordings SET status = 'deleted', size_bytes = NULL, sha256 = NULL,                  error = NULL, fetch_after = NULL                  WHERE business_id = $1 AND id = $2                  AND (storage_key = $3 OR (storage_key IS NULL AND $3 IS NULL))",
+            )
+            .bind(business_id)
+            .bind(id)
+            .bind(key.as_deref())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 1 {
+                tx.commit().await?;
+                return Ok(key);
+            }
+        }
+        Err(StoreError::Conflict(
+            "the recording kept changing while it was being deleted".into(),
+        ))
+    }
+
+    /// The deleted recording's file `storage_key` is gone: the tombstone
+    /// forgets it.
+    pub async fn audio_removed(&self, id: &str, storage_key: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE recordings SET storage_key = NULL              WHERE id = $1 AND status = 'deleted' AND storage_key = $2",
+        )
+        .bind(id)
+        .bind(storage_key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// A call's recordings in the order the vendor gave them.
