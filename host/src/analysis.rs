@@ -5,6 +5,7 @@
 //! analysis is stored. Analysis never blocks ingest: ingest and recording
 //! pull only queue jobs.
 
+pub mod attributes;
 pub mod run;
 pub mod upload;
 pub mod worker;

@@ -598,6 +598,27 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(dc.state.texts().len(), 1, "dry runs send nothing");
+
+    // Deleting the digest rule drops what it collected: no digest later.
+    let pending = |pool: sqlx::AnyPool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM digest_items")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(pending(app.store().pool().clone()).await, 2);
+    let removed = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!(
+                "/notifications/automations/{}",
+                digested.body["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text);
+    assert_eq!(pending(app.store().pool().clone()).await, 0);
     app.stop().await;
 }
 

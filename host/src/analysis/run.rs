@@ -174,11 +174,14 @@ pub async fn analyze(
         .await
         .map_err(sandbox)?
         .map_err(connector)?;
-    let attributes = result
-        .attributes
-        .into_iter()
-        .map(|a| (a.name, Value::String(a.value)))
-        .collect();
+    // The component's word is not taken for it: see `attributes`.
+    let attributes = super::attributes::keep_allowed(
+        result
+            .attributes
+            .into_iter()
+            .map(|a| (a.name, Value::String(a.value)))
+            .collect(),
+    );
     let stored = AnalysisResult {
         transcript: result.transcript.or(transcript),
         summary: result.summary,

@@ -74,7 +74,11 @@ impl AnalysisWorker {
             )
             .await
             .map(|_| ())
-            .map_err(|e| Failure::Retry(format!("internal: {e}"))),
+            .map_err(|e| match e {
+                // Its integration was deleted, and the call with it.
+                StoreError::NotFound => Failure::Skip("the call is gone".into()),
+                e => Failure::Retry(format!("internal: {e}")),
+            }),
             other => Err(Failure::Permanent(format!("unknown job kind `{other}`"))),
         };
         let recorded = match outcome {

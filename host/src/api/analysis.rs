@@ -52,13 +52,11 @@ struct Posted {
     /// Lower-cased, e.g. `positive`, `neutral`, `negative`.
     sentiment: Option<String>,
     tags: Option<Vec<String>>,
-    /// Kept as given, except `model`, `provider`, `cost`, `usage`, `tokens`.
+    /// Kept as given, except names that mention a model, provider, cost,
+    /// price, billing, usage or tokens (`model_name`, `cost_usd`, `total_tokens`).
     #[schema(value_type = Option<Object>)]
     attributes: Option<Map<String, Value>>,
 }
-
-/// The AI model, provider and cost never travel in our payloads.
-const FORBIDDEN_ATTRIBUTES: &[&str] = &["model", "provider", "cost", "usage", "tokens"];
 
 fn validate(p: Posted) -> Result<AnalysisResult, ApiError> {
     let nothing = p.transcript.is_none()
@@ -80,8 +78,7 @@ fn validate(p: Posted) -> Result<AnalysisResult, ApiError> {
             "`score` must be between 0 and 100",
         ));
     }
-    let mut attributes = p.attributes.unwrap_or_default();
-    attributes.retain(|k, _| !FORBIDDEN_ATTRIBUTES.contains(&k.to_ascii_lowercase().as_str()));
+    let attributes = crate::analysis::attributes::keep_allowed(p.attributes.unwrap_or_default());
     // Trimmed, without blanks or repeats, in the order given.
     let mut seen = std::collections::HashSet::new();
     let tags: Vec<String> = p

@@ -44,7 +44,7 @@ struct ListQuery {
     status: Option<String>,
     /// Calls that started at or after this time (ms since the epoch).
     from: Option<i64>,
-    /// Calls that started at or before this time (ms since the epoch).
+    /// Calls that started before this time (ms since the epoch; exclusive).
     to: Option<i64>,
     /// Only this integration's calls.
     integration_id: Option<String>,

@@ -165,13 +165,22 @@ impl Store {
         self.get_automation(business_id, id).await
     }
 
+    /// Deletes the automation and the digest items it collected (a deleted
+    /// rule's digest must not arrive hours later).
     pub async fn delete_automation(&self, business_id: &str, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query("DELETE FROM automations WHERE business_id = $1 AND id = $2")
             .bind(business_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        one_row(done)
+        one_row(done)?;
+        sqlx::query("DELETE FROM digest_items WHERE automation_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Sent / failed / pending deliveries and the last firing.

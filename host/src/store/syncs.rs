@@ -92,14 +92,17 @@ impl SyncStatus {
 
 impl Store {
     /// Gives every integration of `kind` a schedule if it has none; the
-    /// first run is due at once.
+    /// first run is due at once. Every server's scheduler and the sync API
+    /// call this: two at once for a new integration both pass `NOT EXISTS`
+    /// on PostgreSQL, and the second must not fail.
     pub async fn ensure_syncs(&self, kind: &str, interval_sec: i64) -> Result<u64, StoreError> {
         let now = now_ms();
         let done = sqlx::query(
             "INSERT INTO recording_syncs (integration_id, business_id, interval_sec, next_run_at, \
              created_at) SELECT i.id, i.business_id, $2, $3, $3 FROM integrations i \
              WHERE i.kind = $1 AND NOT EXISTS \
-             (SELECT 1 FROM recording_syncs s WHERE s.integration_id = i.id)",
+             (SELECT 1 FROM recording_syncs s WHERE s.integration_id = i.id) \
+             ON CONFLICT (integration_id) DO NOTHING",
         )
         .bind(kind)
         .bind(interval_sec)
