@@ -50,7 +50,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
-pub use analysis::{AnalysisJob, AnalysisResult, CallAnalysis};
+pub use analysis::{AnalysisJob, AnalysisResult, CallAnalysis, JobLease};
 pub use automations::{Automation, AutomationRun, AutomationStats, PlannedDelivery};
 pub use businesses::Business;
 pub use calls::{Call, CallCursor, CallFilter, CallProjection};

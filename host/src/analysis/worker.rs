@@ -4,6 +4,7 @@
 //! automation digests whose window has closed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -11,7 +12,7 @@ use serde_json::{Map, Value};
 use super::run::{Failure, analyze};
 use crate::notify::events;
 use crate::pull::sync::Syncer;
-use crate::store::{AnalysisJob, NewNotification, StoreError, now_ms};
+use crate::store::{AnalysisJob, JobLease, NewNotification, StoreError, now_ms};
 
 /// Attempts before an analysis counts as failed.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -54,9 +55,57 @@ impl AnalysisWorker {
         })
     }
 
+    /// Runs the job while keeping its lease, then records its end under the
+    /// lease it holds by then. If the lease is lost (this server stalled
+    /// past it and another took the job over), the run is dropped and
+    /// nothing is recorded: the new holder does the job and ends it.
     async fn run(&self, job: &AnalysisJob) {
+        let lease = AtomicI64::new(job.lease_until);
+        let outcome = tokio::select! {
+            outcome = self.execute(job) => outcome,
+            () = self.keep_lease(job, &lease) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, "analysis job's lease was taken over; left to its new holder");
+                return;
+            }
+        };
+        let lease = lease.load(Ordering::SeqCst);
+        match self.record(job, lease, outcome).await {
+            Ok(JobLease::Held) => {}
+            Ok(JobLease::Lost) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, "analysis job's lease was lost before its end was recorded");
+            }
+            Err(e) => {
+                tracing::error!(job = %job.id, error = %e, "recording an analysis job's outcome failed");
+            }
+        }
+    }
+
+    /// Renews the lease every third of its length; returns only once it
+    /// is lost. A failed renewal is tried again at the next turn: the lease
+    /// still has two thirds to run.
+    async fn keep_lease(&self, job: &AnalysisJob, lease: &AtomicI64) {
+        loop {
+            tokio::time::sleep(Duration::from_millis(LEASE_MS.unsigned_abs() / 3)).await;
+            let held = lease.load(Ordering::SeqCst);
+            let until = now_ms() + LEASE_MS;
+            match self
+                .syncer
+                .store
+                .renew_analysis_job(&job.id, held, until)
+                .await
+            {
+                Ok(JobLease::Held) => lease.store(until, Ordering::SeqCst),
+                Ok(JobLease::Lost) => return,
+                Err(e) => {
+                    tracing::warn!(job = %job.id, error = %e, "renewing an analysis job's lease failed");
+                }
+            }
+        }
+    }
+
+    async fn execute(&self, job: &AnalysisJob) -> Result<(), Failure> {
         let store = &self.syncer.store;
-        let outcome = match job.kind.as_str() {
+        match job.kind.as_str() {
             "analyze" => {
                 analyze(
                     &self.syncer,
@@ -80,12 +129,26 @@ impl AnalysisWorker {
                 e => Failure::Retry(format!("internal: {e}")),
             }),
             other => Err(Failure::Permanent(format!("unknown job kind `{other}`"))),
-        };
-        let recorded = match outcome {
-            Ok(()) => store.finish_analysis_job(&job.id, "done", None, &[]).await,
+        }
+    }
+
+    /// Records the job's end under `lease`.
+    async fn record(
+        &self,
+        job: &AnalysisJob,
+        lease: i64,
+        outcome: Result<(), Failure>,
+    ) -> Result<JobLease, StoreError> {
+        let store = &self.syncer.store;
+        match outcome {
+            Ok(()) => {
+                store
+                    .finish_analysis_job(&job.id, lease, "done", None, &[])
+                    .await
+            }
             Err(Failure::Skip(reason)) => {
                 store
-                    .finish_analysis_job(&job.id, "skipped", Some(&reason), &[])
+                    .finish_analysis_job(&job.id, lease, "skipped", Some(&reason), &[])
                     .await
             }
             Err(Failure::Retry(reason)) if job.attempts < MAX_ATTEMPTS => {
@@ -95,7 +158,7 @@ impl AnalysisWorker {
                     .saturating_mul(1 << (job.attempts - 1).clamp(0, 16));
                 tracing::warn!(job = %job.id, kind = %job.kind, %reason, "analysis job will be retried");
                 store
-                    .retry_analysis_job(&job.id, now_ms() + delay, &reason)
+                    .retry_analysis_job(&job.id, lease, now_ms() + delay, &reason)
                     .await
             }
             Err(Failure::Retry(reason) | Failure::Permanent(reason)) => {
@@ -104,22 +167,14 @@ impl AnalysisWorker {
                 // lost. Without the endpoints the job is not ended either;
                 // its lease runs out and it is tried again.
                 let notices = if job.kind == "analyze" {
-                    self.ai_failed(job, &reason).await
+                    self.ai_failed(job, &reason).await?
                 } else {
-                    Ok(Vec::new())
+                    Vec::new()
                 };
-                match notices {
-                    Ok(notices) => {
-                        store
-                            .finish_analysis_job(&job.id, "failed", Some(&reason), &notices)
-                            .await
-                    }
-                    Err(e) => Err(e),
-                }
+                store
+                    .finish_analysis_job(&job.id, lease, "failed", Some(&reason), &notices)
+                    .await
             }
-        };
-        if let Err(e) = recorded {
-            tracing::error!(job = %job.id, error = %e, "recording an analysis job's outcome failed");
         }
     }
 

@@ -45,6 +45,19 @@ pub struct AnalysisJob {
     /// `analyze` or `fire`.
     pub kind: String,
     pub attempts: i64,
+    /// The lease this claim holds: every write about the job's end (and
+    /// each renewal) is conditional on it, so a worker whose lease ran out
+    /// and was taken over changes nothing.
+    pub lease_until: i64,
+}
+
+/// Whether a job's end (or renewal) was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobLease {
+    Held,
+    /// Another worker took the job over after the lease ran out: nothing
+    /// was written.
+    Lost,
 }
 
 fn analysis_from_row(row: &AnyRow) -> Result<CallAnalysis, StoreError> {
@@ -76,7 +89,8 @@ pub(super) const ENQUEUE_JOB: &str = "INSERT INTO analysis_jobs (id, business_id
      status, attempts, next_attempt_at, created_at, updated_at) \
      SELECT $1, $2, $3, $4, 'pending', 0, $5, $5, $5 \
      WHERE NOT EXISTS (SELECT 1 FROM analysis_jobs WHERE call_id = $3 AND kind = $4 \
-     AND status = 'pending')";
+     AND status = 'pending') \
+     ON CONFLICT (call_id, kind) WHERE status = 'pending' DO NOTHING";
 /// The vendor's transcript and summary as the call's analysis.
 pub(super) const UPSERT_VENDOR_ANALYSIS: &str = "INSERT INTO call_analyses (call_id, business_id, \
      source, transcript, summary, tags_json, attributes_json, analyzed_at) \
@@ -227,7 +241,7 @@ impl Store {
                OR (status = 'running' AND lease_until < $2) \
                ORDER BY next_attempt_at LIMIT 1) \
              AND (status = 'pending' OR lease_until < $2) \
-             RETURNING id, business_id, call_id, kind, attempts",
+             RETURNING id, business_id, call_id, kind, attempts, lease_until",
         )
         .bind(now + lease_ms)
         .bind(now)
@@ -240,54 +254,98 @@ impl Store {
                 call_id: r.try_get("call_id")?,
                 kind: r.try_get("kind")?,
                 attempts: r.try_get("attempts")?,
+                lease_until: r.try_get("lease_until")?,
             })
         })
         .transpose()
     }
 
-    /// Ends a job: `done`, `failed` or `skipped`, with the reason.
-    /// Ends a job, storing `notices` (its `ai.failed`) with the end.
+    /// Extends a claimed job's lease from `held` to `until`.
+    pub async fn renew_analysis_job(
+        &self,
+        id: &str,
+        held: i64,
+        until: i64,
+    ) -> Result<JobLease, StoreError> {
+        let done = sqlx::query(
+            "UPDATE analysis_jobs SET lease_until = $3 \
+             WHERE id = $1 AND status = 'running' AND lease_until = $2",
+        )
+        .bind(id)
+        .bind(held)
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
+        Ok(held_if(done.rows_affected()))
+    }
+
+    /// Ends a job held under `lease`: `done`, `failed` or `skipped`, with the
+    /// reason, storing `notices` (its `ai.failed`) with the end; nothing at
+    /// all if the lease was lost.
     pub async fn finish_analysis_job(
         &self,
         id: &str,
+        lease: i64,
         status: &str,
         error: Option<&str>,
         notices: &[super::NewNotification],
-    ) -> Result<(), StoreError> {
+    ) -> Result<JobLease, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE analysis_jobs SET status = $2, last_error = $3, lease_until = NULL, \
-             updated_at = $4 WHERE id = $1",
+             updated_at = $4 WHERE id = $1 AND status = 'running' AND lease_until = $5",
         )
         .bind(id)
         .bind(status)
         .bind(error)
         .bind(now_ms())
+        .bind(lease)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Ok(JobLease::Lost);
+        }
         super::outbox::insert_notifications(&mut tx, notices).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(JobLease::Held)
     }
 
-    /// Puts a job back to wait until `at`.
+    /// Puts a job held under `lease` back to wait until `at`. When the same
+    /// work was queued again meanwhile (a pending job of the call and kind
+    /// exists), that one will do it: this one ends `skipped`.
     pub async fn retry_analysis_job(
         &self,
         id: &str,
+        lease: i64,
         at: i64,
         error: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<JobLease, StoreError> {
+        let requeued = sqlx::query(
             "UPDATE analysis_jobs SET status = 'pending', next_attempt_at = $2, last_error = $3, \
-             lease_until = NULL, updated_at = $4 WHERE id = $1",
+             lease_until = NULL, updated_at = $4 \
+             WHERE id = $1 AND status = 'running' AND lease_until = $5 \
+             AND NOT EXISTS (SELECT 1 FROM analysis_jobs p WHERE p.call_id = analysis_jobs.call_id \
+             AND p.kind = analysis_jobs.kind AND p.status = 'pending')",
         )
         .bind(id)
         .bind(at)
         .bind(error)
         .bind(now_ms())
+        .bind(lease)
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await;
+        match requeued {
+            Ok(done) if done.rows_affected() == 1 => return Ok(JobLease::Held),
+            // No row: the lease is lost, or a pending twin exists (checked
+            // below). A unique violation: the twin was queued just now.
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+            Err(e) => return Err(e.into()),
+        }
+        let superseded =
+            format!("superseded: the same work was queued again (last error: {error})");
+        self.finish_analysis_job(id, lease, "skipped", Some(&superseded), &[])
+            .await
     }
 
     /// The call's analysis work, newest first, for the API.
@@ -316,5 +374,156 @@ impl Store {
                 }))
             })
             .collect()
+    }
+}
+
+fn held_if(rows: u64) -> JobLease {
+    if rows == 1 {
+        JobLease::Held
+    } else {
+        JobLease::Lost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{acme_with_integration, test_stores, test_stores_migrated_to};
+    use super::*;
+
+    async fn pending(store: &Store, call_id: &str) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM analysis_jobs WHERE call_id = $1 AND status = 'pending'",
+        )
+        .bind(call_id)
+        .fetch_one(&store.pool)
+        .await?)
+    }
+
+    async fn status(store: &Store, id: &str) -> anyhow::Result<(String, Option<String>)> {
+        let row = sqlx::query("SELECT status, last_error FROM analysis_jobs WHERE id = $1")
+            .bind(id)
+            .fetch_one(&store.pool)
+            .await?;
+        Ok((row.try_get("status")?, row.try_get("last_error")?))
+    }
+
+    #[tokio::test]
+    async fn a_job_taken_over_after_its_lease_ran_out_is_ended_by_its_new_holder_only()
+    -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, _) = acme_with_integration(&store).await?;
+            store.queue_analysis(&b.id, "call-1").await?;
+            // A lease that has already run out: the next claim takes it over.
+            let first = store.claim_analysis_job(-1).await?.expect("due");
+            let second = store.claim_analysis_job(60_000).await?.expect("taken over");
+            assert_eq!(first.id, second.id, "{backend:?}");
+            assert_eq!(second.attempts, 2, "{backend:?}");
+
+            // The first holder's writes change nothing.
+            let lost = store
+                .renew_analysis_job(&first.id, first.lease_until, now_ms() + 60_000)
+                .await?;
+            assert_eq!(lost, JobLease::Lost, "{backend:?}");
+            let notice = crate::store::NewNotification {
+                business_id: b.id.clone(),
+                channel: "webhook".into(),
+                destination_id: None,
+                title: "ai.failed".into(),
+                body: "x".into(),
+                link: None,
+                severity: "error".into(),
+                attributes: serde_json::json!({}),
+            };
+            let ended = store
+                .finish_analysis_job(&first.id, first.lease_until, "failed", Some("x"), &[notice])
+                .await?;
+            assert_eq!(ended, JobLease::Lost, "{backend:?}");
+            let retried = store
+                .retry_analysis_job(&first.id, first.lease_until, now_ms(), "x")
+                .await?;
+            assert_eq!(retried, JobLease::Lost, "{backend:?}");
+            assert_eq!(status(&store, &first.id).await?.0, "running", "{backend:?}");
+            assert!(
+                store.list_notifications(&b.id, 10).await?.is_empty(),
+                "no ai.failed from the overtaken holder ({backend:?})"
+            );
+
+            // The new holder's renewal and end are recorded.
+            let until = now_ms() + 120_000;
+            let renewed = store
+                .renew_analysis_job(&second.id, second.lease_until, until)
+                .await?;
+            assert_eq!(renewed, JobLease::Held, "{backend:?}");
+            let ended = store
+                .finish_analysis_job(&second.id, until, "done", None, &[])
+                .await?;
+            assert_eq!(ended, JobLease::Held, "{backend:?}");
+            assert_eq!(status(&store, &second.id).await?.0, "done", "{backend:?}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn one_pending_job_per_call_and_kind() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, _) = acme_with_integration(&store).await?;
+            store.queue_analysis(&b.id, "call-1").await?;
+            store.queue_analysis(&b.id, "call-1").await?;
+            assert_eq!(pending(&store, "call-1").await?, 1, "{backend:?}");
+            // Even past the NOT EXISTS check (two transactions at once).
+            let twin = sqlx::query(
+                "INSERT INTO analysis_jobs (id, business_id, call_id, kind, status, attempts, \
+                 next_attempt_at, created_at, updated_at) \
+                 VALUES ('twin', $1, 'call-1', 'analyze', 'pending', 0, 0, 0, 0)",
+            )
+            .bind(&b.id)
+            .execute(&store.pool)
+            .await;
+            assert!(
+                twin.is_err(),
+                "the index refuses a second pending job ({backend:?})"
+            );
+
+            // A running job whose work was queued again ends `skipped`
+            // instead of going back to pending beside the new one.
+            let running = store.claim_analysis_job(60_000).await?.expect("due");
+            store.queue_analysis(&b.id, "call-1").await?;
+            let retried = store
+                .retry_analysis_job(&running.id, running.lease_until, now_ms(), "timeout")
+                .await?;
+            assert_eq!(retried, JobLease::Held, "{backend:?}");
+            let (state, error) = status(&store, &running.id).await?;
+            assert_eq!(state, "skipped", "{backend:?}");
+            assert!(
+                error.unwrap_or_default().starts_with("superseded"),
+                "{backend:?}"
+            );
+            assert_eq!(pending(&store, "call-1").await?, 1, "{backend:?}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_migration_keeps_one_of_twin_pending_jobs() -> anyhow::Result<()> {
+        for store in test_stores_migrated_to(20261207000006).await? {
+            let backend = store.backend();
+            let (b, _) = acme_with_integration(&store).await?;
+            for id in ["j1", "j2"] {
+                sqlx::query(
+                    "INSERT INTO analysis_jobs (id, business_id, call_id, kind, status, attempts, \
+                     next_attempt_at, created_at, updated_at) \
+                     VALUES ($1, $2, 'call-1', 'analyze', 'pending', 0, 0, 0, 0)",
+                )
+                .bind(id)
+                .bind(&b.id)
+                .execute(&store.pool)
+                .await?;
+            }
+            store.migrate().await?;
+            assert_eq!(pending(&store, "call-1").await?, 1, "{backend:?}");
+        }
+        Ok(())
     }
 }
