@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use super::sync::Syncer;
 use crate::runtime::registry::manifest::World;
+use crate::store::new_id;
 
 /// Starts the loop. Aborting the returned task aborts the runs in flight
 /// (their leases then expire and another server, or a restart, resumes).
@@ -29,15 +30,17 @@ pub fn spawn(
                 tracing::error!(error = %e, "giving recording sources a schedule failed");
             }
             while let Ok(permit) = Arc::clone(&permits).try_acquire_owned() {
+                // A token per claim: see `Store::claim_due_sync`.
+                let lease = format!("{}/{}", syncer.owner, new_id());
                 match syncer
                     .store
-                    .claim_due_sync(&syncer.owner, syncer.settings.lease_ms)
+                    .claim_due_sync(&lease, syncer.settings.lease_ms)
                     .await
                 {
                     Ok(Some(sync)) => {
                         let syncer = Arc::clone(&syncer);
                         runs.spawn(async move {
-                            syncer.run(&sync).await;
+                            syncer.run(&sync, &lease).await;
                             drop(permit);
                         });
                     }

@@ -52,7 +52,7 @@ pub struct Syncer {
     pub lookups: Arc<Lookups>,
     pub storage: AudioStore,
     pub settings: SyncSettings,
-    /// This server's lease identity.
+    /// This server's name, the prefix of each claim's lease token.
     pub owner: String,
 }
 
@@ -65,27 +65,29 @@ enum Stop {
 }
 
 impl Syncer {
-    /// Runs the claimed `sync` and records its outcome.
-    pub async fn run(&self, sync: &SyncStatus) {
+    /// Runs the `sync` claimed as `lease` and records its outcome. The
+    /// lease is renewed beside the run; once it is lost (this server stalled
+    /// past it and the sync was claimed again), the run is dropped where it
+    /// is and records nothing: the new holder resumes from the cursor.
+    pub async fn run(&self, sync: &SyncStatus, lease: &str) {
         let mut counts = RunCounts::default();
-        let result = self.pages(&sync.integration_id, &mut counts).await;
+        let result = tokio::select! {
+            result = self.pages(&sync.integration_id, lease, &mut counts) => result,
+            () = self.keep_lease(&sync.integration_id, lease) => Err(Stop::LeaseLost),
+        };
         let now = crate::store::now_ms();
         let outcome = match result {
             Ok(more) => RunOutcome {
                 counts,
                 error: None,
-                next_run_at: if more {
-                    now
-                } else {
-                    now + sync.interval_sec * 1000
-                },
+                next_run_at: more.then_some(now),
             },
             Err(Stop::Failed(error)) => {
                 tracing::warn!(integration = %sync.integration_id, %error, "recording sync failed");
                 RunOutcome {
                     counts,
                     error: Some(error),
-                    next_run_at: now + self.backoff(sync.consecutive_failures + 1),
+                    next_run_at: Some(now + self.backoff(sync.consecutive_failures + 1)),
                 }
             }
             Err(Stop::LeaseLost) => {
@@ -95,10 +97,31 @@ impl Syncer {
         };
         if let Err(e) = self
             .store
-            .finish_sync(&sync.integration_id, &self.owner, &outcome)
+            .finish_sync(&sync.integration_id, lease, &outcome)
             .await
         {
             tracing::error!(integration = %sync.integration_id, error = %e, "recording the sync outcome failed");
+        }
+    }
+
+    /// Renews the lease every third of its length; returns once it is
+    /// lost. A failed renewal is tried again next turn, while two thirds
+    /// of the lease are left.
+    async fn keep_lease(&self, integration_id: &str, lease: &str) {
+        let every = Duration::from_millis(self.settings.lease_ms.max(3).unsigned_abs() / 3);
+        loop {
+            tokio::time::sleep(every).await;
+            match self
+                .store
+                .renew_sync_lease(integration_id, lease, self.settings.lease_ms)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    tracing::warn!(integration = %integration_id, error = %e, "renewing a recording sync's lease failed");
+                }
+            }
         }
     }
 
@@ -128,7 +151,12 @@ impl Syncer {
     }
 
     /// Pages until caught up; Ok(true) when the page budget ran out first.
-    async fn pages(&self, integration_id: &str, counts: &mut RunCounts) -> Result<bool, Stop> {
+    async fn pages(
+        &self,
+        integration_id: &str,
+        lease: &str,
+        counts: &mut RunCounts,
+    ) -> Result<bool, Stop> {
         let failed = |e: String| Stop::Failed(e);
         let integration = self
             .store
@@ -168,20 +196,17 @@ impl Syncer {
             if let Some(next) = &page.next_cursor
                 && cursor.as_ref() != Some(next)
             {
-                self.store
-                    .state_set(integration_id, CURSOR_KEY, next)
+                // Only while the run holds its lease: a run taken over must
+                // not move the new holder's cursor back.
+                let moved = self
+                    .store
+                    .set_sync_cursor(integration_id, lease, CURSOR_KEY, next)
                     .await
                     .map_err(|e| failed(format!("internal: {e}")))?;
+                if !moved {
+                    return Err(Stop::LeaseLost);
+                }
                 cursor = Some(next.clone());
-            }
-            match self
-                .store
-                .renew_sync_lease(integration_id, &self.owner, self.settings.lease_ms)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return Err(Stop::LeaseLost),
-                Err(e) => return Err(failed(format!("internal: {e}"))),
             }
             if !page.has_more {
                 return Ok(false);

@@ -51,9 +51,11 @@ pub struct RunOutcome {
     pub counts: RunCounts,
     /// None on success.
     pub error: Option<String>,
-    /// When to run next: one interval on, at once when pages are left, or
-    /// the backoff after a failure. A "sync now" during the run wins.
-    pub next_run_at: i64,
+    /// When to run next: at once when pages are left, or the backoff after
+    /// a failure; None for one interval on from now, the interval read when
+    /// the run ends (a PATCH during the run counts). A "sync now" during the
+    /// run wins.
+    pub next_run_at: Option<i64>,
 }
 
 macro_rules! sync_columns {
@@ -112,7 +114,11 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Claims the most overdue sync nobody holds, for `lease_ms`.
+    /// Claims the most overdue sync nobody holds, for `lease_ms`, as
+    /// `lease`: a token unique to this claim (not to the server), which
+    /// every later write of the run is conditional on. So a run whose lease
+    /// ran out and was claimed again, even by the same server, can no
+    /// longer renew, move the cursor or record an outcome.
     pub async fn claim_due_sync(
         &self,
         owner: &str,
@@ -157,6 +163,31 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Moves the source's cursor, if `lease` is still this run's.
+    pub async fn set_sync_cursor(
+        &self,
+        integration_id: &str,
+        lease: &str,
+        key: &str,
+        cursor: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO installation_state (integration_id, key, value, updated_at) \
+             SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM recording_syncs \
+               WHERE integration_id = $1 AND lease_owner = $5) \
+             ON CONFLICT (integration_id, key) \
+             DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(integration_id)
+        .bind(key)
+        .bind(cursor)
+        .bind(now_ms())
+        .bind(lease)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Releases the lease and records the run. A "sync now" that arrived
     /// while the run was going makes the next run due at once.
     pub async fn finish_sync(
@@ -175,7 +206,7 @@ impl Store {
              last_error = $5, \
              failures = CASE WHEN $4 THEN 0 ELSE failures + 1 END, \
              next_run_at = CASE WHEN requested_at IS NOT NULL AND requested_at > last_started_at \
-               THEN $3 ELSE $6 END, \
+               THEN $3 ELSE COALESCE($6, $3 + interval_sec * 1000) END, \
              requested_at = NULL, \
              last_run_stored = $7, last_run_failed = $8, last_run_skipped = $9, \
              total_stored = total_stored + $7, total_failed = total_failed + $8 \
@@ -233,7 +264,9 @@ impl Store {
         one_row(done)
     }
 
-    /// Changes the schedule; a shorter interval takes effect from the last run.
+    /// Changes the schedule: a new interval counts from the end of the last
+    /// run. A sync that is due at once stays so: its first run, a "sync
+    /// now", or a backlog the last run left (due when it finished).
     pub async fn update_sync_schedule(
         &self,
         business_id: &str,
@@ -244,8 +277,9 @@ impl Store {
         let done = sqlx::query(
             "UPDATE recording_syncs SET enabled = COALESCE($3, enabled), \
              interval_sec = COALESCE($4, interval_sec), \
-             next_run_at = CASE WHEN $4 IS NULL THEN next_run_at \
-               ELSE COALESCE(last_finished_at, next_run_at - interval_sec * 1000) + $4 * 1000 END \
+             next_run_at = CASE WHEN $4 IS NULL OR last_finished_at IS NULL \
+               OR requested_at IS NOT NULL OR next_run_at <= last_finished_at THEN next_run_at \
+               ELSE last_finished_at + $4 * 1000 END \
              WHERE business_id = $1 AND integration_id = $2",
         )
         .bind(business_id)
@@ -255,5 +289,128 @@ impl Store {
         .execute(&self.pool)
         .await?;
         one_row(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{acme_with_integration, test_stores};
+    use super::*;
+
+    #[tokio::test]
+    async fn a_run_whose_lease_was_claimed_again_writes_nothing() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, integration) = acme_with_integration(&store).await?;
+            store.ensure_syncs(&integration.kind, 300).await?;
+            // The same server claims twice: the first lease ran out.
+            let first = store.claim_due_sync("server/a", -1).await?.expect("due");
+            let again = store
+                .claim_due_sync("server/b", 60_000)
+                .await?
+                .expect("taken");
+            assert_eq!(first.integration_id, again.integration_id, "{backend:?}");
+
+            assert!(
+                !store
+                    .renew_sync_lease(&integration.id, "server/a", 60_000)
+                    .await?
+            );
+            let moved = store
+                .set_sync_cursor(&integration.id, "server/a", "host.sync.cursor", "stale")
+                .await?;
+            assert!(!moved, "{backend:?}");
+            let outcome = RunOutcome {
+                counts: RunCounts::default(),
+                error: None,
+                next_run_at: None,
+            };
+            assert!(
+                store
+                    .finish_sync(&integration.id, "server/a", &outcome)
+                    .await
+                    .is_err(),
+                "{backend:?}"
+            );
+            assert!(
+                store.get_sync(&b.id, &integration.id).await?.running,
+                "{backend:?}"
+            );
+
+            // The holder's writes land.
+            assert!(
+                store
+                    .renew_sync_lease(&integration.id, "server/b", 60_000)
+                    .await?
+            );
+            let moved = store
+                .set_sync_cursor(&integration.id, "server/b", "host.sync.cursor", "p2")
+                .await?;
+            assert!(moved, "{backend:?}");
+            assert_eq!(
+                store
+                    .state_get(&integration.id, "host.sync.cursor")
+                    .await?
+                    .as_deref(),
+                Some("p2"),
+                "{backend:?}"
+            );
+            store
+                .finish_sync(&integration.id, "server/b", &outcome)
+                .await?;
+            let done = store.get_sync(&b.id, &integration.id).await?;
+            assert!(!done.running, "{backend:?}");
+            let finished = done.last_finished_at.expect("finished");
+            assert_eq!(done.next_run_at, finished + 300_000, "{backend:?}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_new_interval_counts_from_the_last_run_but_due_stays_due() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, integration) = acme_with_integration(&store).await?;
+            store.ensure_syncs(&integration.kind, 86_400).await?;
+            let created = store.get_sync(&b.id, &integration.id).await?.next_run_at;
+            // Not run yet: its first run stays due.
+            store
+                .update_sync_schedule(&b.id, &integration.id, None, Some(60))
+                .await?;
+            let first = store.get_sync(&b.id, &integration.id).await?;
+            assert_eq!(first.next_run_at, created, "{backend:?}");
+
+            // A run ends; the interval changed during it counts.
+            store.claim_due_sync("s/1", 60_000).await?.expect("due");
+            store
+                .update_sync_schedule(&b.id, &integration.id, None, Some(120))
+                .await?;
+            let outcome = RunOutcome {
+                counts: RunCounts::default(),
+                error: None,
+                next_run_at: None,
+            };
+            store.finish_sync(&integration.id, "s/1", &outcome).await?;
+            let ran = store.get_sync(&b.id, &integration.id).await?;
+            let finished = ran.last_finished_at.expect("finished");
+            assert_eq!(ran.next_run_at, finished + 120_000, "{backend:?}");
+
+            // Then a new interval counts from that run's end.
+            store
+                .update_sync_schedule(&b.id, &integration.id, None, Some(600))
+                .await?;
+            let later = store.get_sync(&b.id, &integration.id).await?;
+            assert_eq!(later.next_run_at, finished + 600_000, "{backend:?}");
+
+            // "Sync now" stays due whatever the interval becomes.
+            store.request_sync(&b.id, &integration.id).await?;
+            let now = store.get_sync(&b.id, &integration.id).await?.next_run_at;
+            store
+                .update_sync_schedule(&b.id, &integration.id, None, Some(3_600))
+                .await?;
+            let kept = store.get_sync(&b.id, &integration.id).await?;
+            assert_eq!(kept.next_run_at, now, "{backend:?}");
+        }
+        Ok(())
     }
 }
