@@ -94,7 +94,7 @@ fn one_of(name: &str, value: Option<String>, allowed: &[&str]) -> Result<Option<
     params(ListQuery),
     responses(
         (status = 200, description = "`{items: [...], nextCursor}`: calls with their legs, status, direction, numbers and times", body = Object),
-        (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+        (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` cannot be read (pass `nextCursor` back as given)", body = ErrorBody),
         (status = 422, description = "`invalid_filter`: an unknown or malformed query parameter, a `phone` that is not E.164, or a `direction` / `status` that is not one of the known values", body = ErrorBody),
     )
 )]

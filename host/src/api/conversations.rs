@@ -56,7 +56,7 @@ fn page(
     params(Page),
     responses(
         (status = 200, description = "`{items: [...], nextCursor}`", body = Object),
-        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter; `invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter; `invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` cannot be read (pass `nextCursor` back as given)", body = ErrorBody),
     )
 )]
 async fn list(
@@ -117,7 +117,7 @@ async fn read(
     params(("id" = String, Path, description = "The conversation's id"), Page),
     responses(
         (status = 200, description = "`{items: [...], nextCursor}`", body = Object),
-        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter; `invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+        (status = 400, description = "`invalid_query`: an unknown or malformed query parameter; `invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` cannot be read (pass `nextCursor` back as given)", body = ErrorBody),
         (status = 404, description = "`conversation_not_found`: no such conversation in this business", body = ErrorBody),
     )
 )]

@@ -79,7 +79,7 @@ struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "`{items: [...], nextCursor}`, each item a recording as `GET /recordings/{id}`", body = Object),
-        (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` is not one this API issued", body = ErrorBody),
+        (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` cannot be read (pass `nextCursor` back as given)", body = ErrorBody),
         (status = 422, description = "`invalid_filter`: an unknown or malformed query parameter, or a `status` that is not `stored`, `failed`, `linked` or `deleted`", body = ErrorBody),
     )
 )]
