@@ -465,6 +465,52 @@ async fn the_integrations_api_is_scoped_and_validated() {
         assert_eq!(r.status, 422, "{body}: {}", r.text);
         assert_eq!(r.body["error"], code, "{body}");
     }
+    // A required setting of blanks is missing.
+    let blank = app
+        .post(
+            "/integrations",
+            json!({"kind": "openai-analyzer", "name": "AI", "config": {"baseUrl": "   "},
+                   "secrets": {"apiKey": "k"}}),
+        )
+        .await;
+    assert_eq!(blank.status, 422, "{}", blank.text);
+    assert_eq!(blank.body["error"], "missing_setting");
+
+    // An integration saved before base URLs were checked can still be
+    // renamed; changing its URL to another bad one is refused.
+    let older = app
+        .store()
+        .create_integration(switchboard::store::NewIntegration {
+            business_id: app.business_id.clone(),
+            kind: "threecx-webhooks".into(),
+            name: "Older".into(),
+            config: json!({"pbxUrl": "pbx.example.com"}),
+            secrets: None,
+        })
+        .await
+        .unwrap();
+    let renamed = app
+        .call(
+            Method::PATCH,
+            &format!("/integrations/{}", older.id),
+            Some(json!({"name": "Older, renamed"})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let still_bad = app
+        .call(
+            Method::PATCH,
+            &format!("/integrations/{}", older.id),
+            Some(json!({"config": {"pbxUrl": "pbx2.example.com"}})),
+        )
+        .await;
+    assert_eq!(still_bad.status, 422, "{}", still_bad.text);
+    assert_eq!(still_bad.body["error"], "invalid_setting");
+    let removed = app
+        .call(Method::DELETE, &format!("/integrations/{}", older.id), None)
+        .await;
+    assert_eq!(removed.status, 204);
+
     let not_json = app
         .client
         .post(app.url("/integrations"))

@@ -4,7 +4,6 @@
 //! automation digests whose window has closed.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -55,21 +54,19 @@ impl AnalysisWorker {
         })
     }
 
-    /// Runs the job while keeping its lease, then records its end under the
-    /// lease it holds by then. If the lease is lost (this server stalled
+    /// Runs the job while keeping its lease, then records its end under
+    /// this claim. If the lease is lost (this server stalled
     /// past it and another took the job over), the run is dropped and
     /// nothing is recorded: the new holder does the job and ends it.
     async fn run(&self, job: &AnalysisJob) {
-        let lease = AtomicI64::new(job.lease_until);
         let outcome = tokio::select! {
             outcome = self.execute(job) => outcome,
-            () = self.keep_lease(job, &lease) => {
+            () = self.keep_lease(job) => {
                 tracing::warn!(job = %job.id, kind = %job.kind, "analysis job's lease was taken over; left to its new holder");
                 return;
             }
         };
-        let lease = lease.load(Ordering::SeqCst);
-        match self.record(job, lease, outcome).await {
+        match self.record(job, outcome).await {
             Ok(JobLease::Held) => {}
             Ok(JobLease::Lost) => {
                 tracing::warn!(job = %job.id, kind = %job.kind, "analysis job's lease was lost before its end was recorded");
@@ -83,18 +80,16 @@ impl AnalysisWorker {
     /// Renews the lease every third of its length; returns only once it
     /// is lost. A failed renewal is tried again at the next turn: the lease
     /// still has two thirds to run.
-    async fn keep_lease(&self, job: &AnalysisJob, lease: &AtomicI64) {
+    async fn keep_lease(&self, job: &AnalysisJob) {
         loop {
             tokio::time::sleep(Duration::from_millis(LEASE_MS.unsigned_abs() / 3)).await;
-            let held = lease.load(Ordering::SeqCst);
-            let until = now_ms() + LEASE_MS;
             match self
                 .syncer
                 .store
-                .renew_analysis_job(&job.id, held, until)
+                .renew_analysis_job(&job.id, job.attempts, now_ms() + LEASE_MS)
                 .await
             {
-                Ok(JobLease::Held) => lease.store(until, Ordering::SeqCst),
+                Ok(JobLease::Held) => {}
                 Ok(JobLease::Lost) => return,
                 Err(e) => {
                     tracing::warn!(job = %job.id, error = %e, "renewing an analysis job's lease failed");
@@ -132,23 +127,23 @@ impl AnalysisWorker {
         }
     }
 
-    /// Records the job's end under `lease`.
+    /// Records the job's end, if this claim still holds it.
     async fn record(
         &self,
         job: &AnalysisJob,
-        lease: i64,
         outcome: Result<(), Failure>,
     ) -> Result<JobLease, StoreError> {
         let store = &self.syncer.store;
+        let claim = job.attempts;
         match outcome {
             Ok(()) => {
                 store
-                    .finish_analysis_job(&job.id, lease, "done", None, &[])
+                    .finish_analysis_job(&job.id, claim, "done", None, &[])
                     .await
             }
             Err(Failure::Skip(reason)) => {
                 store
-                    .finish_analysis_job(&job.id, lease, "skipped", Some(&reason), &[])
+                    .finish_analysis_job(&job.id, claim, "skipped", Some(&reason), &[])
                     .await
             }
             Err(Failure::Retry(reason)) if job.attempts < MAX_ATTEMPTS => {
@@ -158,7 +153,7 @@ impl AnalysisWorker {
                     .saturating_mul(1 << (job.attempts - 1).clamp(0, 16));
                 tracing::warn!(job = %job.id, kind = %job.kind, %reason, "analysis job will be retried");
                 store
-                    .retry_analysis_job(&job.id, lease, now_ms() + delay, &reason)
+                    .retry_analysis_job(&job.id, claim, now_ms() + delay, &reason)
                     .await
             }
             Err(Failure::Retry(reason) | Failure::Permanent(reason)) => {
@@ -172,7 +167,7 @@ impl AnalysisWorker {
                     Vec::new()
                 };
                 store
-                    .finish_analysis_job(&job.id, lease, "failed", Some(&reason), &notices)
+                    .finish_analysis_job(&job.id, claim, "failed", Some(&reason), &notices)
                     .await
             }
         }

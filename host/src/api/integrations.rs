@@ -135,10 +135,13 @@ fn manifest_of(state: &AppState, kind: &str) -> Result<Manifest, ApiError> {
         })
 }
 
-/// Checks settings against the manifest.
+/// Checks settings against the manifest. `stored` is the config saved
+/// before (on a PATCH): a value kept as it was is not checked again against
+/// rules newer than it, so a rename still works on an older integration.
 fn validate(
     manifest: &Manifest,
     config: &Map<String, Value>,
+    stored: Option<&Map<String, Value>>,
     secret_keys: &[&str],
 ) -> Result<(), ApiError> {
     for (key, value) in config {
@@ -166,7 +169,7 @@ fn validate(
                     format!("`{key}` must be a string, number or boolean"),
                 ));
             }
-            Some(f) if f.egress => {
+            Some(f) if f.egress && stored.and_then(|c| c.get(key)) != Some(value) => {
                 if let Some(problem) = base_url_problem(value) {
                     return Err(unprocessable(
                         "invalid_setting",
@@ -200,7 +203,7 @@ fn validate(
         } else {
             config
                 .get(&field.key)
-                .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+                .is_some_and(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
         };
         if !present {
             let place = if field.secret { "secrets" } else { "config" };
@@ -310,7 +313,7 @@ async fn create(
     let manifest = manifest_of(&state, &body.kind)?;
     let name = validate_name(&body.name)?;
     let keys: Vec<&str> = body.secrets.keys().map(String::as_str).collect();
-    validate(&manifest, &body.config, &keys)?;
+    validate(&manifest, &body.config, None, &keys)?;
     let id = new_id();
     let sealed = seal_secrets(&state.secrets, &caller.business_id, &id, &body.secrets)
         .map_err(ApiError::internal)?;
@@ -430,7 +433,7 @@ async fn update(
         .clone()
         .unwrap_or_else(|| current.config.as_object().cloned().unwrap_or_default());
     let keys: Vec<&str> = secrets.keys().map(String::as_str).collect();
-    validate(&manifest, &config, &keys)?;
+    validate(&manifest, &config, current.config.as_object(), &keys)?;
     let sealed = match body.secrets {
         Some(_) => Some(
             seal_secrets(&state.secrets, &caller.business_id, &id, &secrets)

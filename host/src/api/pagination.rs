@@ -30,7 +30,12 @@ pub fn decode(cursor: Option<&str>) -> Result<Option<(i64, String)>, ApiError> {
     let Some(cursor) = cursor else {
         return Ok(None);
     };
-    let invalid = || ApiError::bad_request("invalid_cursor", "`cursor` cannot be read (pass `nextCursor` back as given)");
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "`cursor` cannot be read (pass `nextCursor` back as given)",
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (key, id) = text.split_once(':').ok_or_else(invalid)?;

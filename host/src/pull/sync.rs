@@ -7,6 +7,7 @@
 //! exactly once.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -67,13 +68,20 @@ enum Stop {
 impl Syncer {
     /// Runs the `sync` claimed as `lease` and records its outcome. The
     /// lease is renewed beside the run; once it is lost (this server stalled
-    /// past it and the sync was claimed again), the run is dropped where it
-    /// is and records nothing: the new holder resumes from the cursor.
+    /// past it and the sync was claimed again), the run stops after the
+    /// recording in hand (dropping it half-way could leave its downloaded
+    /// file behind with no row) and records nothing more: the new holder
+    /// resumes from the cursor.
     pub async fn run(&self, sync: &SyncStatus, lease: &str) {
         let mut counts = RunCounts::default();
-        let result = tokio::select! {
-            result = self.pages(&sync.integration_id, lease, &mut counts) => result,
-            () = self.keep_lease(&sync.integration_id, lease) => Err(Stop::LeaseLost),
+        let lost = AtomicBool::new(false);
+        let result = {
+            let pages = self.pages(&sync.integration_id, lease, &lost, &mut counts);
+            tokio::pin!(pages);
+            tokio::select! {
+                result = &mut pages => result,
+                () = self.keep_lease(&sync.integration_id, lease, &lost) => pages.await,
+            }
         };
         let now = crate::store::now_ms();
         let outcome = match result {
@@ -104,10 +112,10 @@ impl Syncer {
         }
     }
 
-    /// Renews the lease every third of its length; returns once it is
-    /// lost. A failed renewal is tried again next turn, while two thirds
-    /// of the lease are left.
-    async fn keep_lease(&self, integration_id: &str, lease: &str) {
+    /// Renews the lease every third of its length; once it is lost, says so
+    /// in `lost` and returns. A failed renewal is tried again next turn,
+    /// while two thirds of the lease are left.
+    async fn keep_lease(&self, integration_id: &str, lease: &str, lost: &AtomicBool) {
         let every = Duration::from_millis(self.settings.lease_ms.max(3).unsigned_abs() / 3);
         loop {
             tokio::time::sleep(every).await;
@@ -117,7 +125,10 @@ impl Syncer {
                 .await
             {
                 Ok(true) => {}
-                Ok(false) => return,
+                Ok(false) => {
+                    lost.store(true, Ordering::SeqCst);
+                    return;
+                }
                 Err(e) => {
                     tracing::warn!(integration = %integration_id, error = %e, "renewing a recording sync's lease failed");
                 }
@@ -155,6 +166,7 @@ impl Syncer {
         &self,
         integration_id: &str,
         lease: &str,
+        lost: &AtomicBool,
         counts: &mut RunCounts,
     ) -> Result<bool, Stop> {
         let failed = |e: String| Stop::Failed(e);
@@ -191,6 +203,9 @@ impl Syncer {
                 Err(e) => return Err(failed(format!("{}: {e}", e.code()))),
             };
             for recording in &page.recordings {
+                if lost.load(Ordering::SeqCst) {
+                    return Err(Stop::LeaseLost);
+                }
                 self.one(&target, &installation, recording, counts).await?;
             }
             if let Some(next) = &page.next_cursor

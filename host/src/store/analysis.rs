@@ -44,11 +44,12 @@ pub struct AnalysisJob {
     pub call_id: String,
     /// `analyze` or `fire`.
     pub kind: String,
+    /// Also this claim's fence: each claim adds one, so every write about
+    /// the job's end (and each renewal) is conditional on it, and a worker
+    /// whose lease ran out and was taken over changes nothing. (Not the
+    /// lease's end, which each renewal moves: a renewal that committed but
+    /// whose answer was lost would leave the holder fenced out of its own job.)
     pub attempts: i64,
-    /// The lease this claim holds: every write about the job's end (and
-    /// each renewal) is conditional on it, so a worker whose lease ran out
-    /// and was taken over changes nothing.
-    pub lease_until: i64,
 }
 
 /// Whether a job's end (or renewal) was recorded.
@@ -241,7 +242,7 @@ impl Store {
                OR (status = 'running' AND lease_until < $2) \
                ORDER BY next_attempt_at LIMIT 1) \
              AND (status = 'pending' OR lease_until < $2) \
-             RETURNING id, business_id, call_id, kind, attempts, lease_until",
+             RETURNING id, business_id, call_id, kind, attempts",
         )
         .bind(now + lease_ms)
         .bind(now)
@@ -254,38 +255,37 @@ impl Store {
                 call_id: r.try_get("call_id")?,
                 kind: r.try_get("kind")?,
                 attempts: r.try_get("attempts")?,
-                lease_until: r.try_get("lease_until")?,
             })
         })
         .transpose()
     }
 
-    /// Extends a claimed job's lease from `held` to `until`.
+    /// Extends the lease of the job claimed as attempt `claim` to `until`.
     pub async fn renew_analysis_job(
         &self,
         id: &str,
-        held: i64,
+        claim: i64,
         until: i64,
     ) -> Result<JobLease, StoreError> {
         let done = sqlx::query(
             "UPDATE analysis_jobs SET lease_until = $3 \
-             WHERE id = $1 AND status = 'running' AND lease_until = $2",
+             WHERE id = $1 AND status = 'running' AND attempts = $2",
         )
         .bind(id)
-        .bind(held)
+        .bind(claim)
         .bind(until)
         .execute(&self.pool)
         .await?;
         Ok(held_if(done.rows_affected()))
     }
 
-    /// Ends a job held under `lease`: `done`, `failed` or `skipped`, with the
+    /// Ends the job claimed as attempt `claim`: `done`, `failed` or `skipped`, with the
     /// reason, storing `notices` (its `ai.failed`) with the end; nothing at
     /// all if the lease was lost.
     pub async fn finish_analysis_job(
         &self,
         id: &str,
-        lease: i64,
+        claim: i64,
         status: &str,
         error: Option<&str>,
         notices: &[super::NewNotification],
@@ -293,13 +293,13 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE analysis_jobs SET status = $2, last_error = $3, lease_until = NULL, \
-             updated_at = $4 WHERE id = $1 AND status = 'running' AND lease_until = $5",
+             updated_at = $4 WHERE id = $1 AND status = 'running' AND attempts = $5",
         )
         .bind(id)
         .bind(status)
         .bind(error)
         .bind(now_ms())
-        .bind(lease)
+        .bind(claim)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -310,20 +310,20 @@ impl Store {
         Ok(JobLease::Held)
     }
 
-    /// Puts a job held under `lease` back to wait until `at`. When the same
+    /// Puts the job claimed as attempt `claim` back to wait until `at`. When the same
     /// work was queued again meanwhile (a pending job of the call and kind
     /// exists), that one will do it: this one ends `skipped`.
     pub async fn retry_analysis_job(
         &self,
         id: &str,
-        lease: i64,
+        claim: i64,
         at: i64,
         error: &str,
     ) -> Result<JobLease, StoreError> {
         let requeued = sqlx::query(
             "UPDATE analysis_jobs SET status = 'pending', next_attempt_at = $2, last_error = $3, \
              lease_until = NULL, updated_at = $4 \
-             WHERE id = $1 AND status = 'running' AND lease_until = $5 \
+             WHERE id = $1 AND status = 'running' AND attempts = $5 \
              AND NOT EXISTS (SELECT 1 FROM analysis_jobs p WHERE p.call_id = analysis_jobs.call_id \
              AND p.kind = analysis_jobs.kind AND p.status = 'pending')",
         )
@@ -331,7 +331,7 @@ impl Store {
         .bind(at)
         .bind(error)
         .bind(now_ms())
-        .bind(lease)
+        .bind(claim)
         .execute(&self.pool)
         .await;
         match requeued {
@@ -344,7 +344,7 @@ impl Store {
         }
         let superseded =
             format!("superseded: the same work was queued again (last error: {error})");
-        self.finish_analysis_job(id, lease, "skipped", Some(&superseded), &[])
+        self.finish_analysis_job(id, claim, "skipped", Some(&superseded), &[])
             .await
     }
 
@@ -422,7 +422,7 @@ mod tests {
 
             // The first holder's writes change nothing.
             let lost = store
-                .renew_analysis_job(&first.id, first.lease_until, now_ms() + 60_000)
+                .renew_analysis_job(&first.id, first.attempts, now_ms() + 60_000)
                 .await?;
             assert_eq!(lost, JobLease::Lost, "{backend:?}");
             let notice = crate::store::NewNotification {
@@ -436,11 +436,11 @@ mod tests {
                 attributes: serde_json::json!({}),
             };
             let ended = store
-                .finish_analysis_job(&first.id, first.lease_until, "failed", Some("x"), &[notice])
+                .finish_analysis_job(&first.id, first.attempts, "failed", Some("x"), &[notice])
                 .await?;
             assert_eq!(ended, JobLease::Lost, "{backend:?}");
             let retried = store
-                .retry_analysis_job(&first.id, first.lease_until, now_ms(), "x")
+                .retry_analysis_job(&first.id, first.attempts, now_ms(), "x")
                 .await?;
             assert_eq!(retried, JobLease::Lost, "{backend:?}");
             assert_eq!(status(&store, &first.id).await?.0, "running", "{backend:?}");
@@ -452,11 +452,11 @@ mod tests {
             // The new holder's renewal and end are recorded.
             let until = now_ms() + 120_000;
             let renewed = store
-                .renew_analysis_job(&second.id, second.lease_until, until)
+                .renew_analysis_job(&second.id, second.attempts, until)
                 .await?;
             assert_eq!(renewed, JobLease::Held, "{backend:?}");
             let ended = store
-                .finish_analysis_job(&second.id, until, "done", None, &[])
+                .finish_analysis_job(&second.id, second.attempts, "done", None, &[])
                 .await?;
             assert_eq!(ended, JobLease::Held, "{backend:?}");
             assert_eq!(status(&store, &second.id).await?.0, "done", "{backend:?}");
@@ -491,7 +491,7 @@ mod tests {
             let running = store.claim_analysis_job(60_000).await?.expect("due");
             store.queue_analysis(&b.id, "call-1").await?;
             let retried = store
-                .retry_analysis_job(&running.id, running.lease_until, now_ms(), "timeout")
+                .retry_analysis_job(&running.id, running.attempts, now_ms(), "timeout")
                 .await?;
             assert_eq!(retried, JobLease::Held, "{backend:?}");
             let (state, error) = status(&store, &running.id).await?;

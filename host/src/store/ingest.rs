@@ -222,6 +222,12 @@ pub(super) async fn ingest_jobs<S: BatchSql>(
         }
     }
 
+    // A new call that took a placeholder over holds the placeholder's
+    // events now, even if none of this batch's was stored (all retries):
+    // it is folded like any touched call.
+    for call in calls.values().filter(|c| adopted.contains(&c.id)) {
+        touched.entry(call.id.as_str()).or_insert(call);
+    }
     // A call created above that none of the stored events belongs to.
     let unused: Vec<&str> = calls
         .values()

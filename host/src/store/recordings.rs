@@ -126,6 +126,42 @@ pub(super) fn with_call_id(notices: &[NewNotification], call_id: &str) -> Vec<Ne
         .collect()
 }
 
+/// The call of a pulled recording whose event is already stored: the call
+/// the event belongs to, if it still exists. If not (the event had moved to
+/// a webhook's call, deleted since with its integration), the orphaned event
+/// is dropped and stored again, which makes the call anew.
+async fn event_call(
+    conn: &mut AnyConnection,
+    pulled: &PulledRecording,
+    job: &IngestJob,
+    fold: &Fold,
+) -> Result<String, StoreError> {
+    let key = &pulled.call_event.dedup_key;
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT c.id FROM inbound_events e JOIN calls c ON c.id = e.call_id \
+         WHERE e.integration_id = $1 AND e.dedup_key = $2 AND c.business_id = $3",
+    )
+    .bind(&pulled.integration_id)
+    .bind(key)
+    .bind(&pulled.business_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = owner {
+        return Ok(id);
+    }
+    sqlx::query("DELETE FROM inbound_events WHERE integration_id = $1 AND dedup_key = $2")
+        .bind(&pulled.integration_id)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    let outcomes = ingest_jobs(&mut *conn, std::slice::from_ref(job), fold).await?;
+    outcomes
+        .into_iter()
+        .next()
+        .and_then(|o| o.call_ids.into_iter().next())
+        .ok_or_else(|| StoreError::Corrupt("a pulled recording's event made no call".into()))
+}
+
 /// One recording of `business_id` on `conn` (inside a caller's transaction).
 pub(super) async fn read_recording(
     conn: &mut AnyConnection,
@@ -229,13 +265,19 @@ impl Store {
                     notices: Vec::new(),
                 };
                 ingest_jobs(&mut *tx, std::slice::from_ref(&job), fold).await?;
-                sqlx::query_scalar(
+                let made: Option<String> = sqlx::query_scalar(
                     "SELECT id FROM calls WHERE integration_id = $1 AND chain_id = $2",
                 )
                 .bind(&pulled.integration_id)
                 .bind(chain_id)
-                .fetch_one(&mut *tx)
-                .await?
+                .fetch_optional(&mut *tx)
+                .await?;
+                match made {
+                    Some(id) => id,
+                    // The event was stored before (the source listed this
+                    // recording again), so ingest made no call for it.
+                    None => event_call(&mut tx, pulled, &job, fold).await?,
+                }
             }
         };
         let (status, key, size, sha, mime, error) = match &pulled.stored {
@@ -413,5 +455,64 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(Recording::from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{acme_with_integration, test_stores};
+    use super::super::{Store, new_id};
+    use super::*;
+
+    fn pulled(business_id: &str, integration_id: &str) -> PulledRecording {
+        PulledRecording {
+            id: new_id(),
+            business_id: business_id.to_owned(),
+            integration_id: integration_id.to_owned(),
+            remote_id: "r1".into(),
+            vendor_chain: None,
+            call_event: NewEvent {
+                dedup_key: "recording:r1".into(),
+                kind: "call.ended".into(),
+                payload: "{}".into(),
+                target: EventTarget::Call {
+                    chain_id: "chain-r1".into(),
+                },
+            },
+            stored: Err("too_large: over the cap".into()),
+            started_at: None,
+            duration_sec: None,
+            notices: Vec::new(),
+        }
+    }
+
+    /// The source lists a recording again whose event outlived its call
+    /// (it had moved to a webhook's call, deleted since with its
+    /// integration): the recording gets a call again instead of failing
+    /// the page, and with it the sync, for good.
+    #[tokio::test]
+    async fn a_recording_listed_again_after_its_call_went_gets_a_call() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, source) = acme_with_integration(&store).await?;
+            let fold = crate::calls::fold::fold;
+            let (first, new) = store
+                .record_pulled(&pulled(&b.id, &source.id), &fold)
+                .await?;
+            assert!(new, "{backend:?}");
+            sqlx::query("DELETE FROM calls WHERE id = $1")
+                .bind(&first.call_id)
+                .execute(Store::pool(&store))
+                .await?;
+
+            let (again, new) = store
+                .record_pulled(&pulled(&b.id, &source.id), &fold)
+                .await?;
+            assert!(new, "{backend:?}");
+            assert_ne!(again.call_id, first.call_id, "{backend:?}");
+            let call = store.get_call(&b.id, &again.call_id).await?;
+            assert_eq!(call.external_id, "chain-r1", "{backend:?}");
+        }
+        Ok(())
     }
 }

@@ -647,15 +647,13 @@ mod tests {
             notices,
         };
         vec![
-            // A call made by the recording source: a placeholder.
+            // Calls made by the recording source: placeholders.
             vec![job(
                 p,
-                vec![on_call(
-                    "p1",
-                    "X",
-                    "call.ended",
-                    json!({ "rec": "https://r/p1" }),
-                )],
+                vec![
+                    on_call("p1", "X", "call.ended", json!({ "rec": "https://r/p1" })),
+                    on_call("p3", "Y", "call.ended", json!({})),
+                ],
                 vec![],
             )],
             vec![
@@ -728,14 +726,17 @@ mod tests {
                     vec![],
                 ),
             ],
-            // Only retries: of e2 on its own call, and of e1 claiming a
-            // chain not seen before. Nothing is stored: not even a call for
-            // the new chain, which no stored event belongs to.
+            // Only retries: of e2 on its own call, of e1 claiming a chain
+            // not seen before, and of e3 claiming the placeholder's chain Y.
+            // No event is stored and no call is made for the new chain,
+            // which no stored event belongs to; the call for Y takes the
+            // placeholder over and is folded over its event.
             vec![job(
                 w,
                 vec![
                     on_call("e2", "c1", "call.recording", json!({})),
                     on_call("e1", "ghost", "call.ringing", json!({})),
+                    on_call("e3", "Y", "call.ringing", json!({})),
                 ],
                 vec![],
             )],
@@ -829,7 +830,11 @@ mod tests {
 
         // And what both stored is right, so agreeing is not both being wrong.
         let calls = &got[0];
-        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert_eq!(calls.len(), 4, "{calls:?}");
+        assert_eq!(
+            calls[1], "webhooks|Y|ringing|[\"p3\"]|{\"events\":1}|-|created",
+            "the call that took Y's placeholder over with retries only is folded"
+        );
         assert!(
             !calls.iter().any(|c| c.starts_with("webhooks|ghost|")),
             "no empty call for a request of retries: {calls:?}"
@@ -839,7 +844,7 @@ mod tests {
             "the webhook's call took over the placeholder"
         );
         assert_eq!(
-            calls[1],
+            calls[2],
             "webhooks|c1|ended|[\"e1\",\"e2\",\"e4\"]|{\"events\":3}|hello|1000"
         );
         assert_eq!(
@@ -848,8 +853,8 @@ mod tests {
         );
         assert_eq!(
             got[2].len(),
-            10,
-            "p1 e1 m1 e2 e3 e4 m2 status-1 p2 w1: {:?}",
+            11,
+            "p1 p3 e1 m1 e2 e3 e4 m2 status-1 p2 w1: {:?}",
             got[2]
         );
         assert!(
