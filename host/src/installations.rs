@@ -73,6 +73,21 @@ fn config_pairs(config: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// A base-URL setting's value (a manifest field marked `egress = true`) as
+/// the URL the installation may reach: an http(s) URL with a host. The one
+/// definition both the integrations API (which refuses anything else) and
+/// [`installation_egress`] (which grants only this) go by. Err says why not.
+pub fn http_base_url(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("not a `{}:` URL", url.scheme()));
+    }
+    if url.host_str().is_none() {
+        return Err("no host".into());
+    }
+    Ok(url)
+}
+
 /// `host[:port]` patterns for the installation's base-URL settings (manifest
 /// fields marked `egress = true`). A value that is not an http(s) URL adds
 /// nothing: the component then cannot reach it, which is the safe failure.
@@ -82,8 +97,7 @@ pub fn installation_egress(manifest: &Manifest, config: &[(String, String)]) -> 
         .iter()
         .filter(|f| f.egress)
         .filter_map(|f| config.iter().find(|(k, _)| *k == f.key))
-        .filter_map(|(_, raw)| url::Url::parse(raw).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .filter_map(|(_, raw)| http_base_url(raw).ok())
         .filter_map(|u| {
             let host = u.host_str()?.to_owned();
             let port = u.port_or_known_default()?;

@@ -17,6 +17,7 @@ pub mod config;
 pub mod crypto;
 pub mod ingest;
 pub mod installations;
+pub mod lease;
 pub mod notify;
 pub mod pull;
 pub mod runtime;

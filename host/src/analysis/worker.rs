@@ -77,25 +77,18 @@ impl AnalysisWorker {
         }
     }
 
-    /// Renews the lease every third of its length; returns only once it
-    /// is lost. A failed renewal is tried again at the next turn: the lease
-    /// still has two thirds to run.
+    /// Renews the job's lease (`lease::keep`); returns only once it is lost.
     async fn keep_lease(&self, job: &AnalysisJob) {
-        loop {
-            tokio::time::sleep(Duration::from_millis(LEASE_MS.unsigned_abs() / 3)).await;
-            match self
+        let what = format!("analysis job {}", job.id);
+        crate::lease::keep(LEASE_MS, &what, || async move {
+            let renewed = self
                 .syncer
                 .store
                 .renew_analysis_job(&job.id, job.attempts, now_ms() + LEASE_MS)
-                .await
-            {
-                Ok(JobLease::Held) => {}
-                Ok(JobLease::Lost) => return,
-                Err(e) => {
-                    tracing::warn!(job = %job.id, error = %e, "renewing an analysis job's lease failed");
-                }
-            }
-        }
+                .await?;
+            Ok(renewed == JobLease::Held)
+        })
+        .await;
     }
 
     async fn execute(&self, job: &AnalysisJob) -> Result<(), Failure> {

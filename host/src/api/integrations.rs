@@ -229,16 +229,12 @@ fn base_url_problem(value: &Value) -> Option<String> {
         Value::String(s) => s.trim(),
         _ => return Some(SHAPE.to_owned()),
     };
-    match url::Url::parse(text) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
-            if u.username().is_empty() && u.password().is_none() {
-                None
-            } else {
-                Some("must not carry a user name or password; put credentials in `secrets`".into())
-            }
+    match crate::installations::http_base_url(text) {
+        Ok(u) if u.username().is_empty() && u.password().is_none() => None,
+        Ok(_) => {
+            Some("must not carry a user name or password; put credentials in `secrets`".into())
         }
-        Ok(u) => Some(format!("{SHAPE}, not a `{}:` URL", u.scheme())),
-        Err(e) => Some(format!("{SHAPE} ({e})")),
+        Err(why) => Some(format!("{SHAPE} ({why})")),
     }
 }
 

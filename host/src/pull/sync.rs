@@ -112,28 +112,16 @@ impl Syncer {
         }
     }
 
-    /// Renews the lease every third of its length; once it is lost, says so
-    /// in `lost` and returns. A failed renewal is tried again next turn,
-    /// while two thirds of the lease are left.
+    /// Renews the run's lease (`lease::keep`); once it is lost, says so in
+    /// `lost` and returns.
     async fn keep_lease(&self, integration_id: &str, lease: &str, lost: &AtomicBool) {
-        let every = Duration::from_millis(self.settings.lease_ms.max(3).unsigned_abs() / 3);
-        loop {
-            tokio::time::sleep(every).await;
-            match self
-                .store
+        let what = format!("recording sync of {integration_id}");
+        crate::lease::keep(self.settings.lease_ms, &what, || {
+            self.store
                 .renew_sync_lease(integration_id, lease, self.settings.lease_ms)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    lost.store(true, Ordering::SeqCst);
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(integration = %integration_id, error = %e, "renewing a recording sync's lease failed");
-                }
-            }
-        }
+        })
+        .await;
+        lost.store(true, Ordering::SeqCst);
     }
 
     /// Everything to call `integration`'s component, through this server's

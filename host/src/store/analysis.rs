@@ -85,12 +85,11 @@ fn analysis_from_row(row: &AnyRow) -> Result<CallAnalysis, StoreError> {
 
 // Shared with the SQLite ingest writer (`sqlite_direct.rs`), which binds by
 // position: each parameter first appears in numeric order.
-/// A pending job of a kind for a call, unless one is pending already.
+/// A pending job of a kind for a call, unless one is pending already (the
+/// unique index `analysis_jobs_one_pending`).
 pub(super) const ENQUEUE_JOB: &str = "INSERT INTO analysis_jobs (id, business_id, call_id, kind, \
      status, attempts, next_attempt_at, created_at, updated_at) \
-     SELECT $1, $2, $3, $4, 'pending', 0, $5, $5, $5 \
-     WHERE NOT EXISTS (SELECT 1 FROM analysis_jobs WHERE call_id = $3 AND kind = $4 \
-     AND status = 'pending') \
+     VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5) \
      ON CONFLICT (call_id, kind) WHERE status = 'pending' DO NOTHING";
 /// The vendor's transcript and summary as the call's analysis.
 pub(super) const UPSERT_VENDOR_ANALYSIS: &str = "INSERT INTO call_analyses (call_id, business_id, \
