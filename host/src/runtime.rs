@@ -65,6 +65,12 @@ pub struct Runtime {
     pub(crate) refusals: refusals::RefusalLog,
     pub(crate) env: Arc<HostEnv>,
     pub(crate) settings: RuntimeSettings,
+    /// One permit per pooled instance. The pool refuses an instantiation
+    /// past its size at once, which would fail an innocent tenant's call
+    /// (and record an incident against it) whenever others fill the pool;
+    /// waiting here, first come first served, queues it instead. Each
+    /// holder is bounded by its wall-clock limit.
+    pub(crate) instance_slots: Arc<tokio::sync::Semaphore>,
     _ticker: engine::EpochTicker,
 }
 
@@ -81,8 +87,11 @@ impl Runtime {
         let guard = AddressGuard::new(settings.allow_private.clone());
         // One client for every call: connection pools are shared, redirects are
         // never followed (a 3xx goes back to the component as it is), and DNS
-        // answers pass the address guard.
+        // answers pass the address guard. No proxy from the environment
+        // (`HTTPS_PROXY`): the guard would then judge only the proxy's
+        // address, and the proxy would dial whatever the guest named.
         let http = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(GuardedResolver {
                 guard: guard.clone(),
@@ -102,6 +111,9 @@ impl Runtime {
             admission: Admission::default(),
             refusals: Default::default(),
             env,
+            instance_slots: Arc::new(tokio::sync::Semaphore::new(
+                settings.engine.max_instances.max(1) as usize,
+            )),
             settings,
             _ticker: ticker,
         })
@@ -114,7 +126,11 @@ impl Runtime {
                 .settings
                 .default_limits
                 .with_overrides(o, self.settings.engine.memory_ceiling_bytes),
-            None => self.settings.default_limits.clone(),
+            // The defaults too are capped at what the pool reserved.
+            None => self.settings.default_limits.with_overrides(
+                &limits::LimitOverrides::default(),
+                self.settings.engine.memory_ceiling_bytes,
+            ),
         }
     }
 

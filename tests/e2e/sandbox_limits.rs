@@ -117,6 +117,29 @@ async fn infinite_loop_ends_at_the_cpu_deadline() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sleeping_call_ends_at_the_wall_clock_limit_and_frees_its_slot() {
+    let w = world(|_| {}).await;
+    // One call at a time: the slot the sleeper held must be free again.
+    let limits = Limits {
+        wall_ms_per_call: 300,
+        max_concurrent_calls: 1,
+        ..Limits::default()
+    };
+    // An hour's sleep uses no CPU, so only the wall clock can end it.
+    let (r, _) = with_neighbour(&w, limits.clone(), "/sleep", &[("ms", "3600000")]).await;
+    assert_eq!(breach(r), Breach::WallTime { limit_ms: 300 });
+    let incidents = w.store.list_incidents(&w.a, 10).await.unwrap();
+    assert_eq!(incidents[0].kind, "limit_wall_time");
+    assert_eq!(
+        call(&w.rt, &w.a, limits.clone(), "/sleep", &[("ms", "10")])
+            .await
+            .unwrap(),
+        "awake",
+        "a short sleep within the limit works, in the freed slot"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_bomb_is_refused_at_the_limit() {
     let w = world(|_| {}).await;
     let limits = Limits {

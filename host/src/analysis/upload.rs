@@ -58,6 +58,12 @@ pub async fn send(
         .timeout(timeout)
         .multipart(form);
     for h in &upload.headers {
+        if !crate::runtime::egress::guest_may_set_header(&h.name) {
+            return Err(format!(
+                "upload refused: header `{}` is set from the URL",
+                h.name
+            ));
+        }
         request = request.header(h.name.as_str(), h.value.as_str());
     }
     let host = url.host_str().unwrap_or_default().to_owned();

@@ -55,6 +55,12 @@ impl Downloader<'_> {
             .request(method, url.clone())
             .timeout(self.timeout);
         for h in &request.headers {
+            if !crate::runtime::egress::guest_may_set_header(&h.name) {
+                return Err(FetchError::Permanent(format!(
+                    "download refused: header `{}` is set from the URL",
+                    h.name
+                )));
+            }
             builder = builder.header(h.name.as_str(), h.value.as_str());
         }
         let host = url.host_str().unwrap_or_default().to_owned();

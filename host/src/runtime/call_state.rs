@@ -83,23 +83,29 @@ impl Drop for HostCallTimer {
 
 /// Refuses memory growth past the tenant's limit and remembers that it did,
 /// so the trap that follows (Rust aborts on allocation failure) is reported as
-/// a memory breach rather than a crash.
+/// a memory breach rather than a crash. The limit is on the instance's
+/// memories together: a component composed of several modules has one each,
+/// and must not get the limit once per memory.
 pub struct MemoryGuard {
     pub max_bytes: usize,
     pub refused: bool,
+    /// The bytes of every memory of the instance, as last allowed to grow.
+    pub total: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryGuard {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_bytes {
+        let total = self.total.saturating_sub(current).saturating_add(desired);
+        if total > self.max_bytes {
             self.refused = true;
             return Ok(false);
         }
+        self.total = total;
         Ok(true)
     }
 
@@ -127,6 +133,8 @@ pub struct CallState {
     pub(crate) allow_list: AllowList,
     pub(crate) http_requests: u32,
     pub(crate) http_bytes: u64,
+    /// Lines logged so far (see `capabilities/log.rs`).
+    pub(crate) log_lines: u32,
     pub(crate) breach: Option<Breach>,
     pub(crate) stderr: MemoryOutputPipe,
 }
@@ -152,6 +160,7 @@ impl CallState {
             memory: MemoryGuard {
                 max_bytes: usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX),
                 refused: false,
+                total: 0,
             },
             meter: CpuMeter::start(),
             ctx,
@@ -161,6 +170,7 @@ impl CallState {
             allow_list,
             http_requests: 0,
             http_bytes: 0,
+            log_lines: 0,
             breach: None,
             stderr,
         }

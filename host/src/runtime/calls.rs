@@ -44,8 +44,27 @@ macro_rules! invoke {
                 return Err(CallError::Breach(breach));
             }
         };
+        // A pooled instance slot (see `Runtime::instance_slots`). The
+        // semaphore is never closed, so acquiring only waits.
+        let _slot = $self
+            .instance_slots
+            .acquire()
+            .await
+            .map_err(|e| CallError::Host(e.into()))?;
         let mut $store = $self.new_store($target, &component);
-        let result = async { $call }.await;
+        // The CPU meter only runs while guest code does; a guest waiting (a
+        // WASI sleep, a slow host call) is bounded by the wall clock.
+        // Dropping the call's future on expiry drops the instance with it.
+        let limit_ms = $target.limits.wall_ms_per_call;
+        let result = match tokio::time::timeout($target.limits.wall_time(), async { $call }).await {
+            Ok(result) => result,
+            Err(_) => {
+                drop($store);
+                let error = CallError::Breach(Breach::WallTime { limit_ms });
+                $self.report($target, &component, &error).await;
+                return Err(error);
+            }
+        };
         match result {
             Ok(r) => r,
             Err(e) => {

@@ -21,9 +21,12 @@
 //!    `SWITCHBOARD_EGRESS_ALLOW_PRIVATE` (tests allow `127.0.0.0/8`). The check
 //!    runs inside the HTTP client's resolver, on the addresses it will dial, so
 //!    a DNS answer that changes between check and connect cannot slip through.
+//!    IPv6 addresses that carry an IPv4 one (mapped, compatible, NAT64, 6to4)
+//!    are judged as that IPv4 address. The client ignores the environment's
+//!    proxy variables: through a proxy, the guard would see only the proxy.
 
 use ipnet::IpNet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 /// One allow-list entry.
@@ -125,6 +128,13 @@ impl AllowList {
     }
 }
 
+/// Whether a component may set header `name` on outbound HTTP. Not `Host`:
+/// it comes from the URL, or a shared front end (a CDN, an ingress) would
+/// route the request to a site the allow-list never saw.
+pub fn guest_may_set_header(name: &str) -> bool {
+    !name.trim().eq_ignore_ascii_case("host")
+}
+
 /// The operator-wide address guard.
 #[derive(Debug, Clone, Default)]
 pub struct AddressGuard {
@@ -162,11 +172,29 @@ impl AddressGuard {
     }
 }
 
-/// IPv4-mapped IPv6 (`::ffff:10.0.0.1`) is the IPv4 address it maps.
+/// An IPv6 address that reaches an IPv4 one is judged as that IPv4 address:
+/// IPv4-mapped (`::ffff:10.0.0.1`), IPv4-compatible (`::10.0.0.1`), the
+/// NAT64 well-known prefix (`64:ff9b::10.0.0.1`, which a NAT64 gateway
+/// dials as 10.0.0.1) and 6to4 (`2002:0a00:0001::`, relayed to 10.0.0.1).
 fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
+    let IpAddr::V6(v6) = ip else {
+        return ip;
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return IpAddr::V4(v4);
+    }
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    };
+    match s {
+        // `::` and `::1` are themselves, not 0.0.0.0 and 0.0.0.1.
+        [0, 0, 0, 0, 0, 0, 0, 0 | 1] => ip,
+        [0, 0, 0, 0, 0, 0, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => v4(hi, lo),
+        [0x2002, hi, lo, ..] => v4(hi, lo),
+        _ => ip,
     }
 }
 
@@ -186,6 +214,9 @@ fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
                 Some("carrier-grade NAT address")
             } else if v4.is_unspecified() || o[0] == 0 {
                 Some("unspecified address")
+            } else if (o[0], o[1], o[2]) == (192, 0, 0) || (o[0] == 198 && (o[1] & 0xfe) == 18) {
+                // IETF protocol assignments, benchmarking: nothing public.
+                Some("reserved address")
             } else if v4.is_multicast() || v4.is_broadcast() || o[0] >= 240 {
                 Some("multicast or reserved address")
             } else {
@@ -206,6 +237,12 @@ fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
                 Some("multicast address")
             } else if s[0] == 0xfd00 && s[1] == 0x0ec2 {
                 Some("cloud metadata address")
+            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                // Local-use NAT64 (RFC 8215): where the IPv4 address sits
+                // depends on the operator's prefix length, so none is safe.
+                Some("NAT64 address")
+            } else if s[0] == 0x2001 && s[1] == 0 {
+                Some("Teredo tunnel address")
             } else {
                 None
             }
@@ -325,19 +362,49 @@ mod tests {
             "fd00::1",
             "::ffff:10.0.0.1",
             "fd00:ec2::254",
+            "::10.0.0.5",
+            "64:ff9b::a00:5",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:5",
+            "2002:a00:5::1",
+            "2002:a9fe:a9fe::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.1",
         ] {
             assert!(
                 g.refusal(ip.parse().unwrap()).is_some(),
                 "{ip} must be refused"
             );
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "198.20.0.1",
+        ] {
             assert_eq!(g.refusal(ip.parse().unwrap()), None, "{ip} is public");
         }
         assert_eq!(
             g.refusal("169.254.169.254".parse().unwrap()),
             Some("cloud metadata address")
         );
+        // Through a 6to4 relay, the metadata address is still that.
+        assert_eq!(
+            g.refusal("2002:a9fe:a9fe::".parse().unwrap()),
+            Some("cloud metadata address")
+        );
+    }
+
+    #[test]
+    fn the_host_header_is_the_urls() {
+        assert!(!guest_may_set_header("Host"));
+        assert!(!guest_may_set_header("host"));
+        assert!(guest_may_set_header("Authorization"));
+        assert!(guest_may_set_header("X-Host"));
     }
 
     #[test]

@@ -22,10 +22,16 @@ pub fn build(s: &EngineSettings) -> wasmtime::Result<Engine> {
     let n = s.max_instances.max(1);
     // A Rust wasip2 component has one memory, a couple of tables and a few core
     // instances (the module plus wit-component shims); leave headroom.
+    // One component may take only its share of those: without the caps
+    // (wasmtime's default is unlimited) a component of many modules could
+    // take the core instances and memories of the whole pool.
     pool.total_component_instances(n)
         .total_core_instances(n * 8)
         .total_memories(n * 2)
         .total_tables(n * 4)
+        .max_core_instances_per_component(8)
+        .max_memories_per_component(2)
+        .max_tables_per_component(4)
         .total_stacks(n)
         .max_memory_size(usize::try_from(s.memory_ceiling_bytes).unwrap_or(usize::MAX))
         // Every call instantiates afresh, so returning a slot to the pool is

@@ -17,6 +17,10 @@ pub struct Limits {
     pub max_memory_bytes: u64,
     /// Guest CPU time per call (time spent in host calls such as HTTP does not count).
     pub cpu_ms_per_call: u64,
+    /// Wall-clock time per call, waits included: a guest sleeping on a WASI
+    /// timer or on slow host calls uses no CPU but holds a concurrency slot
+    /// and a pooled instance, so the CPU limit alone does not bound it.
+    pub wall_ms_per_call: u64,
     /// Calls of this tenant running at once, across all its installations.
     pub max_concurrent_calls: u32,
     /// Calls of this tenant started per minute.
@@ -34,6 +38,7 @@ impl Default for Limits {
         Limits {
             max_memory_bytes: 64 << 20,
             cpu_ms_per_call: 1_000,
+            wall_ms_per_call: 300_000,
             max_concurrent_calls: 32,
             calls_per_minute: 6_000,
             http_requests_per_call: 16,
@@ -49,6 +54,7 @@ impl Default for Limits {
 pub struct LimitOverrides {
     pub max_memory_bytes: Option<u64>,
     pub cpu_ms_per_call: Option<u64>,
+    pub wall_ms_per_call: Option<u64>,
     pub max_concurrent_calls: Option<u32>,
     pub calls_per_minute: Option<u32>,
     pub http_requests_per_call: Option<u32>,
@@ -66,6 +72,7 @@ impl Limits {
                 .unwrap_or(self.max_memory_bytes)
                 .min(ceiling_memory),
             cpu_ms_per_call: o.cpu_ms_per_call.unwrap_or(self.cpu_ms_per_call),
+            wall_ms_per_call: o.wall_ms_per_call.unwrap_or(self.wall_ms_per_call),
             max_concurrent_calls: o.max_concurrent_calls.unwrap_or(self.max_concurrent_calls),
             calls_per_minute: o.calls_per_minute.unwrap_or(self.calls_per_minute),
             http_requests_per_call: o
@@ -79,6 +86,10 @@ impl Limits {
     pub fn cpu_time(&self) -> Duration {
         Duration::from_millis(self.cpu_ms_per_call)
     }
+
+    pub fn wall_time(&self) -> Duration {
+        Duration::from_millis(self.wall_ms_per_call)
+    }
 }
 
 /// A limit a call ran into. The call ends; the caller sees this, the host logs
@@ -88,6 +99,8 @@ impl Limits {
 pub enum Breach {
     #[error("the call used more than {limit_ms} ms of CPU time")]
     CpuTime { limit_ms: u64 },
+    #[error("the call ran for more than {limit_ms} ms")]
+    WallTime { limit_ms: u64 },
     #[error("the component tried to grow its memory past {limit_bytes} bytes")]
     Memory { limit_bytes: u64 },
     #[error("the tenant already has {limit} calls running")]
@@ -109,6 +122,7 @@ impl Breach {
     pub fn code(&self) -> &'static str {
         match self {
             Breach::CpuTime { .. } => "limit_cpu_time",
+            Breach::WallTime { .. } => "limit_wall_time",
             Breach::Memory { .. } => "limit_memory",
             Breach::Concurrency { .. } => "limit_concurrency",
             Breach::Rate { .. } => "limit_rate",

@@ -9,7 +9,7 @@
 //! make the host buffer more than the cap.
 
 use crate::runtime::call_state::CallState;
-use crate::runtime::egress::find_refusal;
+use crate::runtime::egress::{self, find_refusal};
 use crate::runtime::limits::Breach;
 use crate::runtime::wit::since_v0_1_0::capabilities::switchboard::connector::http_client::{
     Error, Host, Request, Response,
@@ -100,6 +100,16 @@ impl Host for CallState {
             .map(|ms| Duration::from_millis(u64::from(ms)))
             .unwrap_or(self.env.http_timeout)
             .min(self.env.http_timeout);
+        if let Some(h) = request
+            .headers
+            .iter()
+            .find(|h| !egress::guest_may_set_header(&h.name))
+        {
+            return Ok(Err(Error::InvalidRequest(format!(
+                "header `{}` is set from the URL; a component may not set it",
+                h.name
+            ))));
+        }
         let mut builder = self
             .env
             .http
