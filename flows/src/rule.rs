@@ -19,11 +19,11 @@ use crate::template;
 /// [`Rule::validate`] rejects with `empty_name` / `empty_message`, a better
 /// 422 than a JSON error), `conditions`, `telegramChatIds` and
 /// `discordWebhookIds` to empty, `match` to `"all"`, `severity` to `"info"`,
-/// `digest` to `null`. Unknown
-/// JSON keys (such as the host's `enabled`) are ignored, so the host can read
-/// its own extras from the same body.
+/// `digest` to `null`. An unknown key is an error: a misspelt `condition`
+/// read as no conditions would make a rule that fires on every call. (The
+/// host takes its own `enabled` out of the body before reading the rule.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Rule {
     /// Shown in lists and notifications' footers.
     #[serde(default)]
@@ -140,9 +140,9 @@ mod tests {
     }
 
     #[test]
-    fn minimal_json_gets_defaults_and_ignores_extras() {
+    fn minimal_json_gets_defaults_and_refuses_unknown_keys() {
         let r: Rule = serde_json::from_value(json!({
-            "name": "n", "message": "m", "telegramChatIds": ["1"], "enabled": false
+            "name": "n", "message": "m", "telegramChatIds": ["1"]
         }))
         .unwrap();
         assert_eq!(r.conditions, vec![]);
@@ -150,6 +150,12 @@ mod tests {
         assert_eq!(r.severity, Severity::Info);
         assert_eq!(r.digest, None);
         assert!(r.discord_webhook_ids.is_empty());
+        // `condition` for `conditions` would otherwise be a rule with none.
+        let err = serde_json::from_value::<Rule>(json!({
+            "name": "n", "message": "m", "telegramChatIds": ["1"], "condition": []
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `condition`"), "{err}");
     }
 
     #[test]

@@ -55,5 +55,6 @@ pub fn router(state: AppState) -> Router {
     router
         .merge(openapi::router(spec))
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
 }

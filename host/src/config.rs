@@ -57,6 +57,9 @@ pub struct Settings {
     /// Where Discord deliveries are actually sent (the stored webhook URL's
     /// path is kept). Validation still demands discord.com URLs.
     pub discord_api_base: String,
+    /// How often an open feed stream (`/notifications/feed/stream`) checks
+    /// that its token is still valid, ending the stream once it is revoked.
+    pub feed_stream_token_check_ms: u64,
     /// How often the outbox worker looks for due notifications.
     pub outbox_poll_ms: u64,
     /// An outgoing webhook endpoint whose deliveries have failed without a
@@ -125,6 +128,7 @@ impl Default for Settings {
             telegram_mode: "webhook".into(),
             telegram_webhook_secret: None,
             discord_api_base: "https://discord.com".into(),
+            feed_stream_token_check_ms: 30_000,
             outbox_poll_ms: 500,
             webhook_disable_after_ms: 5 * 24 * 3_600_000,
             recordings_dir: None,
@@ -157,7 +161,29 @@ impl Settings {
         let env = Env::prefixed("SWITCHBOARD_")
             .split("__")
             .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
-        fig.merge(env).extract().map_err(Box::new)
+        let settings: Settings = fig.merge(env).extract().map_err(Box::new)?;
+        Ok(settings.blank_is_unset())
+    }
+
+    /// An optional setting given as blanks is unset. `SWITCHBOARD_ADMIN_TOKEN=`
+    /// (an unset variable in a compose file) must not be a token that an
+    /// empty header matches, nor an empty Telegram webhook secret one that a
+    /// request without the header matches.
+    fn blank_is_unset(mut self) -> Settings {
+        for value in [
+            &mut self.database_url,
+            &mut self.master_key,
+            &mut self.public_url,
+            &mut self.admin_token,
+            &mut self.telegram_bot_token,
+            &mut self.telegram_bot_username,
+            &mut self.telegram_webhook_secret,
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *value = None;
+            }
+        }
+        self
     }
 
     pub fn database_url(&self) -> String {
@@ -224,6 +250,20 @@ mod tests {
                 Limits::default().calls_per_minute
             );
             assert_eq!(s.database_url(), "sqlite:///var/lib/sb/switchboard.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn blank_secrets_are_unset() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET", "");
+            jail.set_env("SWITCHBOARD_ADMIN_TOKEN", "  ");
+            jail.set_env("SWITCHBOARD_TELEGRAM_BOT_TOKEN", "123:abc");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.telegram_webhook_secret, None);
+            assert_eq!(s.admin_token, None);
+            assert_eq!(s.telegram_bot_token.as_deref(), Some("123:abc"));
             Ok(())
         });
     }

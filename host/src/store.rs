@@ -72,7 +72,7 @@ pub use sqlite_direct::DirectWriter;
 pub use state::StateEntry;
 pub use syncs::{RunCounts, RunOutcome, SyncStatus};
 pub use tokens::{IssuedToken, TOKEN_PREFIX, TokenGrant, hash_token};
-pub use webhook_endpoints::WebhookEndpoint;
+pub use webhook_endpoints::{EndpointPatch, SWITCHED_OFF, WebhookEndpoint};
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -205,6 +205,18 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The lock clause of a claim's inner `SELECT`: `FOR UPDATE SKIP LOCKED`
+    /// on PostgreSQL, where two servers claiming at once would otherwise pick
+    /// the same row, the loser wait for the winner's commit, find the row
+    /// taken and come back empty, sleeping a poll with work due. Nothing on
+    /// SQLite, which has one writer at a time.
+    fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
     }
 
     /// The underlying pool, for queries no method covers yet. Queries must stay

@@ -567,6 +567,12 @@ async fn pull_once(count: u64, size: usize) -> (f64, u64) {
         )
         .await;
     let id = created.body["id"].as_str().unwrap().to_owned();
+    // Pulling starts at "Set as default" (seed 000).
+    app.post(
+        &format!("/integrations/{id}/default"),
+        serde_json::json!({}),
+    )
+    .await;
     loop {
         let s = app.get(&format!("/integrations/{id}/sync")).await;
         if s.body["totalStored"].as_u64() == Some(count) {

@@ -124,6 +124,13 @@ async fn a_pulled_recording_is_analysed_and_fires_a_rule() {
         )
         .await;
     assert_eq!(pbx.status, StatusCode::CREATED, "{}", pbx.text);
+    let default = app
+        .post(
+            &format!("/integrations/{}/default", pbx.body["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(default.status, StatusCode::OK, "{}", default.text);
 
     // Synced, transcribed (after one 5xx, retried), analysed, fired.
     let texts = eventually("the Discord message", async || {
@@ -269,6 +276,38 @@ async fn the_rule_api_as_the_seed_documents_it() {
         (r.body["error"].clone(), r.body["index"].clone()),
         (json!("invalid_operator"), json!(0))
     );
+    // A misspelt key is refused, not read as "no conditions" (a rule that
+    // would fire on every call), in the rule and in a condition.
+    let mut bad = low_score_rule(&hook);
+    bad["condition"] = bad["conditions"].take();
+    bad.as_object_mut().unwrap().remove("conditions");
+    let r = app.post("/notifications/automations", bad).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"].clone()),
+        (422, json!("invalid_rule"))
+    );
+    assert!(
+        r.body["message"].as_str().unwrap().contains("`condition`"),
+        "{}",
+        r.text
+    );
+    let mut bad = low_score_rule(&hook);
+    bad["conditions"] = json!([{"field": "score", "operator": "lt", "value": 50}]);
+    let r = app.post("/notifications/automations", bad).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"].clone()),
+        (422, json!("invalid_rule"))
+    );
+    assert!(
+        r.body["message"].as_str().unwrap().contains("`operator`"),
+        "{}",
+        r.text
+    );
+    let mut bad = low_score_rule(&hook);
+    bad["enabled"] = json!("no");
+    let r = app.post("/notifications/automations", bad).await;
+    assert_eq!(r.body["error"], "invalid_rule", "{}", r.text);
+
     let (_, other) = app.other_tenant().await;
     let theirs = app
         .call_as(
@@ -298,6 +337,32 @@ async fn the_rule_api_as_the_seed_documents_it() {
         1,
         "a refused rule stores nothing"
     );
+
+    // `enabled` in the body is honoured: created off, switched on by a PUT.
+    let mut paused = low_score_rule(&hook);
+    paused["enabled"] = json!(false);
+    let made = app.post("/notifications/automations", paused.clone()).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let pid = made.body["id"].as_str().unwrap().to_owned();
+    let read = app.get(&format!("/notifications/automations/{pid}")).await;
+    assert_eq!(read.body["enabled"], false, "{}", read.text);
+    paused["enabled"] = json!(true);
+    let put = app
+        .call(
+            Method::PUT,
+            &format!("/notifications/automations/{pid}"),
+            Some(paused),
+        )
+        .await;
+    assert_eq!(put.body["enabled"], true, "{}", put.text);
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("/notifications/automations/{pid}"),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
 
     // PUT replaces, PATCH toggles, another business sees nothing, DELETE.
     let mut replaced = low_score_rule(&hook);
@@ -586,13 +651,13 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
         .post("/notifications/automations/test", unsaved.clone())
         .await;
     assert_eq!(dry.body["matched"], 1, "{}", dry.text);
-    // A malformed query gets the one error shape, not the framework's text.
+    // A bad `limit` is the one code every route gives it.
     let bad = app
         .post("/notifications/automations/test?limit=many", unsaved)
         .await;
     assert_eq!(
         (bad.status.as_u16(), bad.body["error"].as_str()),
-        (400, Some("invalid_query")),
+        (400, Some("invalid_limit")),
         "{}",
         bad.text
     );

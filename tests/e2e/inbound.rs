@@ -234,6 +234,23 @@ async fn a_transfer_chain_folds_into_one_call_in_any_order() {
         let second = app.get(&format!("/calls?limit=1&cursor={cursor}")).await;
         assert_eq!(second.body["items"].as_array().unwrap().len(), 1);
         assert_ne!(first.body["items"][0]["id"], second.body["items"][0]["id"]);
+        // Whatever is wrong with a `limit`, every list says it the same way.
+        for path in [
+            "/calls",
+            "/recordings",
+            "/conversations",
+            "/notifications/feed",
+        ] {
+            for limit in ["abc", "-1", "0", "201"] {
+                let r = app.get(&format!("{path}?limit={limit}")).await;
+                assert_eq!(
+                    (r.status.as_u16(), r.body["error"].clone()),
+                    (400, json!("invalid_limit")),
+                    "{path}?limit={limit}: {}",
+                    r.text
+                );
+            }
+        }
         app.stop().await;
     }
 }
@@ -475,6 +492,27 @@ async fn the_integrations_api_is_scoped_and_validated() {
         .await;
     assert_eq!(blank.status, 422, "{}", blank.text);
     assert_eq!(blank.body["error"], "missing_setting");
+    // So is a required secret (seed 000: "fill in baseUrl, username, password").
+    let blank = app
+        .post(
+            "/integrations",
+            json!({"kind": "usercrm-pbx", "name": "PBX", "secrets": {"crmApiKey": "  "}}),
+        )
+        .await;
+    assert_eq!(
+        (blank.status.as_u16(), blank.body["error"].clone()),
+        (422, json!("missing_setting")),
+        "{}",
+        blank.text
+    );
+    assert!(
+        blank.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("crmApiKey"),
+        "{}",
+        blank.text
+    );
 
     // An integration saved before base URLs were checked can still be
     // renamed; changing its URL to another bad one is refused.

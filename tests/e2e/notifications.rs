@@ -25,6 +25,7 @@ fn gateway(s: &mut Settings, tg: &Fake, dc: &Fake) {
     s.telegram_webhook_secret = Some(HOOK_SECRET.into());
     s.discord_api_base = dc.base.clone();
     s.outbox_poll_ms = 50;
+    s.feed_stream_token_check_ms = 100;
 }
 
 async fn telegram_update(app: &TestApp, secret: &str, chat_id: i64, text: &str) -> StatusCode {
@@ -321,6 +322,39 @@ async fn discord_webhooks_limits_and_feed() {
         .await;
     assert_eq!(bad.status, 422);
     assert_eq!(bad.body["error"], "discord_invalid_webhook");
+    // Discord's host and path, but what the channel component would refuse
+    // at every send: refused now, in the component's words.
+    for (url, says) in [
+        (
+            "https://discord.com/api/webhooks/123/tok?foo=1",
+            "only `thread_id`",
+        ),
+        ("https://discord.com/api/webhooks/123/tok.en", "characters"),
+        ("https://discord.com/api/webhooks/123/tok#x", "fragment"),
+    ] {
+        let r = app
+            .post(
+                "/notifications/discord",
+                json!({"name": "x", "webhookUrl": url}),
+            )
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["error"].clone()),
+            (422, json!("discord_invalid_webhook")),
+            "{url}: {}",
+            r.text
+        );
+        assert!(
+            r.body["message"].as_str().unwrap().contains(says),
+            "{url}: {}",
+            r.text
+        );
+    }
+    assert_eq!(
+        app.get("/notifications/destinations").await.body["discord"],
+        json!([]),
+        "a refused URL stores nothing"
+    );
     let made = app
         .post(
             "/notifications/discord",
@@ -478,9 +512,36 @@ async fn discord_webhooks_limits_and_feed() {
     assert_eq!(record.body["externalId"], feed.body["items"][0]["id"]);
     assert_eq!(posted.body["externalId"], feed.body["items"][0]["id"]);
     assert_eq!(record.body["deliveryAttempts"].as_array().unwrap().len(), 1);
-    let read = app.post("/notifications/feed/read", json!({})).await;
-    assert_eq!(read.body["marked"], 1);
+    // The body may be left out: "mark all read".
+    let read = app
+        .call(Method::POST, "/notifications/feed/read", None)
+        .await;
+    assert_eq!(read.body["marked"], 1, "{}", read.text);
     assert_eq!(app.get("/notifications/feed").await.body["unreadCount"], 0);
+
+    // A stream ends soon after its token is revoked.
+    let short_lived = app.token_with(&["view_notifications"]).await;
+    let revoked = app
+        .client
+        .get(app.url("/notifications/feed/stream"))
+        .bearer_auth(&short_lived)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let grant = app.store().authenticate_token(&short_lived).await.unwrap();
+    app.store().revoke_token(&grant.token_id).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        use futures::StreamExt;
+        let mut body = revoked.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked token's stream is still open");
 
     // Preferences: defaults, a patch, validation.
     let prefs = app.get("/notifications/preferences").await;

@@ -35,7 +35,18 @@ async fn connect_3cx(app: &TestApp, token: &str, base: &str) -> String {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    created.body["id"].as_str().unwrap().to_owned()
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    // Seed 000: "Set as default" is what starts the pulling.
+    let default = app
+        .call_as(
+            token,
+            Method::POST,
+            &format!("/integrations/{id}/default"),
+            None,
+        )
+        .await;
+    assert_eq!(default.status, StatusCode::OK, "{}", default.text);
+    id
 }
 
 /// Polls the sync status until `done` holds.
@@ -475,10 +486,25 @@ async fn dtac_pages_and_links_recordings_to_webhook_calls_both_ways() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let id = created.body["id"].as_str().unwrap().to_owned();
+    // Seed 000's steps: add, Test connection, then "Set as default — the
+    // system starts pulling". Until then the scheduler leaves it alone.
+    let waiting = app.get(&format!("/integrations/{id}/sync")).await;
+    assert_eq!(waiting.body["isDefault"], false, "{}", waiting.text);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        fake.lists.load(Ordering::SeqCst),
+        0,
+        "pulled before default"
+    );
+    let default = app
+        .post(&format!("/integrations/{id}/default"), json!({}))
+        .await;
+    assert_eq!(default.status, StatusCode::OK, "{}", default.text);
     let status = wait_sync(&app, &app.token, &id, |s| {
         s["totalStored"] == 5 && s["running"] == false
     })
     .await;
+    assert_eq!(status["isDefault"], true, "{status}");
     assert!(
         fake.lists.load(Ordering::SeqCst) >= 3,
         "pages of two: {status}"

@@ -22,15 +22,44 @@ pub fn is_forbidden(name: &str) -> bool {
     FORBIDDEN_PARTS.iter().any(|part| key.contains(part))
 }
 
-/// `attributes` without the forbidden ones.
+/// `attributes` without the forbidden ones, at any depth: a nested
+/// `{"meta": {"model": ...}}` is as much the model as a top-level one.
 pub fn keep_allowed(mut attributes: Map<String, Value>) -> Map<String, Value> {
     attributes.retain(|name, _| !is_forbidden(name));
+    for value in attributes.values_mut() {
+        scrub(value);
+    }
     attributes
+}
+
+fn scrub(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|name, _| !is_forbidden(name));
+            map.values_mut().for_each(scrub);
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_fields_are_dropped_too() {
+        let given = serde_json::json!({
+            "intent": "invoice",
+            "meta": {"model": "gpt-4o", "costUsd": 0.002, "lang": "th"},
+            "steps": [{"provider": "x", "ok": true}],
+        });
+        let kept = keep_allowed(given.as_object().unwrap().clone());
+        assert_eq!(
+            Value::Object(kept),
+            serde_json::json!({"intent": "invoice", "meta": {"lang": "th"}, "steps": [{"ok": true}]})
+        );
+    }
 
     #[test]
     fn model_provider_cost_and_usage_fields_are_dropped_in_any_spelling() {

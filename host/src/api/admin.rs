@@ -20,7 +20,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = state.settings.admin_token.as_deref() else {
+    let Some(expected) = state
+        .settings
+        .admin_token
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    else {
         return Err(ApiError::not_found("not_found", "no such route"));
     };
     let presented = headers

@@ -95,14 +95,36 @@ fn unprocessable(problem: Problem) -> ApiError {
     .with_details(details)
 }
 
-fn parse_rule(body: Value) -> Result<Rule, ApiError> {
-    serde_json::from_value(body).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_rule",
-            format!("not an automation rule: {e}"),
-        )
-    })
+fn invalid_rule(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_rule", message)
+}
+
+/// A rule from a request body, and the host's own `enabled` beside it. Any
+/// other key the rule does not know is refused: a misspelt `condition` would
+/// otherwise make a rule without conditions, which fires on every call.
+fn parse_rule(mut body: Value) -> Result<(Rule, Option<bool>), ApiError> {
+    let enabled = match body.as_object_mut().and_then(|o| o.remove("enabled")) {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(on)) => Some(on),
+        Some(_) => return Err(invalid_rule("`enabled` must be true or false")),
+    };
+    // The rule refuses unknown keys itself; a condition is checked here,
+    // since the same type sits flattened in graph nodes beside other keys.
+    let conditions = body.get("conditions").and_then(Value::as_array);
+    for (index, condition) in conditions.into_iter().flatten().enumerate() {
+        let unknown = condition.as_object().and_then(|c| {
+            c.keys()
+                .find(|k| !matches!(k.as_str(), "field" | "op" | "value"))
+        });
+        if let Some(key) = unknown {
+            return Err(invalid_rule(format!(
+                "condition {index}: unknown key `{key}`, expected `field`, `op` or `value`"
+            )));
+        }
+    }
+    let rule = serde_json::from_value(body)
+        .map_err(|e| invalid_rule(format!("not an automation rule: {e}")))?;
+    Ok((rule, enabled))
 }
 
 fn parse_graph(body: Value) -> Result<Graph, ApiError> {
@@ -194,12 +216,17 @@ async fn check_destinations(
     Ok(())
 }
 
-/// A rule, validated and compiled, with its destinations checked.
-async fn rule_graph(state: &AppState, business_id: &str, body: Value) -> Result<Graph, ApiError> {
-    let rule = parse_rule(body)?;
+/// A rule, validated and compiled, with its destinations checked; and the
+/// body's `enabled`, if it has one.
+async fn rule_graph(
+    state: &AppState,
+    business_id: &str,
+    body: Value,
+) -> Result<(Graph, Option<bool>), ApiError> {
+    let (rule, enabled) = parse_rule(body)?;
     let graph = compile(&rule).map_err(|e| unprocessable(e.problem()))?;
     check_destinations(state, business_id, &graph).await?;
-    Ok(graph)
+    Ok((graph, enabled))
 }
 
 async fn view(state: &AppState, a: &Automation, with_graph: bool) -> Result<Value, ApiError> {
@@ -262,11 +289,12 @@ async fn store_graph(
     state: &AppState,
     business_id: &str,
     graph: &Graph,
+    enabled: bool,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let value = serde_json::to_value(graph).map_err(ApiError::internal)?;
     let a = state
         .store
-        .create_automation(business_id, &graph.name, &value)
+        .create_automation(business_id, &graph.name, &value, enabled)
         .await
         .map_err(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": a.id }))))
@@ -293,8 +321,8 @@ async fn create(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Scope::ManageNotifications)?;
-    let graph = rule_graph(&state, &caller.business_id, body).await?;
-    store_graph(&state, &caller.business_id, &graph).await
+    let (graph, enabled) = rule_graph(&state, &caller.business_id, body).await?;
+    store_graph(&state, &caller.business_id, &graph, enabled.unwrap_or(true)).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -304,6 +332,9 @@ struct GraphBody {
     /// A flow graph (see `flows/README.md`).
     #[schema(value_type = Object)]
     graph: Value,
+    /// Whether it runs; created on when absent, left as it is on a replace.
+    #[serde(default)]
+    enabled: Option<bool>,
 }
 
 /// Create an automation from a flow graph.
@@ -332,7 +363,13 @@ async fn create_graph(
     caller.require(Scope::ManageNotifications)?;
     let graph = parse_graph(body.graph)?;
     check_destinations(&state, &caller.business_id, &graph).await?;
-    store_graph(&state, &caller.business_id, &graph).await
+    store_graph(
+        &state,
+        &caller.business_id,
+        &graph,
+        body.enabled.unwrap_or(true),
+    )
+    .await
 }
 
 /// One automation, its rule projected back.
@@ -392,6 +429,7 @@ async fn replace_with(
     business_id: &str,
     id: &str,
     graph: &Graph,
+    enabled: Option<bool>,
 ) -> Result<Json<Value>, ApiError> {
     // The callers looked the id up before validating the body, so a foreign
     // or unknown id is 404 first; the UPDATE's own NotFound covers a delete
@@ -399,7 +437,7 @@ async fn replace_with(
     let value = serde_json::to_value(graph).map_err(ApiError::internal)?;
     let a = state
         .store
-        .replace_automation(business_id, id, &graph.name, &value)
+        .replace_automation(business_id, id, &graph.name, &value, enabled)
         .await
         .map_err(lookup)?;
     Ok(Json(view(state, &a, false).await?))
@@ -434,8 +472,8 @@ async fn replace(
         .get_automation(&caller.business_id, &id)
         .await
         .map_err(lookup)?;
-    let graph = rule_graph(&state, &caller.business_id, body).await?;
-    replace_with(&state, &caller.business_id, &id, &graph).await
+    let (graph, enabled) = rule_graph(&state, &caller.business_id, body).await?;
+    replace_with(&state, &caller.business_id, &id, &graph, enabled).await
 }
 
 /// Replace an automation's flow graph.
@@ -469,7 +507,7 @@ async fn replace_graph(
         .map_err(lookup)?;
     let graph = parse_graph(body.graph)?;
     check_destinations(&state, &caller.business_id, &graph).await?;
-    replace_with(&state, &caller.business_id, &id, &graph).await
+    replace_with(&state, &caller.business_id, &id, &graph, body.enabled).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -541,21 +579,25 @@ async fn remove(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct DryRunQuery {
-    /// How many of the last analysed calls, 1 to 200 (default 20; clamped).
-    limit: Option<u32>,
+    /// How many of the last analysed calls, 1 to 200 (default 20).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
 }
 
 const DRY_RUN_DEFAULT: u32 = 20;
-const DRY_RUN_MAX: u32 = 200;
 
 /// Evaluates `graph` over the business's last analysed calls; sends nothing.
 async fn dry_run(
     state: &AppState,
     business_id: &str,
     graph: &Graph,
-    limit: Option<u32>,
+    limit: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = limit.unwrap_or(DRY_RUN_DEFAULT).clamp(1, DRY_RUN_MAX);
+    // Checked like a list's page size, with its own default.
+    let limit = match limit {
+        None => DRY_RUN_DEFAULT,
+        given => super::pagination::limit(given)?,
+    };
     let analyses = state
         .store
         .recent_analyses(business_id, limit)
@@ -617,7 +659,7 @@ async fn test_saved(
         .await
         .map_err(lookup)?;
     let graph: Graph = serde_json::from_value(a.graph).map_err(ApiError::internal)?;
-    dry_run(&state, &caller.business_id, &graph, q.limit).await
+    dry_run(&state, &caller.business_id, &graph, q.limit.as_deref()).await
 }
 
 /// Dry-run an unsaved rule over the last analysed calls.
@@ -643,8 +685,8 @@ async fn test_unsaved(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
-    let graph = rule_graph(&state, &caller.business_id, body).await?;
-    dry_run(&state, &caller.business_id, &graph, q.limit).await
+    let (graph, _enabled) = rule_graph(&state, &caller.business_id, body).await?;
+    dry_run(&state, &caller.business_id, &graph, q.limit.as_deref()).await
 }
 
 /// The automation's last 100 firings: call, destinations, outcome.

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::auth::{Caller, Scope};
 use super::calls::{call_not_found, e164};
 use super::error::ApiError;
-use super::json::ApiJson;
+use super::json::{ApiJson, OptionalJson};
 use super::openapi::ErrorBody;
 use crate::ingest::{call_error, connector_error};
 use crate::installations::call_target;
@@ -208,10 +208,11 @@ async fn click_to_call(
     request_body(content = Option<HoldBody>, description = "Optional"),
     responses(
         (status = 200, description = "`{ok: true, callId, externalId}`: the PBX held the call (`externalId` is its live leg)", body = Object),
-        (status = 400, description = "`bad_request`: the connector refused the request", body = ErrorBody),
+        (status = 400, description = "`invalid_json`: a body that is not JSON; `bad_request`: the connector refused the request", body = ErrorBody),
         (status = 401, description = "`unauthorized`: the connector refused (rare)", body = ErrorBody),
         (status = 404, description = "`call_not_found`: no such call in this business; `integration_not_found`: the call's integration is gone; `unsupported`: the connector does not support hold", body = ErrorBody),
-        (status = 422, description = "`invalid_body`: a body that is not `{userId?}` JSON; `no_call_control`: the call's integration cannot control calls; `integration_misconfigured`: the integration's settings do not work", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body without `Content-Type: application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON that is not `{userId?}`; `no_call_control`: the call's integration cannot control calls; `integration_misconfigured`: the integration's settings do not work", body = ErrorBody),
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
         (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the PBX refused or could not be reached", body = ErrorBody),
@@ -222,21 +223,10 @@ async fn hold(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    // The body is optional: an empty one means no user.
+    OptionalJson(body): OptionalJson<HoldBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ManageCalls)?;
-    // The body is optional: an empty one means no user.
-    let body: HoldBody = if body.iter().all(u8::is_ascii_whitespace) {
-        HoldBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                e.to_string(),
-            )
-        })?
-    };
     let call = match state.store.get_call(&caller.business_id, &id).await {
         Ok(c) => c,
         Err(StoreError::NotFound) => return Err(call_not_found()),

@@ -49,7 +49,9 @@ struct ListQuery {
     /// Only this integration's calls.
     integration_id: Option<String>,
     /// Page size, 1 to 200 (default 50).
-    limit: Option<u32>,
+    /// (Read as text, so that any bad value is `invalid_limit`.)
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
     /// The previous page's `nextCursor`.
     cursor: Option<String>,
 }
@@ -105,7 +107,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewCalls)?;
     let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
-    let limit = pagination::limit(q.limit)?;
+    let limit = pagination::limit(q.limit.as_deref())?;
     let cursor =
         pagination::decode(q.cursor.as_deref())?.map(|(sort_at, id)| CallCursor { sort_at, id });
     let phone = match q.phone.as_deref() {

@@ -28,7 +28,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct Page {
     /// Page size, 1 to 200 (default 50).
-    limit: Option<u32>,
+    /// (Read as text, so that any bad value is `invalid_limit`.)
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
     /// The previous page's `nextCursor`.
     cursor: Option<String>,
 }
@@ -66,7 +68,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewCalls)?;
     let q = page(q)?;
-    let limit = pagination::limit(q.limit)?;
+    let limit = pagination::limit(q.limit.as_deref())?;
     let before = pagination::decode(q.cursor.as_deref())?;
     let items = state
         .store
@@ -129,7 +131,7 @@ async fn messages(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewCalls)?;
     let q = page(q)?;
-    let limit = pagination::limit(q.limit)?;
+    let limit = pagination::limit(q.limit.as_deref())?;
     let after = pagination::decode(q.cursor.as_deref())?;
     match state.store.get_conversation(&caller.business_id, &id).await {
         Ok(_) => {}

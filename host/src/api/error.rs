@@ -70,3 +70,13 @@ impl IntoResponse for ApiError {
 pub async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such route")
 }
+
+/// A known path with a method it does not have: the one error shape, like
+/// every other error (axum's own 405 has an empty body).
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}

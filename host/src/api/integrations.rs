@@ -138,11 +138,14 @@ fn manifest_of(state: &AppState, kind: &str) -> Result<Manifest, ApiError> {
 /// Checks settings against the manifest. `stored` is the config saved
 /// before (on a PATCH): a value kept as it was is not checked again against
 /// rules newer than it, so a rename still works on an older integration.
+/// `secret_keys` are the secrets the integration will hold; `blank` those of
+/// them this request gives as blanks, which count as missing.
 fn validate(
     manifest: &Manifest,
     config: &Map<String, Value>,
     stored: Option<&Map<String, Value>>,
     secret_keys: &[&str],
+    blank: &[&str],
 ) -> Result<(), ApiError> {
     for (key, value) in config {
         match manifest.config.iter().find(|f| f.key == *key) {
@@ -199,7 +202,7 @@ fn validate(
     }
     for field in manifest.config.iter().filter(|f| f.required) {
         let present = if field.secret {
-            secret_keys.contains(&field.key.as_str())
+            secret_keys.contains(&field.key.as_str()) && !blank.contains(&field.key.as_str())
         } else {
             config
                 .get(&field.key)
@@ -214,6 +217,16 @@ fn validate(
         }
     }
     Ok(())
+}
+
+/// The keys of the secrets a request gives as blanks (`"password": " "`).
+fn blank_secrets<'a>(
+    given: impl Iterator<Item = (&'a String, Option<&'a String>)>,
+) -> Vec<&'a str> {
+    given
+        .filter(|(_, v)| v.is_some_and(|v| v.trim().is_empty()))
+        .map(|(k, _)| k.as_str())
+        .collect()
 }
 
 /// Why `value` cannot be a base-URL setting (a manifest field marked
@@ -309,7 +322,8 @@ async fn create(
     let manifest = manifest_of(&state, &body.kind)?;
     let name = validate_name(&body.name)?;
     let keys: Vec<&str> = body.secrets.keys().map(String::as_str).collect();
-    validate(&manifest, &body.config, None, &keys)?;
+    let blank = blank_secrets(body.secrets.iter().map(|(k, v)| (k, Some(v))));
+    validate(&manifest, &body.config, None, &keys, &blank)?;
     let id = new_id();
     let sealed = seal_secrets(&state.secrets, &caller.business_id, &id, &body.secrets)
         .map_err(ApiError::internal)?;
@@ -429,7 +443,14 @@ async fn update(
         .clone()
         .unwrap_or_else(|| current.config.as_object().cloned().unwrap_or_default());
     let keys: Vec<&str> = secrets.keys().map(String::as_str).collect();
-    validate(&manifest, &config, current.config.as_object(), &keys)?;
+    let blank = blank_secrets(body.secrets.iter().flatten().map(|(k, v)| (k, v.as_ref())));
+    validate(
+        &manifest,
+        &config,
+        current.config.as_object(),
+        &keys,
+        &blank,
+    )?;
     let sealed = match body.secrets {
         Some(_) => Some(
             seal_secrets(&state.secrets, &caller.business_id, &id, &secrets)
@@ -498,7 +519,8 @@ async fn remove(
 
 /// Make an integration the business's default of its kind.
 ///
-/// Click-to-call uses the default among the integrations that can place calls.
+/// Click-to-call uses the default among the integrations that can place calls;
+/// a recording source pulls on schedule only while it is its kind's default.
 #[utoipa::path(
     post,
     path = "/integrations/{id}/default",
@@ -530,6 +552,8 @@ async fn make_default(
     {
         state.lookups.integrations.invalidate(&other.id);
     }
+    // A recording source starts pulling now, not at the next poll.
+    state.sync_wake.notify_one();
     let integration = state
         .store
         .get_integration(&caller.business_id, &id)

@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
-use super::json::ApiJson;
+use super::json::{ApiJson, OptionalJson};
 use super::openapi::ErrorBody;
 use super::telegram::{chat_not_found, chat_view};
 use crate::crypto::aad;
@@ -340,6 +340,20 @@ async fn add_discord(
         ));
     }
     let id = new_id();
+    // Then the channel component's own rules (token characters, query,
+    // version): a URL it refuses would fail every send, so it is refused now.
+    let route = state
+        .notifier
+        .discord_route(b.webhook_url.trim().to_owned(), &id);
+    match state
+        .notifier
+        .validate(&caller.business_id, &id, &route)
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(reason)) => return Err(unprocessable("discord_invalid_webhook", reason)),
+        Err(e) => return Err(ApiError::internal(format!("{e:#}"))),
+    }
     let sealed = state.secrets.seal(
         b.webhook_url.trim().as_bytes(),
         &aad(&caller.business_id, DISCORD_RECORD, &id),
@@ -482,7 +496,9 @@ async fn patch_prefs(
 #[into_params(parameter_in = Query)]
 struct FeedQuery {
     /// How many, 1 to 200 (default 50).
-    limit: Option<u32>,
+    /// (Read as text, so that any bad value is `invalid_limit`.)
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
 }
 
 /// The in-app feed, newest first.
@@ -504,7 +520,7 @@ async fn feed(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
     let Query(q) = q.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let limit = super::pagination::limit(q.limit)?;
+    let limit = super::pagination::limit(q.limit.as_deref())?;
     let (items, unread) = state
         .store
         .list_feed(&caller.business_id, &caller.reader_id, limit)
@@ -517,7 +533,8 @@ async fn feed(
 #[serde(deny_unknown_fields)]
 #[schema(as = FeedReadBody)]
 struct ReadBody {
-    /// The feed items to mark read; all of them when absent.
+    /// The feed items to mark read; all of them when absent (the body may be
+    /// left out).
     ids: Option<Vec<String>>,
 }
 
@@ -539,7 +556,7 @@ struct ReadBody {
 async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(b): ApiJson<ReadBody>,
+    OptionalJson(b): OptionalJson<ReadBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
     let marked = state
@@ -599,11 +616,31 @@ async fn stream(
         .unwrap_or_default();
     let muted = std::sync::Arc::new(muted);
     let rx = state.feed.subscribe(&caller.business_id);
-    let events = futures::stream::unfold(rx, move |mut rx| {
+    // The token was checked once, when the stream began; a stream lives for
+    // hours, so it ends soon after its token is revoked.
+    let mut recheck = tokio::time::interval(std::time::Duration::from_millis(
+        state.settings.feed_stream_token_check_ms.max(1),
+    ));
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.reset();
+    let watch = (state.store.clone(), caller.token_id.clone());
+    let events = futures::stream::unfold((rx, recheck), move |(mut rx, mut recheck)| {
         let muted = std::sync::Arc::clone(&muted);
+        let (store, token_id) = watch.clone();
         async move {
             loop {
-                match rx.recv().await {
+                let received = tokio::select! {
+                    received = rx.recv() => received,
+                    _ = recheck.tick() => {
+                        match store.token_revoked(&token_id).await {
+                            Ok(true) => return None,
+                            Ok(false) => {}
+                            Err(e) => tracing::warn!(error = %e, "feed stream: checking its token failed"),
+                        }
+                        continue;
+                    }
+                };
+                match received {
                     Ok(item)
                         if enabled
                             && severity_rank(&item.severity) >= min
@@ -616,7 +653,7 @@ async fn stream(
                             .id(item.id.clone())
                             .json_data(&item)
                             .unwrap_or_else(|_| Event::default().comment("unserialisable item"));
-                        return Some((Ok(event), rx));
+                        return Some((Ok(event), (rx, recheck)));
                     }
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,

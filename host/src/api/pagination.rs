@@ -11,15 +11,22 @@ use super::error::ApiError;
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 
-pub fn limit(requested: Option<u32>) -> Result<u32, ApiError> {
-    match requested {
-        None => Ok(DEFAULT_LIMIT),
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_limit",
-            format!("`limit` must be between 1 and {MAX_LIMIT}"),
-        )),
-    }
+/// The page size from `?limit=`, as given (text): whatever is wrong with it,
+/// a word, a negative, zero, too many, is the one error `invalid_limit`.
+pub fn limit(requested: Option<&str>) -> Result<u32, ApiError> {
+    let Some(text) = requested else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_limit",
+                format!("`limit` must be a whole number from 1 to {MAX_LIMIT}"),
+            )
+        })
 }
 
 pub fn encode(sort_key: i64, id: &str) -> String {
@@ -69,7 +76,10 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(limit(Some(0)).is_err());
+        for bad in ["0", "201", "-1", "abc", "", "1.5", "99999999999"] {
+            assert_eq!(limit(Some(bad)).unwrap_err().code, "invalid_limit", "{bad}");
+        }
         assert_eq!(limit(None).unwrap(), DEFAULT_LIMIT);
+        assert_eq!(limit(Some("200")).unwrap(), 200);
     }
 }

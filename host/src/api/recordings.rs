@@ -65,7 +65,9 @@ struct ListQuery {
     /// Up to this time (ms since the epoch).
     to: Option<i64>,
     /// Page size, 1 to 200 (default 50).
-    limit: Option<u32>,
+    /// (Read as text, so that any bad value is `invalid_limit`.)
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
     /// The previous page's `nextCursor`.
     cursor: Option<String>,
 }
@@ -98,7 +100,7 @@ async fn list(
             STATUSES.join(", ")
         )));
     }
-    let limit = pagination::limit(q.limit)?;
+    let limit = pagination::limit(q.limit.as_deref())?;
     let cursor = pagination::decode(q.cursor.as_deref())?;
     let filter = RecordingFilter {
         call_id: q.call_id,

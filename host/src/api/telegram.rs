@@ -269,7 +269,13 @@ async fn webhook(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let Some(expected) = state.settings.telegram_webhook_secret.as_deref() else {
+    // A blank secret is none (an empty header would match it).
+    let Some(expected) = state
+        .settings
+        .telegram_webhook_secret
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    else {
         return Err(ApiError::not_found("not_found", "no such route"));
     };
     let presented = headers

@@ -31,7 +31,7 @@ use crate::crypto::aad;
 use crate::notify::deliver::WEBHOOK_SECRET_RECORD;
 use crate::notify::events::EVENT_TYPES;
 use crate::server::AppState;
-use crate::store::{NewNotification, StoreError, WebhookEndpoint, new_id, now_ms};
+use crate::store::{EndpointPatch, NewNotification, StoreError, WebhookEndpoint, new_id, now_ms};
 
 /// How long the previous secret keeps signing after a rotation.
 pub const ROTATION_OVERLAP_MS: i64 = 24 * 3_600_000;
@@ -84,10 +84,12 @@ fn check_url(raw: &str) -> Result<String, ApiError> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .filter(|u| u.username().is_empty() && u.password().is_none())
+        // The webhook channel refuses a #fragment at every send.
+        .filter(|u| u.fragment().is_none())
         .ok_or_else(|| {
             unprocessable(
                 "invalid_webhook_url",
-                "`url` must be an http(s) URL without credentials",
+                "`url` must be an http(s) URL without credentials or a #fragment",
             )
         })?;
     Ok(url.to_string())
@@ -150,7 +152,7 @@ struct CreateBody {
         (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
-        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_webhook_url`: `url` is not an http(s) URL without credentials; `invalid_event_types`: none, or an unknown event type", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_webhook_url`: `url` is not an http(s) URL without credentials or a #fragment; `invalid_event_types`: none, or an unknown event type", body = ErrorBody),
     )
 )]
 async fn create(
@@ -266,7 +268,7 @@ struct PatchBody {
         (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 404, description = "`webhook_not_found`: no such webhook endpoint in this business", body = ErrorBody),
-        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_webhook_url`: `url` is not an http(s) URL without credentials; `invalid_event_types`: none, or an unknown event type", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `invalid_webhook_url`: `url` is not an http(s) URL without credentials or a #fragment; `invalid_event_types`: none, or an unknown event type", body = ErrorBody),
     )
 )]
 async fn update(
@@ -276,29 +278,15 @@ async fn update(
     ApiJson(b): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ManageNotifications)?;
-    let mut e = state
+    let patch = EndpointPatch {
+        url: b.url.as_deref().map(check_url).transpose()?,
+        event_types: b.event_types.as_deref().map(check_types).transpose()?,
+        description: b.description,
+        is_active: b.is_active,
+    };
+    let e = state
         .store
-        .get_webhook_endpoint(&caller.business_id, &id)
-        .await
-        .map_err(store_error)?;
-    if let Some(url) = b.url {
-        e.url = check_url(&url)?;
-    }
-    if let Some(types) = b.event_types {
-        e.event_types = check_types(&types)?;
-    }
-    if b.description.is_some() {
-        e.description = b.description;
-    }
-    if let Some(active) = b.is_active {
-        e.is_active = active;
-        // Switching back on starts a fresh failure window.
-        e.inactive_reason = (!active).then(|| "switched off by the business".to_owned());
-        e.failing_since = None;
-    }
-    state
-        .store
-        .update_webhook_endpoint(&e)
+        .patch_webhook_endpoint(&caller.business_id, &id, &patch)
         .await
         .map_err(store_error)?;
     state.lookups.endpoints.invalidate(&caller.business_id);

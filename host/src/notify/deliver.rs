@@ -20,7 +20,7 @@ use crate::runtime::limits::{Breach, LimitOverrides};
 use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector::delivery::{
     Destination, Notification as WitNotification, Outcome, Severity,
 };
-use crate::runtime::wit::since_v0_1_0::types::Pair;
+use crate::runtime::wit::since_v0_1_0::types::{ConnectorError, Pair};
 use crate::runtime::{CallError, CallTarget, Runtime};
 use crate::store::{AttemptResult, NewNotification, Notification, Store, StoreError, now_ms};
 
@@ -180,16 +180,7 @@ impl Notifier {
                     .map_err(|e| StoreError::Corrupt(format!("discord webhook url: {e}")))?;
                 let url = String::from_utf8(url)
                     .map_err(|_| StoreError::Corrupt("discord webhook url is not text".into()))?;
-                // Discord limits the webhook, not our row: one webhook added
-                // twice (by one business or two) shares one limit.
-                let key = format!("discord:{}", discord_webhook_id(&url).unwrap_or(&hook.id));
-                Ok(Resolved::Route(Route {
-                    component: DISCORD_COMPONENT,
-                    key,
-                    rules: DISCORD_WEBHOOK,
-                    config: vec![("apiBase".into(), self.settings.discord_api_base.clone())],
-                    secrets: HashMap::from([("webhookUrl".to_owned(), url)]),
-                }))
+                Ok(Resolved::Route(self.discord_route(url, &hook.id)))
             }
             "webhook" => {
                 // The business's endpoints from the shared lookup cache (the
@@ -248,6 +239,56 @@ impl Notifier {
                 format!("channel `{other}`"),
             )),
         }
+    }
+
+    /// The route to a Discord webhook (row `row_id`): its URL is the secret
+    /// the component reads.
+    pub(crate) fn discord_route(&self, url: String, row_id: &str) -> Route {
+        // Discord limits the webhook, not our row: one webhook added twice
+        // (by one business or two) shares one limit.
+        let key = format!("discord:{}", discord_webhook_id(&url).unwrap_or(row_id));
+        Route {
+            component: DISCORD_COMPONENT,
+            key,
+            rules: DISCORD_WEBHOOK,
+            config: vec![("apiBase".into(), self.settings.discord_api_base.clone())],
+            secrets: HashMap::from([("webhookUrl".to_owned(), url)]),
+        }
+    }
+
+    /// Asks the route's channel component whether it can deliver there (its
+    /// `validate-destination`) before the destination is saved: one the
+    /// component would refuse at every send is refused by the API instead.
+    /// `Ok(Err(reason))` is the component's refusal.
+    pub(crate) async fn validate(
+        &self,
+        business_id: &str,
+        destination_id: &str,
+        route: &Route,
+    ) -> anyhow::Result<Result<(), String>> {
+        let target = self.target(business_id, destination_id, route).await?;
+        let destination = route.destination(destination_id);
+        Ok(
+            match self
+                .runtime
+                .validate_destination(&target, &destination)
+                .await?
+            {
+                Ok(_) => Ok(()),
+                Err(
+                    ConnectorError::BadRequest(m)
+                    | ConnectorError::Config(m)
+                    | ConnectorError::Unauthorized(m)
+                    | ConnectorError::Unsupported(m)
+                    | ConnectorError::BadCredentials(m)
+                    | ConnectorError::Unreachable(m)
+                    | ConnectorError::Upstream(m),
+                ) => Err(m),
+                Err(ConnectorError::Internal(m)) => {
+                    anyhow::bail!("the channel component failed: {m}")
+                }
+            },
+        )
     }
 
     /// The call target for a channel component: the business's limits (the
@@ -352,7 +393,14 @@ impl Notifier {
         let destination_id = n.destination_id.clone().unwrap_or_default();
         let target = match self.target(&n.business_id, &destination_id, &route).await {
             Ok(t) => t,
-            Err(e) => return Err(StoreError::Corrupt(e.to_string())),
+            // Reading the business's limits failed: a database error is
+            // retried like any other (it used to fail the notification for
+            // good as `destination_unreadable`); overrides that do not parse
+            // are the operator's to fix, and retried meanwhile.
+            Err(e) => match e.downcast::<StoreError>() {
+                Ok(store) => return Err(store),
+                Err(other) => return Ok(transient(n, 0, "limits_invalid", format!("{other:#}"))),
+            },
         };
         let destination = route.destination(&destination_id);
         let notification = WitNotification {

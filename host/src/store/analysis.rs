@@ -233,16 +233,17 @@ impl Store {
         lease_ms: i64,
     ) -> Result<Option<AnalysisJob>, StoreError> {
         let now = now_ms();
-        let row = sqlx::query(
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE analysis_jobs SET status = 'running', lease_until = $1, \
              attempts = attempts + 1, updated_at = $2 \
              WHERE id = (SELECT id FROM analysis_jobs WHERE \
                (status = 'pending' AND next_attempt_at <= $2) \
                OR (status = 'running' AND lease_until < $2) \
-               ORDER BY next_attempt_at LIMIT 1) \
+               ORDER BY next_attempt_at LIMIT 1{}) \
              AND (status = 'pending' OR lease_until < $2) \
              RETURNING id, business_id, call_id, kind, attempts",
-        )
+            self.skip_locked()
+        )))
         .bind(now + lease_ms)
         .bind(now)
         .fetch_optional(&self.pool)
@@ -386,6 +387,7 @@ fn held_if(rows: u64) -> JobLease {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Backend;
     use super::super::testing::{acme_with_integration, test_stores, test_stores_migrated_to};
     use super::*;
 
@@ -522,6 +524,38 @@ mod tests {
             }
             store.migrate().await?;
             assert_eq!(pending(&store, "call-1").await?, 1, "{backend:?}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_claim_passes_over_a_job_another_server_is_claiming() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            if store.backend() != Backend::Postgres {
+                continue; // one writer at a time: no two claims at once
+            }
+            let (b, _) = acme_with_integration(&store).await?;
+            store.queue_analysis(&b.id, "call-1").await?;
+            store.queue_analysis(&b.id, "call-2").await?;
+            // Another server's claim holds the row it picked, uncommitted.
+            let mut other = store.pool.begin().await?;
+            let held: String = sqlx::query_scalar(
+                "SELECT id FROM analysis_jobs WHERE call_id = 'call-1' FOR UPDATE",
+            )
+            .fetch_one(&mut *other)
+            .await?;
+            // This claim takes the other job at once: it neither waits for
+            // that commit nor comes back empty after it.
+            let claimed = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                store.claim_analysis_job(60_000),
+            )
+            .await
+            .expect("the claim waited for the other server's row")?
+            .expect("a job was due");
+            assert_ne!(claimed.id, held);
+            assert_eq!(claimed.call_id, "call-2");
+            other.rollback().await?;
         }
         Ok(())
     }

@@ -79,18 +79,20 @@ impl Store {
         business_id: &str,
         name: &str,
         graph: &Value,
+        enabled: bool,
     ) -> Result<Automation, StoreError> {
         let id = new_id();
         let now = now_ms();
         sqlx::query(
             "INSERT INTO automations (id, business_id, name, enabled, graph_json, created_at, \
-             updated_at) VALUES ($1, $2, $3, TRUE, $4, $5, $5)",
+             updated_at) VALUES ($1, $2, $3, $6, $4, $5, $5)",
         )
         .bind(&id)
         .bind(business_id)
         .bind(name)
         .bind(graph.to_string())
         .bind(now)
+        .bind(enabled)
         .execute(&self.pool)
         .await?;
         self.get_automation(business_id, &id).await
@@ -122,23 +124,25 @@ impl Store {
         rows.iter().map(automation_from_row).collect()
     }
 
-    /// Replaces the graph (and name); `enabled` stays.
+    /// Replaces the graph (and name); `enabled` too when given, else it stays.
     pub async fn replace_automation(
         &self,
         business_id: &str,
         id: &str,
         name: &str,
         graph: &Value,
+        enabled: Option<bool>,
     ) -> Result<Automation, StoreError> {
         let done = sqlx::query(
-            "UPDATE automations SET name = $3, graph_json = $4, updated_at = $5 \
-             WHERE business_id = $1 AND id = $2",
+            "UPDATE automations SET name = $3, graph_json = $4, updated_at = $5, \
+             enabled = COALESCE($6, enabled) WHERE business_id = $1 AND id = $2",
         )
         .bind(business_id)
         .bind(id)
         .bind(name)
         .bind(graph.to_string())
         .bind(now_ms())
+        .bind(enabled)
         .execute(&self.pool)
         .await?;
         one_row(done)?;
@@ -502,7 +506,7 @@ mod tests {
         for store in test_stores().await? {
             let b = store.create_business("A").await?;
             let a = store
-                .create_automation(&b.id, "Rule", &serde_json::json!({"name": "Rule"}))
+                .create_automation(&b.id, "Rule", &serde_json::json!({"name": "Rule"}), true)
                 .await?;
             let now = now_ms();
             let first = store
@@ -567,7 +571,7 @@ mod tests {
 
             // The list's stats, all automations at once: a silent one has none.
             let quiet = store
-                .create_automation(&b.id, "Quiet", &serde_json::json!({"name": "Quiet"}))
+                .create_automation(&b.id, "Quiet", &serde_json::json!({"name": "Quiet"}), true)
                 .await?;
             let all = store
                 .automations_stats(&[a.id.clone(), quiet.id.clone()])

@@ -197,9 +197,10 @@ impl Store {
             "UPDATE notifications SET status = 'sending', lease_until = $2 WHERE id IN \
              (SELECT id FROM notifications WHERE \
               ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
-              ORDER BY next_attempt_at, id LIMIT $3) \
+              ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
              AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
-             RETURNING {COLUMNS}"
+             RETURNING {COLUMNS}",
+            skip_locked = self.skip_locked()
         )))
         .bind(now)
         .bind(now + lease_ms)

@@ -5,6 +5,10 @@
 //! the database at most one sync of an integration runs at a time. The holder
 //! renews the lease after each page; one that dies simply lets it expire and
 //! the next claim resumes from the stored cursor.
+//!
+//! Only the default integration of its kind pulls on schedule: seed 000's
+//! setup ends with "Set as default — the system starts pulling recordings",
+//! after "Test connection". Until then a source syncs only when asked.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -19,6 +23,9 @@ pub struct SyncStatus {
     pub integration_id: String,
     #[serde(skip)]
     pub business_id: String,
+    /// Whether the integration is the default of its kind: only the default
+    /// pulls on schedule; another runs only when asked (`POST`).
+    pub is_default: bool,
     pub enabled: bool,
     pub interval_sec: i64,
     pub running: bool,
@@ -62,7 +69,9 @@ macro_rules! sync_columns {
     () => {
         "integration_id, business_id, enabled, interval_sec, next_run_at, \
      requested_at, lease_until, last_started_at, last_finished_at, last_success_at, last_error, \
-     failures, last_run_stored, last_run_failed, last_run_skipped, total_stored, total_failed"
+     failures, last_run_stored, last_run_failed, last_run_skipped, total_stored, total_failed, \
+     COALESCE((SELECT i.is_default FROM integrations i \
+       WHERE i.id = recording_syncs.integration_id), FALSE) AS is_default"
     };
 }
 
@@ -72,6 +81,7 @@ impl SyncStatus {
         Ok(SyncStatus {
             integration_id: row.try_get("integration_id")?,
             business_id: row.try_get("business_id")?,
+            is_default: get_bool(row, "is_default")?,
             enabled: get_bool(row, "enabled")?,
             interval_sec: row.try_get("interval_sec")?,
             running: lease_until.is_some_and(|t| t > now),
@@ -119,23 +129,28 @@ impl Store {
     /// every later write of the run is conditional on. So a run whose lease
     /// ran out and was claimed again, even by the same server, can no
     /// longer renew, move the cursor or record an outcome.
+    ///
+    /// A sync is due on schedule only while its integration is the default
+    /// of its kind; any other only after a "sync now" (`requested_at`).
     pub async fn claim_due_sync(
         &self,
         owner: &str,
         lease_ms: i64,
     ) -> Result<Option<SyncStatus>, StoreError> {
         let now = now_ms();
-        let row = sqlx::query(concat!(
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE recording_syncs SET lease_owner = $1, lease_until = $2, last_started_at = $3 \
              WHERE integration_id = (SELECT integration_id FROM recording_syncs \
                WHERE enabled = TRUE AND next_run_at <= $3 \
                AND (lease_until IS NULL OR lease_until < $3) \
-               ORDER BY next_run_at LIMIT 1) \
+               AND (requested_at IS NOT NULL OR EXISTS (SELECT 1 FROM integrations i \
+                 WHERE i.id = recording_syncs.integration_id AND i.is_default = TRUE)) \
+               ORDER BY next_run_at LIMIT 1{}) \
              AND (lease_until IS NULL OR lease_until < $3) \
-             RETURNING ",
-            sync_columns!(),
-            ""
-        ))
+             RETURNING {}",
+            self.skip_locked(),
+            sync_columns!()
+        )))
         .bind(owner)
         .bind(now + lease_ms)
         .bind(now)
@@ -294,7 +309,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{acme_with_integration, test_stores};
+    use super::super::integrations::NewIntegration;
+    use super::super::testing::{acme_with_integration, test_stores, test_stores_migrated_to};
     use super::*;
 
     #[tokio::test]
@@ -302,6 +318,9 @@ mod tests {
         for store in test_stores().await? {
             let backend = store.backend();
             let (b, integration) = acme_with_integration(&store).await?;
+            store
+                .set_default_integration(&b.id, &integration.id)
+                .await?;
             store.ensure_syncs(&integration.kind, 300).await?;
             // The same server claims twice: the first lease ran out.
             let first = store.claim_due_sync("server/a", -1).await?.expect("due");
@@ -371,6 +390,9 @@ mod tests {
         for store in test_stores().await? {
             let backend = store.backend();
             let (b, integration) = acme_with_integration(&store).await?;
+            store
+                .set_default_integration(&b.id, &integration.id)
+                .await?;
             store.ensure_syncs(&integration.kind, 86_400).await?;
             let created = store.get_sync(&b.id, &integration.id).await?.next_run_at;
             // Not run yet: its first run stays due.
@@ -410,6 +432,97 @@ mod tests {
                 .await?;
             let kept = store.get_sync(&b.id, &integration.id).await?;
             assert_eq!(kept.next_run_at, now, "{backend:?}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn only_the_default_pulls_on_schedule_another_when_asked() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, integration) = acme_with_integration(&store).await?;
+            store.ensure_syncs(&integration.kind, 300).await?;
+            let fresh = store.get_sync(&b.id, &integration.id).await?;
+            assert!(!fresh.is_default, "{backend:?}");
+            assert!(
+                store.claim_due_sync("s/1", 60_000).await?.is_none(),
+                "a source not yet set as default is not pulled: {backend:?}"
+            );
+
+            // "Sync now" runs it once, and only once.
+            store.request_sync(&b.id, &integration.id).await?;
+            let asked = store.claim_due_sync("s/2", 60_000).await?.expect("asked");
+            assert_eq!(asked.integration_id, integration.id, "{backend:?}");
+            let outcome = RunOutcome {
+                counts: RunCounts::default(),
+                error: None,
+                next_run_at: Some(0),
+            };
+            store.finish_sync(&integration.id, "s/2", &outcome).await?;
+            assert!(
+                store.claim_due_sync("s/3", 60_000).await?.is_none(),
+                "due again, but not the default: {backend:?}"
+            );
+
+            // Set as default: pulling starts.
+            store
+                .set_default_integration(&b.id, &integration.id)
+                .await?;
+            let claimed = store.claim_due_sync("s/4", 60_000).await?.expect("default");
+            assert!(claimed.is_default, "{backend:?}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_upgrade_keeps_pulling_sources_pulling() -> anyhow::Result<()> {
+        for store in test_stores_migrated_to(20261207000007).await? {
+            let backend = store.backend();
+            let new = |business: &str, kind: &str, name: &str| NewIntegration {
+                business_id: business.to_owned(),
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                config: serde_json::json!({}),
+                secrets: None,
+            };
+            let acme = store.create_business("Acme").await?;
+            let globex = store.create_business("Globex").await?;
+            let mut ids = Vec::new();
+            for (at, (business, kind)) in [
+                (&acme.id, "dtac"),
+                (&acme.id, "dtac"),
+                (&acme.id, "threecx-cloud"),
+                (&acme.id, "threecx-webhooks"),
+                (&globex.id, "dtac"),
+                (&globex.id, "dtac"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let i = store.create_integration(new(business, kind, kind)).await?;
+                sqlx::query("UPDATE integrations SET created_at = $1 WHERE id = $2")
+                    .bind(i64::try_from(at)? + 1)
+                    .bind(&i.id)
+                    .execute(&store.pool)
+                    .await?;
+                ids.push(i.id);
+            }
+            // Globex had already chosen its second DTAC account.
+            store.set_default_integration(&globex.id, &ids[5]).await?;
+
+            store.migrate().await?;
+            let mut defaults = Vec::new();
+            for business in [&acme.id, &globex.id] {
+                for i in store.list_integrations(business).await? {
+                    if i.is_default {
+                        defaults.push(i.id);
+                    }
+                }
+            }
+            defaults.sort();
+            let mut expected = vec![ids[0].clone(), ids[2].clone(), ids[5].clone()];
+            expected.sort();
+            assert_eq!(defaults, expected, "{backend:?}");
         }
         Ok(())
     }

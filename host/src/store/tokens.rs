@@ -162,6 +162,16 @@ impl Store {
         })
     }
 
+    /// Whether the token was revoked (or is gone): for long-lived requests,
+    /// such as an event stream, that outlive the check made when they began.
+    pub async fn token_revoked(&self, token_id: &str) -> Result<bool, StoreError> {
+        let live = sqlx::query("SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(token_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(live.is_none())
+    }
+
     /// Revokes a token; later requests with it are 401.
     pub async fn revoke_token(&self, token_id: &str) -> Result<(), StoreError> {
         one_row(

@@ -57,6 +57,18 @@ fn endpoint(row: &AnyRow) -> Result<WebhookEndpoint, StoreError> {
     })
 }
 
+/// The reason an endpoint the business switched off gives.
+pub const SWITCHED_OFF: &str = "switched off by the business";
+
+/// A partial change of an endpoint: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointPatch {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+}
+
 impl Store {
     pub async fn create_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
         sqlx::query(
@@ -104,25 +116,38 @@ impl Store {
         endpoint(&row)
     }
 
-    /// Writes url, description, types and active state.
-    pub async fn update_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
+    /// Changes only what `patch` names, in one statement: a PATCH of the
+    /// description must not write back an active state read before the
+    /// endpoint was switched off (a 410, five days of failures) meanwhile.
+    /// Switching it on or off starts a fresh failure window.
+    pub async fn patch_webhook_endpoint(
+        &self,
+        business_id: &str,
+        id: &str,
+        patch: &EndpointPatch,
+    ) -> Result<WebhookEndpoint, StoreError> {
         one_row(
             sqlx::query(
-                "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, \
-             is_active = $6, inactive_reason = $7, failing_since = $8 \
-             WHERE business_id = $1 AND id = $2",
+                "UPDATE webhook_endpoints SET url = COALESCE($3, url), \
+                 description = COALESCE($4, description), \
+                 event_types = COALESCE($5, event_types), \
+                 is_active = COALESCE($6, is_active), \
+                 inactive_reason = CASE WHEN $6 IS NULL THEN inactive_reason \
+                   WHEN $6 THEN NULL ELSE $7 END, \
+                 failing_since = CASE WHEN $6 IS NULL THEN failing_since ELSE NULL END \
+                 WHERE business_id = $1 AND id = $2",
             )
-            .bind(&e.business_id)
-            .bind(&e.id)
-            .bind(&e.url)
-            .bind(&e.description)
-            .bind(e.event_types.join(" "))
-            .bind(e.is_active)
-            .bind(&e.inactive_reason)
-            .bind(e.failing_since)
+            .bind(business_id)
+            .bind(id)
+            .bind(&patch.url)
+            .bind(&patch.description)
+            .bind(patch.event_types.as_ref().map(|t| t.join(" ")))
+            .bind(patch.is_active)
+            .bind(SWITCHED_OFF)
             .execute(&self.pool)
             .await?,
-        )
+        )?;
+        self.get_webhook_endpoint(business_id, id).await
     }
 
     /// Installs a new secret; the old one keeps signing until `previous_until`.
@@ -278,6 +303,82 @@ mod tests {
                 store
                     .rotate_webhook_secret(&b.id, "missing", b"x", b"second", 1)
                     .await,
+                Err(StoreError::NotFound)
+            ));
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_patch_changes_only_what_it_names() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let b = store.create_business("A").await?;
+            let endpoint = WebhookEndpoint {
+                id: "e1".into(),
+                business_id: b.id.clone(),
+                url: "https://example.com/hook".into(),
+                description: Some("CRM".into()),
+                event_types: vec!["*".into()],
+                secret_sealed: b"first".to_vec(),
+                previous_sealed: None,
+                previous_expires_at: None,
+                is_active: true,
+                inactive_reason: None,
+                failing_since: None,
+                created_at: now_ms(),
+            };
+            store.create_webhook_endpoint(&endpoint).await?;
+            // Switched off by a 410 after the PATCH's caller last read it.
+            store
+                .switch_off_webhook_endpoint(&b.id, "e1", "receiver answered 410 Gone")
+                .await?;
+            let patch = EndpointPatch {
+                description: Some("CRM (prod)".into()),
+                ..EndpointPatch::default()
+            };
+            let after = store.patch_webhook_endpoint(&b.id, "e1", &patch).await?;
+            assert_eq!(
+                after.description.as_deref(),
+                Some("CRM (prod)"),
+                "{backend:?}"
+            );
+            assert!(!after.is_active, "the 410 stands: {backend:?}");
+            assert_eq!(
+                after.inactive_reason.as_deref(),
+                Some("receiver answered 410 Gone"),
+                "{backend:?}"
+            );
+            assert_eq!(after.url, endpoint.url, "{backend:?}");
+
+            // Switching on clears the reason; off gives the business's.
+            let on = EndpointPatch {
+                is_active: Some(true),
+                ..EndpointPatch::default()
+            };
+            let after = store.patch_webhook_endpoint(&b.id, "e1", &on).await?;
+            assert!(
+                after.is_active && after.inactive_reason.is_none(),
+                "{backend:?}"
+            );
+            let off = EndpointPatch {
+                is_active: Some(false),
+                event_types: Some(vec!["call.ended".into()]),
+                ..EndpointPatch::default()
+            };
+            let after = store.patch_webhook_endpoint(&b.id, "e1", &off).await?;
+            assert_eq!(
+                after.inactive_reason.as_deref(),
+                Some(SWITCHED_OFF),
+                "{backend:?}"
+            );
+            assert_eq!(
+                after.event_types,
+                vec!["call.ended".to_owned()],
+                "{backend:?}"
+            );
+            assert!(matches!(
+                store.patch_webhook_endpoint(&b.id, "nope", &off).await,
                 Err(StoreError::NotFound)
             ));
         }
