@@ -155,7 +155,10 @@ mod tests {
             "name": "n", "message": "m", "telegramChatIds": ["1"], "condition": []
         }))
         .unwrap_err();
-        assert!(err.to_string().contains("unknown field `condition`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `condition`"),
+            "{err}"
+        );
     }
 
     #[test]

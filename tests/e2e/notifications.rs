@@ -5,7 +5,7 @@
 //! inactive, auth on every route, and an outbox that delivers what it
 //! accepted exactly once across a restart.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -399,6 +399,44 @@ async fn discord_webhooks_limits_and_feed() {
         at[5].duration_since(at[0]) >= Duration::from_millis(1990),
         "5 per 2 s held"
     );
+
+    // A 429 our limiter could not foresee holds the webhook: the sends
+    // behind it wait for its `retry_after` rather than each drawing a 429
+    // (and using up an attempt).
+    let second = app
+        .post(
+            "/notifications/discord",
+            json!({"name": "#ops", "webhookUrl": "https://discord.com/api/webhooks/2222/tok-two"}),
+        )
+        .await;
+    let second = second.body["id"].as_str().unwrap().to_owned();
+    let throttled_before = *dc.state.throttled.lock().unwrap();
+    *dc.state.slow_down_until.lock().unwrap() = Some(Instant::now() + Duration::from_millis(1500));
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let r = app
+            .post("/notifications/send", json!({"channel": "discord", "webhookId": second, "title": "t", "body": format!("held {i}")}))
+            .await;
+        statuses.push(r.body["status"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        statuses,
+        ["pending", "queued", "queued"],
+        "only the first met the 429"
+    );
+    assert_eq!(*dc.state.throttled.lock().unwrap(), throttled_before + 1);
+    eventually(
+        async || {
+            dc.state
+                .texts()
+                .iter()
+                .filter(|t| t.contains("held"))
+                .count()
+                == 3
+        },
+        "the held three",
+    )
+    .await;
 
     // Foreign and unknown ids.
     let (_, other_token) = app.other_tenant().await;

@@ -35,6 +35,9 @@ pub struct FakeState {
     pub down: Mutex<bool>,
     /// Telegram groups upgraded to supergroups: old chat id → new one.
     pub migrated: Mutex<HashMap<String, String>>,
+    /// Discord: every request is refused with 429 until then (a shared
+    /// bucket our limiter cannot see), with the time left as `retry_after`.
+    pub slow_down_until: Mutex<Option<Instant>>,
     last: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
@@ -185,6 +188,19 @@ fn discord_send(s: &FakeState, id: &str, body: Value) -> Response {
         return (
             StatusCode::NOT_FOUND,
             Json(json!({"message": "Unknown Webhook", "code": 10015})),
+        )
+            .into_response();
+    }
+    let slow_down = s
+        .slow_down_until
+        .lock()
+        .unwrap()
+        .and_then(|until| until.checked_duration_since(Instant::now()));
+    if let Some(left) = slow_down {
+        *s.throttled.lock().unwrap() += 1;
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({"message": "You are being rate limited.", "retry_after": left.as_secs_f64(), "global": false})),
         )
             .into_response();
     }

@@ -9,6 +9,9 @@ use rand::Rng;
 pub const MAX_ATTEMPTS: i64 = 10;
 const BASE_MS: u64 = 5_000;
 const CAP_MS: u64 = 3_600_000;
+/// The longest "retry after" honoured: a channel that asks for more (or
+/// sends nonsense) is retried after a day.
+const MAX_RETRY_AFTER_MS: u64 = 24 * 3_600_000;
 
 /// The delay before attempt `attempts + 1`, given `attempts` already made.
 pub fn delay_ms(attempts: i64, retry_after_ms: u64) -> u64 {
@@ -16,12 +19,17 @@ pub fn delay_ms(attempts: i64, retry_after_ms: u64) -> u64 {
     let base = BASE_MS.saturating_mul(1u64 << exp.min(20)).min(CAP_MS);
     let jitter = rand::thread_rng().gen_range(0.8..1.2);
     let scheduled = (base as f64 * jitter) as u64;
-    scheduled.max(retry_after_ms)
+    scheduled.max(retry_after_ms.min(MAX_RETRY_AFTER_MS))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absurd_retry_after_is_a_day() {
+        assert_eq!(delay_ms(1, u64::MAX), MAX_RETRY_AFTER_MS);
+    }
 
     #[test]
     fn grows_then_caps_and_honours_retry_after() {

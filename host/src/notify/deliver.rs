@@ -10,7 +10,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::backoff::{self, MAX_ATTEMPTS};
-use super::ratelimit::{DISCORD_WEBHOOK, RateLimiter, Rule, TELEGRAM_CHAT};
+use super::ratelimit::{
+    DISCORD_WEBHOOK, RateLimiter, Rule, TELEGRAM_BOT, TELEGRAM_BOT_KEY, TELEGRAM_CHAT,
+};
 use crate::cache::Lookups;
 use crate::config::Settings;
 use crate::crypto::{SecretBox, aad};
@@ -61,11 +63,20 @@ pub(crate) struct Route {
     pub component: &'static str,
     pub key: String,
     pub rules: &'static [Rule],
+    /// A limit the destination shares with others (the one platform bot).
+    pub shared: Option<(&'static str, &'static [Rule])>,
     pub config: Vec<(String, String)>,
     pub secrets: HashMap<String, String>,
 }
 
 impl Route {
+    /// Every limit a send on this route counts against.
+    pub fn limits(&self) -> Vec<(&str, &'static [Rule])> {
+        let mut limits = vec![(self.key.as_str(), self.rules)];
+        limits.extend(self.shared);
+        limits
+    }
+
     /// The destination as the channel component sees it.
     pub fn destination(&self, id: &str) -> Destination {
         Destination {
@@ -146,6 +157,7 @@ impl Notifier {
                     component: TELEGRAM_COMPONENT,
                     key: format!("telegram:{}", chat.chat_id),
                     rules: TELEGRAM_CHAT,
+                    shared: Some((TELEGRAM_BOT_KEY, TELEGRAM_BOT)),
                     config: vec![
                         ("chatId".into(), chat.chat_id),
                         ("apiBase".into(), self.settings.telegram_api_base.clone()),
@@ -230,6 +242,7 @@ impl Notifier {
                     component: WEBHOOK_COMPONENT,
                     key: format!("webhook:{}", endpoint.id),
                     rules: &[],
+                    shared: None,
                     config: vec![("url".into(), endpoint.url.clone())],
                     secrets,
                 }))
@@ -251,6 +264,7 @@ impl Notifier {
             component: DISCORD_COMPONENT,
             key,
             rules: DISCORD_WEBHOOK,
+            shared: None,
             config: vec![("apiBase".into(), self.settings.discord_api_base.clone())],
             secrets: HashMap::from([("webhookUrl".to_owned(), url)]),
         }
@@ -381,10 +395,7 @@ impl Notifier {
                 });
             }
         };
-        if let Err(wait) = self
-            .limiter
-            .reserve(&route.key, route.rules, Instant::now())
-        {
+        if let Err(wait) = self.limiter.reserve_all(&route.limits(), Instant::now()) {
             let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
             return Ok(AttemptResult::RateLimited {
                 next_at: now_ms() + wait_ms,
@@ -419,7 +430,14 @@ impl Notifier {
             |after_ms: u64, code: &str, detail: String| transient(n, after_ms, code, detail);
         Ok(match outcome {
             Ok(Outcome::Delivered(external_id)) => AttemptResult::Delivered { external_id },
-            Ok(Outcome::RetryAfter(r)) => retry(r.after_ms, "retry", r.reason),
+            Ok(Outcome::RetryAfter(r)) => {
+                // The channel's 429 holds the destination, so the sends
+                // queued behind this one wait too instead of each drawing
+                // its own 429 and using up an attempt.
+                let after = std::time::Duration::from_millis(r.after_ms.min(3_600_000));
+                self.limiter.hold(&route.key, Instant::now() + after);
+                retry(r.after_ms, "retry", r.reason)
+            }
             Ok(Outcome::Failed(f)) if n.channel == "telegram" && f.code == "chat_migrated" => {
                 self.follow_migration(n, f.code, f.message).await?
             }

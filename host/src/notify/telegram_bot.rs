@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::deliver::{Notifier, Route, TELEGRAM_COMPONENT};
-use super::ratelimit::TELEGRAM_CHAT;
+use super::ratelimit::{TELEGRAM_BOT, TELEGRAM_BOT_KEY, TELEGRAM_CHAT};
 use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector::delivery::{
     Notification, Severity,
 };
@@ -115,6 +115,7 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
         component: TELEGRAM_COMPONENT,
         key: format!("telegram:{chat_id}"),
         rules: TELEGRAM_CHAT,
+        shared: Some((TELEGRAM_BOT_KEY, TELEGRAM_BOT)),
         config: vec![
             ("chatId".to_owned(), chat_id.to_owned()),
             (
@@ -130,7 +131,7 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
     // code, if valid, is still redeemed).
     if notifier
         .limiter
-        .reserve(&route.key, route.rules, std::time::Instant::now())
+        .reserve_all(&route.limits(), std::time::Instant::now())
         .is_err()
     {
         tracing::debug!(
