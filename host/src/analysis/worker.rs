@@ -175,7 +175,11 @@ impl AnalysisWorker {
     ) -> Result<Vec<NewNotification>, StoreError> {
         let mut data = Map::new();
         data.insert("call.id".into(), Value::String(job.call_id.clone()));
-        data.insert("error".into(), Value::String(reason.to_owned()));
+        // Only the code (`vendor_bad_credentials`): the detail names the AI
+        // provider's host, model or quota, which event payloads do not carry
+        // (seed 000). It stays on the job (`GET /calls/{id}/analysis`).
+        let code = reason.split_once(':').map_or(reason, |(code, _)| code);
+        data.insert("error".into(), Value::String(code.trim().to_owned()));
         data.insert("attempts".into(), Value::String(job.attempts.to_string()));
         events::prepare(
             &self.syncer.store,
