@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod query;
 pub mod recordings;
+pub mod route_scopes;
 pub mod sync;
 pub mod telegram;
 pub mod webhooks;
@@ -51,10 +52,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 pub fn router(state: AppState) -> Router {
     let (router, spec) = routes().split_for_parts();
+    // Scopes are enforced as the document declares them (see `route_scopes`).
+    let scopes = Arc::new(route_scopes::RouteScopes::from_spec(&spec));
     let spec = Arc::new(openapi::finish(spec));
     router
         .merge(openapi::router(spec))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::Extension(scopes))
         .with_state(state)
 }

@@ -409,6 +409,34 @@ async fn the_rule_api_as_the_seed_documents_it() {
         )
         .await;
     assert_eq!(denied.body["error"], "missing_scope");
+    // The scope is checked before the body is read: whatever a token
+    // without it sends, the answer is 403 `missing_scope`.
+    for body in [Some(json!({})), Some(json!("not a rule")), None] {
+        let r = app
+            .call_as(
+                &reader,
+                Method::POST,
+                "/notifications/automations",
+                body.clone(),
+            )
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["error"].clone()),
+            (403, json!("missing_scope")),
+            "{body:?}: {}",
+            r.text
+        );
+    }
+    let r = app
+        .call_as(
+            &reader,
+            Method::GET,
+            "/notifications/automations/test?limit=many",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 405, "{}", r.text);
+    assert_eq!(r.body["error"], "method_not_allowed", "{}", r.text);
     let gone = app
         .call(
             Method::DELETE,

@@ -8,11 +8,14 @@
 //! | `x-business-id` the token is not bound to   | 403    | `business_forbidden` |
 //! | the route needs a scope the token lacks     | 403    | `missing_scope`   |
 
-use axum::extract::FromRequestParts;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::route_scopes::RouteScopes;
 use crate::server::AppState;
 use crate::store::StoreError;
 
@@ -80,15 +83,19 @@ pub struct Caller {
 impl Caller {
     /// 403 `missing_scope` unless the token carries `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.iter().any(|s| s == scope.as_str()) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "missing_scope",
-                format!("this token lacks the `{}` scope", scope.as_str()),
-            ))
-        }
+        require_named(&self.scopes, scope.as_str())
+    }
+}
+
+fn require_named(held: &[String], needed: &str) -> Result<(), ApiError> {
+    if held.iter().any(|s| s == needed) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "missing_scope",
+            format!("this token lacks the `{needed}` scope"),
+        ))
     }
 }
 
@@ -130,6 +137,15 @@ impl FromRequestParts<AppState> for Caller {
                 requested.to_owned()
             }
         };
+        // The route's scope, before it reads a query or body.
+        if let (Some(routes), Some(matched)) = (
+            parts.extensions.get::<Arc<RouteScopes>>(),
+            parts.extensions.get::<MatchedPath>(),
+        ) {
+            for needed in routes.needed(&parts.method, matched.as_str()) {
+                require_named(&grant.scopes, needed)?;
+            }
+        }
         // A member belongs to the default business only.
         let reader_id = if business_id == grant.default_business_id {
             grant.reader_id().to_owned()
