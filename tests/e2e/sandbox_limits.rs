@@ -140,6 +140,40 @@ async fn a_sleeping_call_ends_at_the_wall_clock_limit_and_frees_its_slot() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_flood_ends_at_the_store_calls_limit() {
+    let w = world(|_| {}).await;
+    w.store
+        .create_integration_with_id(
+            &installation(&w.a, "misbehave").id,
+            NewIntegration {
+                business_id: w.a.clone(),
+                kind: "misbehave".into(),
+                name: "m".into(),
+                config: serde_json::json!({}),
+                secrets: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Each write is a database query the CPU limit does not see.
+    let limits = Limits {
+        store_calls_per_call: 20,
+        ..Limits::default()
+    };
+    let r = call(&w.rt, &w.a, limits.clone(), "/state-flood", &[]).await;
+    assert_eq!(breach(r), Breach::StoreCalls { limit: 20 });
+    let incidents = w.store.list_incidents(&w.a, 10).await.unwrap();
+    assert_eq!(incidents[0].kind, "limit_store_calls");
+    assert_eq!(
+        call(&w.rt, &w.a, limits, "/state-flood", &[("n", "20")])
+            .await
+            .unwrap(),
+        "set 20",
+        "within the budget the same code works"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_bomb_is_refused_at_the_limit() {
     let w = world(|_| {}).await;
     let limits = Limits {

@@ -141,7 +141,7 @@ async fn pick(
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 422, description = "`invalid_body`: JSON of the wrong shape, or neither `extension` nor `userId`; `invalid_phone`: `phone` is not E.164; `no_call_control`: no suitable integration (none, several without a default, or `integrationId` cannot place calls); `integration_misconfigured`: the integration's settings do not work", body = ErrorBody),
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
-        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the PBX refused or could not be reached", body = ErrorBody),
         (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
     )
@@ -214,7 +214,7 @@ async fn click_to_call(
         (status = 415, description = "`unsupported_media_type`: a body without `Content-Type: application/json`", body = ErrorBody),
         (status = 422, description = "`invalid_body`: JSON that is not `{userId?}`; `no_call_control`: the call's integration cannot control calls; `integration_misconfigured`: the integration's settings do not work", body = ErrorBody),
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
-        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the PBX refused or could not be reached", body = ErrorBody),
         (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
     )

@@ -62,7 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 413, description = "`payload_too_large`: the body is over `max_body_bytes`", body = ErrorBody),
         (status = 422, description = "`integration_misconfigured`: the integration's settings do not work for this request", body = ErrorBody),
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
-        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the connector's call to the vendor failed", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
     )
@@ -100,7 +100,7 @@ async fn hook_root(
         (status = 413, description = "`payload_too_large`: the body is over `max_body_bytes`", body = ErrorBody),
         (status = 422, description = "`integration_misconfigured`: the integration's settings do not work for this request", body = ErrorBody),
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
-        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the connector's call to the vendor failed", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
     )
@@ -148,7 +148,7 @@ async fn hook_path(
         (status = 413, description = "`payload_too_large`: the body is over `max_body_bytes`", body = ErrorBody),
         (status = 422, description = "`integration_misconfigured`: the integration's settings do not work for this request", body = ErrorBody),
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
-        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_reply_size`: the connector failed", body = ErrorBody),
+        (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the connector's call to the vendor failed", body = ErrorBody),
         (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
     )

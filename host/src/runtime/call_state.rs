@@ -135,6 +135,8 @@ pub struct CallState {
     pub(crate) http_bytes: u64,
     /// Lines logged so far (see `capabilities/log.rs`).
     pub(crate) log_lines: u32,
+    /// State and directory operations so far.
+    pub(crate) store_calls: u32,
     pub(crate) breach: Option<Breach>,
     pub(crate) stderr: MemoryOutputPipe,
 }
@@ -171,6 +173,7 @@ impl CallState {
             http_requests: 0,
             http_bytes: 0,
             log_lines: 0,
+            store_calls: 0,
             breach: None,
             stderr,
         }
@@ -182,6 +185,19 @@ impl CallState {
             meter: Arc::clone(&self.meter),
             start: Instant::now(),
         }
+    }
+
+    /// [`host_call`](Self::host_call) for a state or directory operation,
+    /// counted against the call's budget of them: past it, the trap that
+    /// ends the call.
+    pub(crate) fn store_call(&mut self) -> Result<HostCallTimer, wasmtime::Error> {
+        self.store_calls = self.store_calls.saturating_add(1);
+        if self.store_calls > self.limits.store_calls_per_call {
+            return Err(self.breach(Breach::StoreCalls {
+                limit: self.limits.store_calls_per_call,
+            }));
+        }
+        Ok(self.host_call())
     }
 
     /// Records a breach and returns the trap that ends the call.

@@ -29,6 +29,9 @@ pub struct Limits {
     pub http_requests_per_call: u32,
     /// Outbound HTTP bytes (request bodies plus response bodies) one call may move.
     pub http_bytes_per_call: u64,
+    /// State and directory operations one call may make: each is a database
+    /// query whose time the CPU limit does not count.
+    pub store_calls_per_call: u32,
     /// Largest reply (HTTP body plus serialised events) a call may return.
     pub max_reply_bytes: u64,
 }
@@ -43,6 +46,7 @@ impl Default for Limits {
             calls_per_minute: 6_000,
             http_requests_per_call: 16,
             http_bytes_per_call: 16 << 20,
+            store_calls_per_call: 1_000,
             max_reply_bytes: 4 << 20,
         }
     }
@@ -59,6 +63,7 @@ pub struct LimitOverrides {
     pub calls_per_minute: Option<u32>,
     pub http_requests_per_call: Option<u32>,
     pub http_bytes_per_call: Option<u64>,
+    pub store_calls_per_call: Option<u32>,
     pub max_reply_bytes: Option<u64>,
 }
 
@@ -79,6 +84,7 @@ impl Limits {
                 .http_requests_per_call
                 .unwrap_or(self.http_requests_per_call),
             http_bytes_per_call: o.http_bytes_per_call.unwrap_or(self.http_bytes_per_call),
+            store_calls_per_call: o.store_calls_per_call.unwrap_or(self.store_calls_per_call),
             max_reply_bytes: o.max_reply_bytes.unwrap_or(self.max_reply_bytes),
         }
     }
@@ -113,6 +119,8 @@ pub enum Breach {
     HttpRequests { limit: u32 },
     #[error("the call moved more than {limit} bytes of outbound HTTP")]
     HttpBytes { limit: u64 },
+    #[error("the call made more than {limit} state and directory operations")]
+    StoreCalls { limit: u32 },
     #[error("the reply was {size} bytes, over the {limit}-byte limit")]
     ReplyTooLarge { size: u64, limit: u64 },
 }
@@ -129,6 +137,7 @@ impl Breach {
             Breach::EgressDenied { .. } => "egress_denied",
             Breach::HttpRequests { .. } => "limit_http_requests",
             Breach::HttpBytes { .. } => "limit_http_bytes",
+            Breach::StoreCalls { .. } => "limit_store_calls",
             Breach::ReplyTooLarge { .. } => "limit_reply_size",
         }
     }

@@ -12,7 +12,7 @@ const MAX_VALUE: usize = 64 * 1024;
 
 impl Host for CallState {
     async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        let _t = self.host_call();
+        let _t = self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
         Ok(services.state_get(&self.ctx.installation_id, &key).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, installation = %self.ctx.installation_id, "state read failed");
@@ -31,7 +31,7 @@ impl Host for CallState {
                 "state keys are limited to {MAX_KEY} bytes and values to {MAX_VALUE}"
             )));
         }
-        let _t = self.host_call();
+        let _t = self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
         Ok(services
             .state_set(&self.ctx.installation_id, &key, &value)
@@ -45,7 +45,7 @@ impl Host for CallState {
                 "keys starting with `{HOST_PREFIX}` belong to the host"
             )));
         }
-        let _t = self.host_call();
+        let _t = self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
         Ok(services
             .state_delete(&self.ctx.installation_id, &key)
