@@ -139,6 +139,49 @@ async fn serves_health_and_hot_loads_from_the_components_directory() {
             .any(|c| c["name"] == "hello" && c["version"] == "1.0.0")
     );
 
+    // A second directory naming the same component: neither is loaded
+    // (which won would depend on directory order), 1.0.0 keeps serving.
+    install_dir(&dir.path().join("components"), "hello", TRIVIAL, "1.0.0");
+    install_dir(
+        &dir.path().join("components"),
+        "hello-old",
+        TRIVIAL,
+        "0.9.0",
+    );
+    let twin = dir.path().join("components/hello-old/manifest.toml");
+    std::fs::write(
+        &twin,
+        std::fs::read_to_string(&twin)
+            .unwrap()
+            .replace("name = \"hello-old\"", "name = \"hello\""),
+    )
+    .unwrap();
+    let r: Value = client
+        .post(format!("{base}/admin/components/reload"))
+        .bearer_auth("operator-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused: Vec<&Value> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["dir"].as_str().unwrap().contains("hello"))
+        .collect();
+    assert_eq!(refused.len(), 2, "{r}");
+    for o in refused {
+        assert!(o["error"].as_str().unwrap().contains("is also in"), "{o}");
+    }
+    assert!(
+        components(&client, &base)
+            .await
+            .iter()
+            .any(|c| c["name"] == "hello" && c["version"] == "1.0.0")
+    );
+
     let missing = client
         .get(format!("{base}/no/such/route"))
         .send()

@@ -6,6 +6,8 @@
 //! writes the wasm then the manifest is picked up once both have settled
 //! (a directory is loaded only when its fingerprint is the same on two
 //! consecutive scans). The admin API's reload runs the same scan at once.
+//! Two directories naming the same component are both refused: which one
+//! won would depend on the order of their names.
 
 use super::Registry;
 use serde::Serialize;
@@ -64,6 +66,7 @@ impl Watcher {
             .filter(|p| p.join("manifest.toml").is_file())
             .collect();
         dirs.sort();
+        let twins = same_name_dirs(&dirs);
         for dir in dirs {
             let Some(fp) = fingerprint(&dir) else {
                 continue;
@@ -82,6 +85,21 @@ impl Watcher {
                 continue;
             }
             self.seen.insert(dir.clone(), (fp, true));
+            if let Some((name, others)) = twins.get(&dir) {
+                // Which would win is an accident of directory order (a
+                // leftover `acme-v9/` after `acme-v10/`): load neither.
+                let error = format!(
+                    "component `{name}` is also in {}: remove one, then reload; neither is loaded",
+                    others.join(", ")
+                );
+                tracing::error!(dir = %dir.display(), %error, "component refused; any previous version keeps serving");
+                out.push(ScanOutcome {
+                    dir: dir.display().to_string(),
+                    loaded: None,
+                    error: Some(error),
+                });
+                continue;
+            }
             let outcome = match registry.load_dir(&dir).await {
                 Ok(c) => {
                     tracing::info!(component = %c.label(), dir = %dir.display(), "component loaded");
@@ -104,6 +122,33 @@ impl Watcher {
         }
         out
     }
+}
+
+/// The directories whose manifest names a component another directory
+/// names too: each with the name and the others' paths.
+fn same_name_dirs(dirs: &[PathBuf]) -> HashMap<PathBuf, (String, Vec<String>)> {
+    let mut by_name: HashMap<String, Vec<&PathBuf>> = HashMap::new();
+    for dir in dirs {
+        let name = std::fs::read_to_string(dir.join("manifest.toml"))
+            .ok()
+            .and_then(|text| super::manifest::Manifest::parse(&text).ok())
+            .map(|m| m.name);
+        if let Some(name) = name {
+            by_name.entry(name).or_default().push(dir);
+        }
+    }
+    let mut twins = HashMap::new();
+    for (name, holders) in by_name.into_iter().filter(|(_, h)| h.len() > 1) {
+        for dir in &holders {
+            let others = holders
+                .iter()
+                .filter(|o| o != &dir)
+                .map(|o| o.display().to_string())
+                .collect();
+            twins.insert((*dir).clone(), (name.clone(), others));
+        }
+    }
+    twins
 }
 
 /// Polls `root` every `interval` until the task is aborted.
