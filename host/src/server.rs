@@ -202,6 +202,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     };
     let lookups: Arc<crate::cache::Lookups> = Arc::default();
     let feed: Arc<crate::notify::feed_hub::FeedHub> = Arc::default();
+    let relay = Arc::new(crate::notify::feed_relay::FeedRelay::new());
     let notifier = Arc::new(crate::notify::deliver::Notifier {
         store: store.clone(),
         runtime: Arc::clone(&runtime),
@@ -210,6 +211,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         lookups: Arc::clone(&lookups),
         limiter: Default::default(),
         feed: Arc::clone(&feed),
+        relay: Arc::clone(&relay),
     });
     let outbox_stop = tokio_util::sync::CancellationToken::new();
     let outbox = crate::notify::worker::spawn(
@@ -218,6 +220,10 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         outbox_stop.clone(),
     );
     let mut background = Vec::new();
+    // Other servers' feed rows, for the streams open here (PostgreSQL).
+    if let Some(listener) = relay.spawn(store.clone(), settings.database_url(), Arc::clone(&feed)) {
+        background.push(listener);
+    }
     if settings.telegram_mode == "polling"
         && let Some(poller) = crate::notify::telegram_bot::spawn_polling(Arc::clone(&notifier))
     {

@@ -724,3 +724,57 @@ async fn a_group_upgraded_to_a_supergroup_is_followed() {
     );
     app.stop().await;
 }
+
+/// Two servers on one PostgreSQL: an in-app row made on one reaches a
+/// stream open on the other (SQLite has one server by construction).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_app_row_reaches_streams_on_every_server() {
+    let Ok(admin_url) = std::env::var(switchboard_tests::app::POSTGRES_URL_VAR) else {
+        eprintln!("skipped: no PostgreSQL configured");
+        return;
+    };
+    let db = switchboard_tests::app::fresh_postgres(&admin_url).await;
+    let a = TestApp::start(|s| {
+        s.database_url = Some(db.clone());
+        s.master_key = Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into());
+    })
+    .await;
+    let b = switchboard::server::start(a.settings.clone())
+        .await
+        .unwrap();
+    let stream = a
+        .client
+        .get(format!("http://{}/notifications/feed/stream", b.addr))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    // The listener on the second server may still be connecting.
+    let mut stream = stream.bytes_stream();
+    let mut seen = String::new();
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        use futures::StreamExt;
+        let mut sent = 0;
+        loop {
+            if sent < 20 {
+                let posted = a
+                    .post("/notifications/send", json!({"channel": "in_app", "title": format!("Made on A {sent}"), "body": "x"}))
+                    .await;
+                assert_eq!(posted.body["ok"], true, "{}", posted.text);
+                sent += 1;
+            }
+            let next = tokio::time::timeout(Duration::from_millis(250), stream.next()).await;
+            if let Ok(Some(chunk)) = next {
+                seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+                if seen.contains("Made on A") {
+                    return true;
+                }
+            }
+        }
+    })
+    .await;
+    assert_eq!(got, Ok(true), "{seen}");
+    b.stop().await;
+    a.stop().await;
+}

@@ -56,6 +56,8 @@ pub struct Notifier {
     /// In-app notifications from the outbox (automations) land in the feed
     /// and fan out here.
     pub feed: Arc<crate::notify::feed_hub::FeedHub>,
+    /// Announces new feed rows to the other servers (PostgreSQL).
+    pub relay: Arc<crate::notify::feed_relay::FeedRelay>,
 }
 
 /// Where one notification goes, resolved from its destination id.
@@ -374,7 +376,9 @@ impl Notifier {
         // None: an earlier attempt added it and was not recorded (a crash,
         // a lost lease); it was pushed then.
         if let Some(item) = added {
+            let id = item.id.clone();
             self.feed.publish(&n.business_id, item);
+            self.relay.announce(&self.store, &n.business_id, &id).await;
         }
         Ok(AttemptResult::Delivered {
             external_id: Some(n.id.clone()),

@@ -1,6 +1,6 @@
 //! The in-app feed (one row per in-app notification, read state per reader)
-//! and each reader's notification preferences. A reader is an API token:
-//! the user the token acts for.
+//! and each reader's notification preferences. A reader is the member a
+//! token speaks for, or the token itself when it speaks for no member.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -71,6 +71,31 @@ impl Store {
         .await?
         .rows_affected();
         Ok((added == 1).then_some(item))
+    }
+
+    /// One row as a stream pushes it (unread).
+    pub async fn get_feed_item(&self, business_id: &str, id: &str) -> Result<FeedItem, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, title, body, severity, data_json, created_at, 0 AS is_read \
+             FROM feed_items WHERE business_id = $1 AND id = $2",
+        )
+        .bind(business_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        item(&row)
+    }
+
+    /// PostgreSQL: tells every server listening on `channel` (see
+    /// `notify/feed_relay.rs`). Delivered on commit, at most 8000 bytes.
+    pub async fn pg_notify(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Newest first, with `reader`'s read state; and the reader's unread count.
