@@ -122,7 +122,7 @@ pub async fn send_and_answer(
             json!({"ok": true, "id": id, "status": "delivered", "externalId": external_id})
         }
         // The channel's rate limit says wait: the outbox sends it then.
-        AttemptResult::RateLimited { .. } => {
+        AttemptResult::RateLimited { .. } | AttemptResult::Deferred { .. } => {
             json!({"ok": true, "id": id, "status": "queued"})
         }
         AttemptResult::Retry { code, detail, .. } => json!({

@@ -583,10 +583,18 @@ impl Notifier {
     /// the sends behind it), results in batch order.
     pub async fn attempt_batch(&self, batch: &[Notification], concurrency: usize) -> Attempts {
         use futures::StreamExt;
+        let now_share = fair_share(batch, PER_DESTINATION_IN_BATCH);
         let attempts: Vec<_> = batch
             .iter()
+            .zip(now_share)
             .enumerate()
-            .map(|(i, n)| async move { (i, self.timed_attempt(n).await) })
+            .map(|(i, (n, now))| async move {
+                if !now {
+                    let next_at = now_ms() + DEFER_MS;
+                    return (i, Ok((AttemptResult::Deferred { next_at }, 0)));
+                }
+                (i, self.timed_attempt(n).await)
+            })
             .collect();
         let mut done: Vec<_> = futures::stream::iter(attempts)
             .buffer_unordered(concurrency.max(1))
@@ -625,7 +633,10 @@ impl Notifier {
         for (n, (_, result, _)) in batch.iter().zip(records) {
             if n.channel == "webhook"
                 && let Some(endpoint) = n.destination_id.clone()
-                && !matches!(result, AttemptResult::RateLimited { .. })
+                && !matches!(
+                    result,
+                    AttemptResult::RateLimited { .. } | AttemptResult::Deferred { .. }
+                )
             {
                 let ok = matches!(result, AttemptResult::Delivered { .. });
                 *endpoints
@@ -686,6 +697,37 @@ impl Notifier {
             .ok_or_else(|| StoreError::Corrupt("a batch of one recorded no result".into()))?;
         Ok((stored, result))
     }
+}
+
+/// Sends one destination may have in a batch. The batch is recorded when
+/// its last send ends, so a destination that does not answer (an endpoint
+/// timing out) would otherwise hold every other business's notifications
+/// for as many timeouts as it has sends in the batch.
+const PER_DESTINATION_IN_BATCH: usize = 4;
+/// When a notification past its destination's share is due again.
+const DEFER_MS: i64 = 1_000;
+
+/// Which of `batch` to send now: the first `share` of each destination
+/// (business, channel, destination), in batch order; in-app rows, which
+/// never wait on a network, all.
+fn fair_share(batch: &[Notification], share: usize) -> Vec<bool> {
+    let mut seen: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
+    batch
+        .iter()
+        .map(|n| {
+            if n.channel == "in_app" {
+                return true;
+            }
+            let key = (
+                n.business_id.as_str(),
+                n.channel.as_str(),
+                n.destination_id.as_deref(),
+            );
+            let count = seen.entry(key).or_default();
+            *count += 1;
+            *count <= share
+        })
+        .collect()
 }
 
 /// How long a notification waits when the tenant's sandbox is at its
@@ -761,6 +803,52 @@ mod tests {
         assert_eq!(
             discord_webhook_id("https://discord.com/api/webhooks/abc/t"),
             None
+        );
+    }
+
+    fn note(business: &str, channel: &str, destination: Option<&str>) -> Notification {
+        Notification {
+            id: new_id_for_test(),
+            business_id: business.into(),
+            channel: channel.into(),
+            destination_id: destination.map(str::to_owned),
+            title: String::new(),
+            body: "b".into(),
+            link: None,
+            severity: "info".into(),
+            attributes: Value::Null,
+            status: "sending".into(),
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: None,
+            external_id: None,
+            delivered_at: None,
+            created_at: 0,
+            lease_until: None,
+        }
+    }
+
+    fn new_id_for_test() -> String {
+        crate::store::new_id()
+    }
+
+    #[test]
+    fn a_destination_gets_its_share_of_a_batch_and_the_rest_wait() {
+        let mut batch: Vec<Notification> = (0..6)
+            .map(|_| note("acme", "webhook", Some("slow-endpoint")))
+            .collect();
+        batch.insert(2, note("globex", "webhook", Some("fast")));
+        batch.push(note("acme", "webhook", Some("other")));
+        batch.push(note("acme", "in_app", None));
+        batch.push(note("acme", "in_app", None));
+        // The same destination id in another business is another destination.
+        batch.push(note("globex", "webhook", Some("slow-endpoint")));
+        let now = fair_share(&batch, 4);
+        assert_eq!(
+            now,
+            [
+                true, true, true, true, true, false, false, true, true, true, true
+            ]
         );
     }
 }

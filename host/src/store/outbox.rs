@@ -67,6 +67,13 @@ pub enum AttemptResult {
         code: String,
         detail: String,
     },
+    /// Not tried in this batch: its destination already had its share of
+    /// the batch's sends. Back to pending at `next_at`; neither counted as
+    /// an attempt nor logged (a backlog to one destination would otherwise
+    /// log a line per waiting notification per batch).
+    Deferred {
+        next_at: i64,
+    },
     /// Not sent because the destination's rate limit says wait: not counted
     /// as an attempt of the channel, only logged.
     RateLimited {
@@ -506,7 +513,10 @@ async fn record_attempts_in(
         .iter()
         .filter_map(|(id, result, latency_ms)| {
             let before = *counts.get(id)?;
-            let counted = !matches!(result, AttemptResult::RateLimited { .. });
+            let counted = !matches!(
+                result,
+                AttemptResult::RateLimited { .. } | AttemptResult::Deferred { .. }
+            );
             Some(Recorded {
                 id,
                 result,
@@ -517,7 +527,11 @@ async fn record_attempts_in(
         .collect();
 
     const LOG_COLUMNS: usize = 8;
-    for chunk in recorded.chunks(rows_per_statement(LOG_COLUMNS)) {
+    let logged: Vec<&Recorded<'_>> = recorded
+        .iter()
+        .filter(|r| !matches!(r.result, AttemptResult::Deferred { .. }))
+        .collect();
+    for chunk in logged.chunks(rows_per_statement(LOG_COLUMNS)) {
         let sql = format!(
             "INSERT INTO delivery_attempts (id, notification_id, attempt, outcome, code, detail, \
              latency_ms, created_at) VALUES {}",
@@ -586,6 +600,7 @@ impl Recorded<'_> {
                 ("retry", Some(code.as_str()), Some(detail.as_str()))
             }
             AttemptResult::RateLimited { .. } => ("rate_limited", None, None),
+            AttemptResult::Deferred { .. } => ("deferred", None, None),
             AttemptResult::Failed { code, detail } => {
                 ("failed", Some(code.as_str()), Some(detail.as_str()))
             }
@@ -629,7 +644,7 @@ async fn apply_result(
             .execute(&mut *tx)
             .await?;
         }
-        AttemptResult::RateLimited { next_at } => {
+        AttemptResult::RateLimited { next_at } | AttemptResult::Deferred { next_at } => {
             sqlx::query(
                 "UPDATE notifications SET status = 'pending', next_attempt_at = $2, \
                  lease_until = NULL WHERE id = $1",
@@ -803,6 +818,21 @@ mod tests {
             let due = store.claim_due_notifications(10, 60_000).await?;
             assert_eq!(due.len(), 1);
             assert_eq!(due[0].attempts, 1);
+            let logged = store.list_attempts(&n.id).await?.len();
+
+            // A deferral is neither an attempt nor logged.
+            store
+                .record_attempt(
+                    &n.id,
+                    &AttemptResult::Deferred {
+                        next_at: now_ms() - 1,
+                    },
+                    0,
+                )
+                .await?;
+            let due = store.claim_due_notifications(10, 60_000).await?;
+            assert_eq!((due.len(), due[0].attempts), (1, 1));
+            assert_eq!(store.list_attempts(&n.id).await?.len(), logged);
 
             store
                 .record_attempt(
