@@ -239,15 +239,22 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         settings: sync_settings(&settings),
         owner: crate::store::new_id(),
     });
-    // Leftovers of a process killed mid-download: a .part untouched for
-    // twice the download timeout (at least an hour) is no one's.
+    // Leftovers of a process killed mid-download (see `pull/sweep.rs`): a
+    // file untouched for twice the download timeout (at least an hour)
+    // that no recording names is no one's.
     let sweeper = Arc::clone(&syncer);
     let stale = Duration::from_millis(settings.recording_download_timeout_ms.saturating_mul(2))
         .max(Duration::from_secs(3600));
-    tokio::task::spawn_blocking(move || match sweeper.storage.sweep_parts(stale) {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(removed = n, "removed unfinished recording downloads"),
-        Err(e) => tracing::warn!(error = %e, "sweeping unfinished recording downloads failed"),
+    tokio::spawn(async move {
+        match crate::pull::sweep::sweep(&sweeper.storage, &sweeper.store, stale).await {
+            Ok(swept) if swept == Default::default() => {}
+            Ok(swept) => tracing::info!(
+                unfinished = swept.parts,
+                orphaned = swept.orphans,
+                "removed recording files no recording names"
+            ),
+            Err(e) => tracing::warn!(error = %e, "sweeping the recordings directory failed"),
+        }
     });
     let sync_wake = Arc::new(tokio::sync::Notify::new());
     background.push(crate::pull::scheduler::spawn(

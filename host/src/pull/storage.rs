@@ -159,6 +159,38 @@ impl AudioStore {
         Ok(removed)
     }
 
+    /// The keys of finished files (not `.part`) last written more than
+    /// `older_than` ago: the candidates of the orphan sweep.
+    pub fn finished_older_than(&self, older_than: std::time::Duration) -> io::Result<Vec<String>> {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let mut keys = Vec::new();
+        for business in self.root.entries()? {
+            let business = business?;
+            if !business.file_type()?.is_dir() {
+                continue;
+            }
+            let Some(business_name) = business.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let dir = business.open_dir()?;
+            for file in dir.entries()? {
+                let file = file?;
+                let Some(name) = file.file_name().to_str().map(str::to_owned) else {
+                    continue;
+                };
+                if name.ends_with(".part") || !file.file_type()?.is_file() {
+                    continue;
+                }
+                if file.metadata()?.modified()?.into_std() <= cutoff {
+                    keys.push(format!("{business_name}/{name}"));
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     /// Removes a stored file; a missing one is not an error.
     pub fn remove(&self, key: &str) -> io::Result<()> {
         match self.root.remove_file(key) {

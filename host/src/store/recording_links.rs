@@ -263,6 +263,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_sweep_asks_which_files_a_recording_names() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let backend = store.backend();
+            let (b, integration) = acme_with_integration(&store).await?;
+            let id = call_with_link(&store, &b.id, &integration.id).await?;
+            sqlx::query("UPDATE recordings SET storage_key = $1 WHERE id = $2")
+                .bind(format!("{}/{id}", b.id))
+                .bind(&id)
+                .execute(&store.pool)
+                .await?;
+            let asked = vec![format!("{}/{id}", b.id), format!("{}/orphan", b.id)];
+            let named = store.referenced_storage_keys(&asked).await?;
+            assert_eq!(
+                named,
+                std::collections::HashSet::from([asked[0].clone()]),
+                "{backend:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
     async fn a_link_is_taken_once_retried_then_stored_in_place() -> anyhow::Result<()> {
         for store in test_stores().await? {
             let backend = store.backend();

@@ -338,6 +338,32 @@ impl Store {
         Ok((Recording::from_row(&row)?, inserted))
     }
 
+    /// Which of `keys` a recording names (a stored file, or a deleted
+    /// recording's whose removal is still to happen): the startup sweep
+    /// removes the other files (`pull/sweep.rs`).
+    pub async fn referenced_storage_keys(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let style = super::multirow::Style::of(&conn);
+        let mut found = std::collections::HashSet::new();
+        for chunk in keys.chunks(super::multirow::rows_per_statement(1)) {
+            let sql = format!(
+                "SELECT storage_key FROM recordings WHERE storage_key IN ({})",
+                super::multirow::list(style, 1, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for key in chunk {
+                query = query.bind(key);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                found.insert(row.try_get::<String, _>("storage_key")?);
+            }
+        }
+        Ok(found)
+    }
+
     /// One recording of `business_id`; another business's is NotFound.
     pub async fn get_recording(
         &self,
