@@ -165,14 +165,14 @@ impl Settings {
         Ok(settings.blank_is_unset())
     }
 
-    /// An optional setting given as blanks is unset. `SWITCHBOARD_ADMIN_TOKEN=`
+    /// An optional secret given as blanks is unset. `SWITCHBOARD_ADMIN_TOKEN=`
     /// (an unset variable in a compose file) must not be a token that an
     /// empty header matches, nor an empty Telegram webhook secret one that a
-    /// request without the header matches.
+    /// request without the header matches. (A blank `database_url` or
+    /// `master_key` stays an error at start: read as unset, it would start
+    /// the server on an empty embedded database or a new key.)
     fn blank_is_unset(mut self) -> Settings {
         for value in [
-            &mut self.database_url,
-            &mut self.master_key,
             &mut self.public_url,
             &mut self.admin_token,
             &mut self.telegram_bot_token,

@@ -234,8 +234,10 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         runtime: Arc::clone(&runtime),
         secrets: Arc::clone(&secrets),
         lookups: Arc::clone(&lookups),
-        storage: crate::pull::storage::AudioStore::open(&settings.recordings_dir())
-            .with_context(|| format!("opening {}", settings.recordings_dir().display()))?,
+        storage: Arc::new(
+            crate::pull::storage::AudioStore::open(&settings.recordings_dir())
+                .with_context(|| format!("opening {}", settings.recordings_dir().display()))?,
+        ),
         settings: sync_settings(&settings),
         owner: crate::store::new_id(),
     });
@@ -246,7 +248,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     let stale = Duration::from_millis(settings.recording_download_timeout_ms.saturating_mul(2))
         .max(Duration::from_secs(3600));
     tokio::spawn(async move {
-        match crate::pull::sweep::sweep(&sweeper.storage, &sweeper.store, stale).await {
+        match crate::pull::sweep::sweep(Arc::clone(&sweeper.storage), &sweeper.store, stale).await {
             Ok(swept) if swept == Default::default() => {}
             Ok(swept) => tracing::info!(
                 unfinished = swept.parts,

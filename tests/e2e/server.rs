@@ -141,7 +141,7 @@ async fn serves_health_and_hot_loads_from_the_components_directory() {
 
     // A second directory naming the same component: neither is loaded
     // (which won would depend on directory order), 1.0.0 keeps serving.
-    install_dir(&dir.path().join("components"), "hello", TRIVIAL, "1.0.0");
+    install_dir(&dir.path().join("components"), "hello", TRIVIAL, "1.3.0");
     install_dir(
         &dir.path().join("components"),
         "hello-old",
@@ -181,6 +181,22 @@ async fn serves_health_and_hot_loads_from_the_components_directory() {
             .iter()
             .any(|c| c["name"] == "hello" && c["version"] == "1.0.0")
     );
+    // Once the leftover goes, the watcher loads the other by itself: its
+    // own files did not change since it was refused.
+    std::fs::remove_dir_all(dir.path().join("components/hello-old")).unwrap();
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if components(&client, &base)
+            .await
+            .iter()
+            .any(|c| c["name"] == "hello" && c["version"] == "1.3.0")
+        {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reloaded, "the watcher loaded the remaining directory");
 
     let missing = client
         .get(format!("{base}/no/such/route"))

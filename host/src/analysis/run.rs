@@ -40,7 +40,10 @@ fn connector(e: ConnectorError) -> Failure {
 fn sandbox(e: CallError) -> Failure {
     let text = format!("{}: {e}", e.code());
     match e {
-        CallError::Breach(Breach::Rate { .. } | Breach::Concurrency { .. }) => Failure::Retry(text),
+        // A slow AI provider passes: the wall-clock limit is retried too.
+        CallError::Breach(
+            Breach::Rate { .. } | Breach::Concurrency { .. } | Breach::WallTime { .. },
+        ) => Failure::Retry(text),
         CallError::ComponentNotFound(_) | CallError::Host(_) => Failure::Retry(text),
         _ => Failure::Permanent(text),
     }

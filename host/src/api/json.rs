@@ -46,8 +46,9 @@ fn rejected(r: JsonRejection) -> ApiError {
 }
 
 /// A JSON body that may be left out: an empty body (or only whitespace) is
-/// `T::default()`, with or without a content type; anything else is read and
-/// refused as [`ApiJson`] would.
+/// `T::default()`, with or without a content type; anything else is read as
+/// [`ApiJson`] would, except that JSON sent without a JSON content type is
+/// taken too.
 pub struct OptionalJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for OptionalJson<T>
@@ -82,7 +83,10 @@ where
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
-        if !json_type {
+        // Without a JSON content type, a body that is JSON anyway is taken
+        // (`curl -d '{}'` sends form-urlencoded): these routes took any body
+        // before, and an optional body is a convenience.
+        if !json_type && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
             return Err(unsupported_media_type());
         }
         serde_json::from_slice(&bytes)

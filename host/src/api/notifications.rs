@@ -352,7 +352,14 @@ async fn add_discord(
     {
         Ok(Ok(())) => {}
         Ok(Err(reason)) => return Err(unprocessable("discord_invalid_webhook", reason)),
-        Err(e) => return Err(ApiError::internal(format!("{e:#}"))),
+        // The sandbox's own answers (busy tenant 429, component missing 503)
+        // as every route gives them.
+        Err(e) => {
+            return Err(match e.downcast::<crate::runtime::CallError>() {
+                Ok(call) => crate::ingest::call_error(call),
+                Err(e) => ApiError::internal(format!("{e:#}")),
+            });
+        }
     }
     let sealed = state.secrets.seal(
         b.webhook_url.trim().as_bytes(),

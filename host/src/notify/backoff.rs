@@ -19,7 +19,12 @@ pub fn delay_ms(attempts: i64, retry_after_ms: u64) -> u64 {
     let base = BASE_MS.saturating_mul(1u64 << exp.min(20)).min(CAP_MS);
     let jitter = rand::thread_rng().gen_range(0.8..1.2);
     let scheduled = (base as f64 * jitter) as u64;
-    scheduled.max(retry_after_ms.min(MAX_RETRY_AFTER_MS))
+    scheduled.max(self::retry_after_ms(retry_after_ms))
+}
+
+/// A channel's "retry after", as honoured: at most a day.
+pub fn retry_after_ms(asked_ms: u64) -> u64 {
+    asked_ms.min(MAX_RETRY_AFTER_MS)
 }
 
 #[cfg(test)]

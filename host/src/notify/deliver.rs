@@ -438,7 +438,7 @@ impl Notifier {
                 // The channel's 429 holds the destination, so the sends
                 // queued behind this one wait too instead of each drawing
                 // its own 429 and using up an attempt.
-                let after = std::time::Duration::from_millis(r.after_ms.min(3_600_000));
+                let after = std::time::Duration::from_millis(backoff::retry_after_ms(r.after_ms));
                 self.limiter.hold(&route.key, Instant::now() + after);
                 retry(r.after_ms, "retry", r.reason)
             }
@@ -583,17 +583,20 @@ impl Notifier {
     /// the sends behind it), results in batch order.
     pub async fn attempt_batch(&self, batch: &[Notification], concurrency: usize) -> Attempts {
         use futures::StreamExt;
-        let now_share = fair_share(batch, PER_DESTINATION_IN_BATCH);
+        let tripped = Tripped::default();
+        let tripped = &tripped;
         let attempts: Vec<_> = batch
             .iter()
-            .zip(now_share)
             .enumerate()
-            .map(|(i, (n, now))| async move {
-                if !now {
-                    let next_at = now_ms() + DEFER_MS;
+            .map(|(i, n)| async move {
+                if let Some(next_at) = tripped.deferred_until(n) {
                     return (i, Ok((AttemptResult::Deferred { next_at }, 0)));
                 }
-                (i, self.timed_attempt(n).await)
+                let attempt = self.timed_attempt(n).await;
+                if let Ok((result, _)) = &attempt {
+                    tripped.note(n, result);
+                }
+                (i, attempt)
             })
             .collect();
         let mut done: Vec<_> = futures::stream::iter(attempts)
@@ -699,35 +702,41 @@ impl Notifier {
     }
 }
 
-/// Sends one destination may have in a batch. The batch is recorded when
-/// its last send ends, so a destination that does not answer (an endpoint
-/// timing out) would otherwise hold every other business's notifications
-/// for as many timeouts as it has sends in the batch.
-const PER_DESTINATION_IN_BATCH: usize = 4;
-/// When a notification past its destination's share is due again.
-const DEFER_MS: i64 = 1_000;
+/// Destinations a send of this batch failed to transiently (a timeout, a
+/// 5xx, a 429), with when that send is retried. The batch's sends to them
+/// not yet started wait as long, unlogged ([`AttemptResult::Deferred`]).
+/// The batch is recorded when its last send ends, so an endpoint that does
+/// not answer would otherwise hold every business's notifications for one
+/// timeout per queued event; now for one, while a healthy destination keeps
+/// the batch's whole concurrency.
+#[derive(Default)]
+struct Tripped(std::sync::Mutex<HashMap<DestinationKey, i64>>);
 
-/// Which of `batch` to send now: the first `share` of each destination
-/// (business, channel, destination), in batch order; in-app rows, which
-/// never wait on a network, all.
-fn fair_share(batch: &[Notification], share: usize) -> Vec<bool> {
-    let mut seen: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
-    batch
-        .iter()
-        .map(|n| {
-            if n.channel == "in_app" {
-                return true;
-            }
-            let key = (
-                n.business_id.as_str(),
-                n.channel.as_str(),
-                n.destination_id.as_deref(),
-            );
-            let count = seen.entry(key).or_default();
-            *count += 1;
-            *count <= share
-        })
-        .collect()
+/// (business, channel, destination id).
+type DestinationKey = (String, String, Option<String>);
+
+impl Tripped {
+    fn key(n: &Notification) -> DestinationKey {
+        (
+            n.business_id.clone(),
+            n.channel.clone(),
+            n.destination_id.clone(),
+        )
+    }
+
+    fn deferred_until(&self, n: &Notification) -> Option<i64> {
+        let tripped = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        tripped.get(&Self::key(n)).copied()
+    }
+
+    fn note(&self, n: &Notification, result: &AttemptResult) {
+        if let AttemptResult::Retry { next_at, .. } = result
+            && n.channel != "in_app"
+        {
+            let mut tripped = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            tripped.entry(Self::key(n)).or_insert(*next_at);
+        }
+    }
 }
 
 /// How long a notification waits when the tenant's sandbox is at its
@@ -833,22 +842,30 @@ mod tests {
     }
 
     #[test]
-    fn a_destination_gets_its_share_of_a_batch_and_the_rest_wait() {
-        let mut batch: Vec<Notification> = (0..6)
-            .map(|_| note("acme", "webhook", Some("slow-endpoint")))
-            .collect();
-        batch.insert(2, note("globex", "webhook", Some("fast")));
-        batch.push(note("acme", "webhook", Some("other")));
-        batch.push(note("acme", "in_app", None));
-        batch.push(note("acme", "in_app", None));
-        // The same destination id in another business is another destination.
-        batch.push(note("globex", "webhook", Some("slow-endpoint")));
-        let now = fair_share(&batch, 4);
+    fn a_destination_that_failed_makes_its_other_sends_wait_for_its_retry() {
+        let tripped = Tripped::default();
+        let dead = note("acme", "webhook", Some("endpoint"));
+        let retry = AttemptResult::Retry {
+            next_at: 42_000,
+            code: "timeout".into(),
+            detail: "no answer".into(),
+        };
+        assert_eq!(tripped.deferred_until(&dead), None);
+        tripped.note(&dead, &retry);
+        let behind = note("acme", "webhook", Some("endpoint"));
+        assert_eq!(tripped.deferred_until(&behind), Some(42_000));
+        // Other destinations, the same id in another business, and
+        // deliveries are not affected.
         assert_eq!(
-            now,
-            [
-                true, true, true, true, true, false, false, true, true, true, true
-            ]
+            tripped.deferred_until(&note("acme", "webhook", Some("other"))),
+            None
         );
+        assert_eq!(
+            tripped.deferred_until(&note("globex", "webhook", Some("endpoint"))),
+            None
+        );
+        let fine = note("acme", "discord", Some("hook"));
+        tripped.note(&fine, &AttemptResult::Delivered { external_id: None });
+        assert_eq!(tripped.deferred_until(&fine), None);
     }
 }

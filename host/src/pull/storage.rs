@@ -171,7 +171,14 @@ impl AudioStore {
             if !business.file_type()?.is_dir() {
                 continue;
             }
-            let Some(business_name) = business.file_name().to_str().map(str::to_owned) else {
+            // Only names this server could have made: anything else in the
+            // directory (an operator's file, `lost+found`) is not ours.
+            let Some(business_name) = business
+                .file_name()
+                .to_str()
+                .filter(|n| valid_part(n))
+                .map(str::to_owned)
+            else {
                 continue;
             };
             let dir = business.open_dir()?;
@@ -180,7 +187,7 @@ impl AudioStore {
                 let Some(name) = file.file_name().to_str().map(str::to_owned) else {
                     continue;
                 };
-                if name.ends_with(".part") || !file.file_type()?.is_file() {
+                if !valid_part(&name) || !file.file_type()?.is_file() {
                     continue;
                 }
                 if file.metadata()?.modified()?.into_std() <= cutoff {

@@ -7,9 +7,14 @@
 //!   a file whose removal failed after its row went.
 //!
 //! Both only when older than `stale` (at least an hour): another server
-//! sharing the directory may be between its rename and its commit now.
+//! sharing the directory may be between its rename and its commit now. And
+//! only names this server could have made (ids). The orphan sweep also
+//! stands down, with a warning, when the database names none of the files
+//! or fewer than half of them: that is a server started on the wrong (or an
+//! empty) database, not a few crashes, and its files are not to be touched.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::storage::AudioStore;
@@ -22,7 +27,11 @@ pub struct Swept {
     pub orphans: usize,
 }
 
-pub async fn sweep(storage: &AudioStore, store: &Store, stale: Duration) -> anyhow::Result<Swept> {
+pub async fn sweep(
+    storage: Arc<AudioStore>,
+    store: &Store,
+    stale: Duration,
+) -> anyhow::Result<Swept> {
     sweep_with(storage, stale, |keys: Vec<String>| async move {
         store.referenced_storage_keys(&keys).await
     })
@@ -35,7 +44,7 @@ pub async fn sweep(storage: &AudioStore, store: &Store, stale: Duration) -> anyh
 /// latter's future is not `Send` for every borrow, and the server spawns
 /// this.)
 async fn sweep_with<F, Fut>(
-    storage: &AudioStore,
+    storage: Arc<AudioStore>,
     stale: Duration,
     referenced: F,
 ) -> anyhow::Result<Swept>
@@ -43,16 +52,38 @@ where
     F: Fn(Vec<String>) -> Fut,
     Fut: std::future::Future<Output = Result<HashSet<String>, StoreError>>,
 {
-    let parts = storage.sweep_parts(stale)?;
-    let candidates = storage.finished_older_than(stale)?;
-    let mut orphans = 0;
+    // Walking a directory (perhaps a network mount) blocks: off the runtime.
+    let walker = Arc::clone(&storage);
+    let (parts, candidates) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+        Ok((
+            walker.sweep_parts(stale)?,
+            walker.finished_older_than(stale)?,
+        ))
+    })
+    .await??;
+    let mut unnamed = Vec::new();
     for chunk in candidates.chunks(500) {
         let named = referenced(chunk.to_vec()).await?;
-        for key in chunk.iter().filter(|k| !named.contains(*k)) {
-            storage.remove(key)?;
-            orphans += 1;
-        }
+        unnamed.extend(chunk.iter().filter(|k| !named.contains(*k)).cloned());
     }
+    let named = candidates.len() - unnamed.len();
+    if !unnamed.is_empty() && named * 2 < candidates.len() {
+        tracing::warn!(
+            files = candidates.len(),
+            named,
+            "the database names fewer than half of the recording files: is this server on the \
+             right database? No file was removed"
+        );
+        return Ok(Swept { parts, orphans: 0 });
+    }
+    let orphans = unnamed.len();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        for key in &unnamed {
+            storage.remove(key)?;
+        }
+        Ok(())
+    })
+    .await??;
     Ok(Swept { parts, orphans })
 }
 
@@ -63,14 +94,18 @@ mod tests {
     #[tokio::test]
     async fn files_no_recording_names_go_and_named_ones_stay() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = AudioStore::open(dir.path()).unwrap();
-        for name in ["kept", "orphan", "half.part"] {
+        let storage = Arc::new(AudioStore::open(dir.path()).unwrap());
+        for name in ["kept", "kept-too", "orphan", "half.part", "notes.txt"] {
             std::fs::create_dir_all(dir.path().join("biz-1")).unwrap();
             std::fs::write(dir.path().join("biz-1").join(name), b"mp3").unwrap();
         }
-        let swept = sweep_with(&storage, Duration::ZERO, |keys: Vec<String>| async move {
-            Ok(keys.into_iter().filter(|k| k.ends_with("kept")).collect())
-        })
+        let swept = sweep_with(
+            Arc::clone(&storage),
+            Duration::ZERO,
+            |keys: Vec<String>| async move {
+                Ok(keys.into_iter().filter(|k| k.contains("kept")).collect())
+            },
+        )
         .await
         .unwrap();
         assert_eq!(
@@ -81,12 +116,26 @@ mod tests {
             }
         );
         assert!(dir.path().join("biz-1/kept").exists());
+        assert!(dir.path().join("biz-1/kept-too").exists());
         assert!(!dir.path().join("biz-1/orphan").exists());
         assert!(!dir.path().join("biz-1/half.part").exists());
+        assert!(
+            dir.path().join("biz-1/notes.txt").exists(),
+            "not a name this server makes"
+        );
+
+        // A database that names almost none of them is the wrong one.
+        let swept = sweep_with(Arc::clone(&storage), Duration::ZERO, |_| async {
+            Ok(HashSet::new())
+        })
+        .await
+        .unwrap();
+        assert_eq!(swept, Swept::default());
+        assert!(dir.path().join("biz-1/kept").exists());
 
         // Younger than the cut-off: another server may be committing it.
         std::fs::write(dir.path().join("biz-1/fresh"), b"mp3").unwrap();
-        let swept = sweep_with(&storage, Duration::from_secs(3600), |_| async {
+        let swept = sweep_with(Arc::clone(&storage), Duration::from_secs(3600), |_| async {
             Ok(HashSet::new())
         })
         .await

@@ -51,7 +51,7 @@ pub struct Syncer {
     pub runtime: Arc<Runtime>,
     pub secrets: Arc<SecretBox>,
     pub lookups: Arc<Lookups>,
-    pub storage: AudioStore,
+    pub storage: std::sync::Arc<AudioStore>,
     pub settings: SyncSettings,
     /// This server's name, the prefix of each claim's lease token.
     pub owner: String,

@@ -91,6 +91,8 @@ pub struct MemoryGuard {
     pub refused: bool,
     /// The bytes of every memory of the instance, as last allowed to grow.
     pub total: usize,
+    /// The growth last allowed, taken back if the memory then failed to grow.
+    pub last_growth: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryGuard {
@@ -106,7 +108,17 @@ impl wasmtime::ResourceLimiter for MemoryGuard {
             return Ok(false);
         }
         self.total = total;
+        self.last_growth = desired.saturating_sub(current);
         Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        // Allowed here, refused by the engine (the memory's own maximum):
+        // the bytes were never taken.
+        self.total = self.total.saturating_sub(self.last_growth);
+        self.last_growth = 0;
+        tracing::debug!(error = %error, "a component's memory failed to grow");
+        Ok(())
     }
 
     fn table_growing(
@@ -163,6 +175,7 @@ impl CallState {
                 max_bytes: usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX),
                 refused: false,
                 total: 0,
+                last_growth: 0,
             },
             meter: CpuMeter::start(),
             ctx,

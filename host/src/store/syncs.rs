@@ -204,7 +204,9 @@ impl Store {
     }
 
     /// Releases the lease and records the run. A "sync now" that arrived
-    /// while the run was going makes the next run due at once.
+    /// while the run was going makes the next run due at once, and stays
+    /// asked for (so that it runs even for a source that is not its kind's
+    /// default).
     pub async fn finish_sync(
         &self,
         integration_id: &str,
@@ -222,7 +224,7 @@ impl Store {
              failures = CASE WHEN $4 THEN 0 ELSE failures + 1 END, \
              next_run_at = CASE WHEN requested_at IS NOT NULL AND requested_at > last_started_at \
                THEN $3 ELSE COALESCE($6, $3 + interval_sec * 1000) END, \
-             requested_at = NULL, \
+             requested_at = CASE WHEN requested_at > last_started_at THEN requested_at ELSE NULL END, \
              last_run_stored = $7, last_run_failed = $8, last_run_skipped = $9, \
              total_stored = total_stored + $7, total_failed = total_failed + $8 \
              WHERE integration_id = $1 AND lease_owner = $2",
@@ -449,7 +451,8 @@ mod tests {
                 "a source not yet set as default is not pulled: {backend:?}"
             );
 
-            // "Sync now" runs it once, and only once.
+            // "Sync now" runs it once, and only once; asked again during
+            // that run, once more after it.
             store.request_sync(&b.id, &integration.id).await?;
             let asked = store.claim_due_sync("s/2", 60_000).await?.expect("asked");
             assert_eq!(asked.integration_id, integration.id, "{backend:?}");
@@ -458,7 +461,14 @@ mod tests {
                 error: None,
                 next_run_at: Some(0),
             };
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            store.request_sync(&b.id, &integration.id).await?;
             store.finish_sync(&integration.id, "s/2", &outcome).await?;
+            store
+                .claim_due_sync("s/2b", 60_000)
+                .await?
+                .expect("asked during the run");
+            store.finish_sync(&integration.id, "s/2b", &outcome).await?;
             assert!(
                 store.claim_due_sync("s/3", 60_000).await?.is_none(),
                 "due again, but not the default: {backend:?}"
@@ -478,10 +488,10 @@ mod tests {
     async fn the_upgrade_keeps_pulling_sources_pulling() -> anyhow::Result<()> {
         for store in test_stores_migrated_to(20261207000007).await? {
             let backend = store.backend();
-            let new = |business: &str, kind: &str, name: &str| NewIntegration {
+            let new = |business: &str, kind: &str| NewIntegration {
                 business_id: business.to_owned(),
                 kind: kind.to_owned(),
-                name: name.to_owned(),
+                name: kind.to_owned(),
                 config: serde_json::json!({}),
                 secrets: None,
             };
@@ -491,7 +501,7 @@ mod tests {
             for (at, (business, kind)) in [
                 (&acme.id, "dtac"),
                 (&acme.id, "dtac"),
-                (&acme.id, "threecx-cloud"),
+                (&acme.id, "acme-recorder"),
                 (&acme.id, "threecx-webhooks"),
                 (&globex.id, "dtac"),
                 (&globex.id, "dtac"),
@@ -499,7 +509,7 @@ mod tests {
             .into_iter()
             .enumerate()
             {
-                let i = store.create_integration(new(business, kind, kind)).await?;
+                let i = store.create_integration(new(business, kind)).await?;
                 sqlx::query("UPDATE integrations SET created_at = $1 WHERE id = $2")
                     .bind(i64::try_from(at)? + 1)
                     .bind(&i.id)
@@ -507,6 +517,15 @@ mod tests {
                     .await?;
                 ids.push(i.id);
             }
+            // The recording sources are those with a pull schedule, a
+            // third party's kind too; webhooks have none.
+            for kind in ["dtac", "acme-recorder"] {
+                store.ensure_syncs(kind, 300).await?;
+            }
+            // Acme switched its first DTAC account's pulling off.
+            store
+                .update_sync_schedule(&acme.id, &ids[0], Some(false), None)
+                .await?;
             // Globex had already chosen its second DTAC account.
             store.set_default_integration(&globex.id, &ids[5]).await?;
 
@@ -520,7 +539,7 @@ mod tests {
                 }
             }
             defaults.sort();
-            let mut expected = vec![ids[0].clone(), ids[2].clone(), ids[5].clone()];
+            let mut expected = vec![ids[1].clone(), ids[2].clone(), ids[5].clone()];
             expected.sort();
             assert_eq!(defaults, expected, "{backend:?}");
         }

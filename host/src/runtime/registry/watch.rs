@@ -45,6 +45,10 @@ fn fingerprint(dir: &Path) -> Option<Fingerprint> {
 pub struct Watcher {
     /// Fingerprint seen on the previous scan, and whether it was acted on.
     seen: HashMap<PathBuf, (Fingerprint, bool)>,
+    /// Directories refused for naming a component another one names: each
+    /// is loaded on the first scan after it no longer does (its twin was
+    /// removed), though its own files did not change.
+    twinned: std::collections::HashSet<PathBuf>,
 }
 
 impl Watcher {
@@ -71,8 +75,9 @@ impl Watcher {
             let Some(fp) = fingerprint(&dir) else {
                 continue;
             };
+            let untwinned = !twins.contains_key(&dir) && self.twinned.remove(&dir);
             let due = match self.seen.get(&dir) {
-                _ if force => true,
+                _ if force || untwinned => true,
                 Some((prev, done)) if *prev == fp => !done,
                 _ => {
                     // Changed (or new) since the last scan: wait one more scan
@@ -86,6 +91,7 @@ impl Watcher {
             }
             self.seen.insert(dir.clone(), (fp, true));
             if let Some((name, others)) = twins.get(&dir) {
+                self.twinned.insert(dir.clone());
                 // Which would win is an accident of directory order (a
                 // leftover `acme-v9/` after `acme-v10/`): load neither.
                 let error = format!(
