@@ -34,6 +34,19 @@ fn install_dir(root: &std::path::Path, name: &str, f: Fixture, version: &str) {
     std::fs::write(dir.join("manifest.toml"), manifest.join("\n")).unwrap();
 }
 
+/// `POST /admin/components/reload`: what the scan did.
+async fn reload(client: &reqwest::Client, base: &str) -> Value {
+    client
+        .post(format!("{base}/admin/components/reload"))
+        .bearer_auth("operator-secret")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn components(client: &reqwest::Client, base: &str) -> Vec<Value> {
     let r: Value = client
         .get(format!("{base}/admin/components"))
@@ -109,15 +122,7 @@ async fn serves_health_and_hot_loads_from_the_components_directory() {
             .replace("1.0.0", "1.1.0"),
     )
     .unwrap();
-    let r: Value = client
-        .post(format!("{base}/admin/components/reload"))
-        .bearer_auth("operator-secret")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = reload(&client, &base).await;
     let outcome = r["results"]
         .as_array()
         .unwrap()
@@ -156,15 +161,7 @@ async fn serves_health_and_hot_loads_from_the_components_directory() {
             .replace("name = \"hello-old\"", "name = \"hello\""),
     )
     .unwrap();
-    let r: Value = client
-        .post(format!("{base}/admin/components/reload"))
-        .bearer_auth("operator-secret")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = reload(&client, &base).await;
     let refused: Vec<&Value> = r["results"]
         .as_array()
         .unwrap()

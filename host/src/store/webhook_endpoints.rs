@@ -266,25 +266,30 @@ mod tests {
     use super::*;
     use crate::store::testing::test_stores;
 
+    /// Endpoint `e1` of `business`, active, signing with secret `first`.
+    fn endpoint(business: &str, description: Option<&str>) -> WebhookEndpoint {
+        WebhookEndpoint {
+            id: "e1".into(),
+            business_id: business.to_owned(),
+            url: "https://example.com/hook".into(),
+            description: description.map(str::to_owned),
+            event_types: vec!["*".into()],
+            secret_sealed: b"first".to_vec(),
+            previous_sealed: None,
+            previous_expires_at: None,
+            is_active: true,
+            inactive_reason: None,
+            failing_since: None,
+            created_at: now_ms(),
+        }
+    }
+
     #[tokio::test]
     async fn of_two_rotations_from_one_secret_the_second_conflicts() -> anyhow::Result<()> {
         for store in test_stores().await? {
             let backend = store.backend();
             let b = store.create_business("A").await?;
-            let endpoint = WebhookEndpoint {
-                id: "e1".into(),
-                business_id: b.id.clone(),
-                url: "https://example.com/hook".into(),
-                description: None,
-                event_types: vec!["*".into()],
-                secret_sealed: b"first".to_vec(),
-                previous_sealed: None,
-                previous_expires_at: None,
-                is_active: true,
-                inactive_reason: None,
-                failing_since: None,
-                created_at: now_ms(),
-            };
+            let endpoint = endpoint(&b.id, None);
             store.create_webhook_endpoint(&endpoint).await?;
             // Both requests read "first"; one rotation wins.
             store
@@ -314,20 +319,7 @@ mod tests {
         for store in test_stores().await? {
             let backend = store.backend();
             let b = store.create_business("A").await?;
-            let endpoint = WebhookEndpoint {
-                id: "e1".into(),
-                business_id: b.id.clone(),
-                url: "https://example.com/hook".into(),
-                description: Some("CRM".into()),
-                event_types: vec!["*".into()],
-                secret_sealed: b"first".to_vec(),
-                previous_sealed: None,
-                previous_expires_at: None,
-                is_active: true,
-                inactive_reason: None,
-                failing_since: None,
-                created_at: now_ms(),
-            };
+            let endpoint = endpoint(&b.id, Some("CRM"));
             store.create_webhook_endpoint(&endpoint).await?;
             // Switched off by a 410 after the PATCH's caller last read it.
             store
