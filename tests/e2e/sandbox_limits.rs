@@ -90,6 +90,18 @@ async fn with_neighbour(
     bad.await.unwrap()
 }
 
+/// An integration of the misbehaving component for `business`, so that its
+/// state (which belongs to an integration) can be kept.
+fn misbehave_integration(business: &str) -> NewIntegration {
+    NewIntegration {
+        business_id: business.to_owned(),
+        kind: "misbehave".into(),
+        name: "m".into(),
+        config: serde_json::json!({}),
+        secrets: None,
+    }
+}
+
 fn breach(r: Result<String, CallError>) -> Breach {
     match r {
         Err(CallError::Breach(b)) => b,
@@ -145,13 +157,7 @@ async fn a_state_flood_ends_at_the_store_calls_limit() {
     w.store
         .create_integration_with_id(
             &installation(&w.a, "misbehave").id,
-            NewIntegration {
-                business_id: w.a.clone(),
-                kind: "misbehave".into(),
-                name: "m".into(),
-                config: serde_json::json!({}),
-                secrets: None,
-            },
+            misbehave_integration(&w.a),
         )
         .await
         .unwrap();
@@ -417,13 +423,7 @@ async fn capabilities_are_scoped_to_the_installation_and_tenant() {
     let w = world(|_| {}).await;
     let inst = w
         .store
-        .create_integration(NewIntegration {
-            business_id: w.a.clone(),
-            kind: "misbehave".into(),
-            name: "m".into(),
-            config: serde_json::json!({}),
-            secrets: None,
-        })
+        .create_integration(misbehave_integration(&w.a))
         .await
         .unwrap();
     let mut t = target(&w.a, "misbehave", Limits::default());

@@ -291,18 +291,11 @@ impl Notifier {
                 .await?
             {
                 Ok(_) => Ok(()),
-                Err(
-                    ConnectorError::BadRequest(m)
-                    | ConnectorError::Config(m)
-                    | ConnectorError::Unauthorized(m)
-                    | ConnectorError::Unsupported(m)
-                    | ConnectorError::BadCredentials(m)
-                    | ConnectorError::Unreachable(m)
-                    | ConnectorError::Upstream(m),
-                ) => Err(m),
                 Err(ConnectorError::Internal(m)) => {
                     anyhow::bail!("the channel component failed: {m}")
                 }
+                // The component's own words, as every route gives them.
+                Err(refused) => Err(crate::ingest::connector_error(refused).message),
             },
         )
     }

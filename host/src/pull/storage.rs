@@ -130,72 +130,57 @@ impl AudioStore {
         Ok(tokio::fs::File::from_std(file.into_std()))
     }
 
+    /// One walk of the directory for the startup sweep (`pull/sweep.rs`).
     /// Removes `.part` files last written more than `older_than` ago: what
     /// a process killed mid-download (`kill -9`, a power cut) left behind;
     /// a graceful stop or an aborted download removes its own. Younger ones
     /// are left alone, because another server sharing this directory may
-    /// be writing them now. Returns how many were removed.
-    pub fn sweep_parts(&self, older_than: std::time::Duration) -> io::Result<usize> {
+    /// be writing them now. Returns how many were removed, and the keys of
+    /// the finished files as old: the orphan sweep's candidates, only names
+    /// this server could have made (anything else in the directory, an
+    /// operator's file or `lost+found`, is not ours).
+    pub fn sweep_parts(&self, older_than: std::time::Duration) -> io::Result<(usize, Vec<String>)> {
         let cutoff = std::time::SystemTime::now()
             .checked_sub(older_than)
             .unwrap_or(std::time::UNIX_EPOCH);
         let mut removed = 0;
+        let mut finished = Vec::new();
         for business in self.root.entries()? {
             let business = business?;
             if !business.file_type()?.is_dir() {
                 continue;
             }
+            let business_name = business
+                .file_name()
+                .to_str()
+                .filter(|n| valid_part(n))
+                .map(str::to_owned);
             let dir = business.open_dir()?;
             for file in dir.entries()? {
                 let file = file?;
                 let name = file.file_name();
-                let is_part = name.to_str().is_some_and(|n| n.ends_with(".part"));
-                if is_part && file.metadata()?.modified()?.into_std() < cutoff {
-                    dir.remove_file(&name)?;
-                    removed += 1;
-                }
-            }
-        }
-        Ok(removed)
-    }
-
-    /// The keys of finished files (not `.part`) last written more than
-    /// `older_than` ago: the candidates of the orphan sweep.
-    pub fn finished_older_than(&self, older_than: std::time::Duration) -> io::Result<Vec<String>> {
-        let cutoff = std::time::SystemTime::now()
-            .checked_sub(older_than)
-            .unwrap_or(std::time::UNIX_EPOCH);
-        let mut keys = Vec::new();
-        for business in self.root.entries()? {
-            let business = business?;
-            if !business.file_type()?.is_dir() {
-                continue;
-            }
-            // Only names this server could have made: anything else in the
-            // directory (an operator's file, `lost+found`) is not ours.
-            let Some(business_name) = business
-                .file_name()
-                .to_str()
-                .filter(|n| valid_part(n))
-                .map(str::to_owned)
-            else {
-                continue;
-            };
-            let dir = business.open_dir()?;
-            for file in dir.entries()? {
-                let file = file?;
-                let Some(name) = file.file_name().to_str().map(str::to_owned) else {
+                let Some(name) = name.to_str() else {
                     continue;
                 };
-                if !valid_part(&name) || !file.file_type()?.is_file() {
+                if name.ends_with(".part") {
+                    if file.metadata()?.modified()?.into_std() < cutoff {
+                        dir.remove_file(name)?;
+                        removed += 1;
+                    }
                     continue;
                 }
-                if file.metadata()?.modified()?.into_std() <= cutoff {
-                    keys.push(format!("{business_name}/{name}"));
+                let Some(business_name) = &business_name else {
+                    continue;
+                };
+                if valid_part(name)
+                    && file.file_type()?.is_file()
+                    && file.metadata()?.modified()?.into_std() <= cutoff
+                {
+                    finished.push(format!("{business_name}/{name}"));
                 }
             }
         }
-        Ok(keys)
+        Ok((removed, finished))
     }
 
     /// Removes a stored file; a missing one is not an error.
@@ -323,7 +308,7 @@ mod tests {
                 .set_modified(two_hours_ago)
                 .unwrap();
         }
-        let removed = store
+        let (removed, _) = store
             .sweep_parts(std::time::Duration::from_secs(3600))
             .unwrap();
         assert_eq!(removed, 1);

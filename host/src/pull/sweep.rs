@@ -54,13 +54,8 @@ where
 {
     // Walking a directory (perhaps a network mount) blocks: off the runtime.
     let walker = Arc::clone(&storage);
-    let (parts, candidates) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-        Ok((
-            walker.sweep_parts(stale)?,
-            walker.finished_older_than(stale)?,
-        ))
-    })
-    .await??;
+    let (parts, candidates) =
+        tokio::task::spawn_blocking(move || walker.sweep_parts(stale)).await??;
     let mut unnamed = Vec::new();
     for chunk in candidates.chunks(500) {
         let named = referenced(chunk.to_vec()).await?;

@@ -315,6 +315,15 @@ mod tests {
     use super::super::testing::{acme_with_integration, test_stores, test_stores_migrated_to};
     use super::*;
 
+    /// A run that stored nothing and failed nothing, next due at `next_run_at`.
+    fn success(next_run_at: Option<i64>) -> RunOutcome {
+        RunOutcome {
+            counts: RunCounts::default(),
+            error: None,
+            next_run_at,
+        }
+    }
+
     #[tokio::test]
     async fn a_run_whose_lease_was_claimed_again_writes_nothing() -> anyhow::Result<()> {
         for store in test_stores().await? {
@@ -341,11 +350,7 @@ mod tests {
                 .set_sync_cursor(&integration.id, "server/a", "host.sync.cursor", "stale")
                 .await?;
             assert!(!moved, "{backend:?}");
-            let outcome = RunOutcome {
-                counts: RunCounts::default(),
-                error: None,
-                next_run_at: None,
-            };
+            let outcome = success(None);
             assert!(
                 store
                     .finish_sync(&integration.id, "server/a", &outcome)
@@ -409,11 +414,7 @@ mod tests {
             store
                 .update_sync_schedule(&b.id, &integration.id, None, Some(120))
                 .await?;
-            let outcome = RunOutcome {
-                counts: RunCounts::default(),
-                error: None,
-                next_run_at: None,
-            };
+            let outcome = success(None);
             store.finish_sync(&integration.id, "s/1", &outcome).await?;
             let ran = store.get_sync(&b.id, &integration.id).await?;
             let finished = ran.last_finished_at.expect("finished");
@@ -456,11 +457,7 @@ mod tests {
             store.request_sync(&b.id, &integration.id).await?;
             let asked = store.claim_due_sync("s/2", 60_000).await?.expect("asked");
             assert_eq!(asked.integration_id, integration.id, "{backend:?}");
-            let outcome = RunOutcome {
-                counts: RunCounts::default(),
-                error: None,
-                next_run_at: Some(0),
-            };
+            let outcome = success(Some(0));
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             store.request_sync(&b.id, &integration.id).await?;
             store.finish_sync(&integration.id, "s/2", &outcome).await?;
