@@ -31,6 +31,7 @@ mod graph;
 mod matching;
 mod project;
 mod rule;
+mod strict;
 pub mod template;
 mod validate;
 
@@ -46,4 +47,5 @@ pub use graph::{
 };
 pub use project::project;
 pub use rule::{Rule, normalize};
+pub use strict::unknown_key;
 pub use template::Template;

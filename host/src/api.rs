@@ -16,6 +16,7 @@ pub mod json;
 pub mod notifications;
 pub mod openapi;
 pub mod pagination;
+pub mod pbx_history;
 pub mod query;
 pub mod recordings;
 pub mod route_scopes;
@@ -41,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(recordings::router())
         .merge(calls::router())
         .merge(call_control::router())
+        .merge(pbx_history::router())
         .merge(conversations::router())
         .merge(directory::router())
         .merge(telegram::router())

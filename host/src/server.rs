@@ -121,6 +121,7 @@ fn sync_settings(s: &Settings) -> crate::pull::sync::SyncSettings {
         backoff_base_ms: ms(s.sync_backoff_base_ms),
         backoff_max_ms: ms(s.sync_backoff_max_ms),
         max_pages_per_run: 50,
+        download_attempts: s.recording_link_attempts,
     }
 }
 

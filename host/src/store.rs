@@ -51,7 +51,9 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 pub use analysis::{AnalysisJob, AnalysisResult, CallAnalysis, JobLease};
-pub use automations::{Automation, AutomationRun, AutomationStats, PlannedDelivery};
+pub use automations::{
+    Automation, AutomationReplacement, AutomationRun, AutomationStats, PlannedDelivery,
+};
 pub use businesses::Business;
 pub use calls::{Call, CallCursor, CallFilter, CallProjection};
 pub use conversations::{Conversation, Message, NewMessage};

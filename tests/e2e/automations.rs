@@ -477,6 +477,29 @@ async fn the_rule_api_as_the_seed_documents_it() {
         .get(&format!("/notifications/automations/{gid}/graph"))
         .await;
     assert_eq!(stored.body["graph"]["nodes"].as_array().unwrap().len(), 6);
+    // A misspelt key is refused, not dropped: `endpointID` would make an
+    // action for every default endpoint.
+    let mut typo = graph.clone();
+    let action = typo["nodes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|n| n["type"] == "action")
+        .unwrap();
+    action["endpointID"] = json!("ep_1");
+    let r = app
+        .post("/notifications/automations/graphs", json!({"graph": typo}))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["error"], "invalid_graph");
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"endpointID\""),
+        "{}",
+        r.text
+    );
     let mut cyclic = graph.clone();
     cyclic["edges"]
         .as_array_mut()
@@ -689,6 +712,22 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
         "{}",
         bad.text
     );
+    // A dry run shows transcripts and numbers: `view_calls` reads those.
+    let notifications_only = app.token_with(&["view_notifications"]).await;
+    let denied = app
+        .call_as(
+            &notifications_only,
+            Method::POST,
+            &format!("/notifications/automations/{low}/test"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (denied.status.as_u16(), denied.body["error"].as_str()),
+        (403, Some("missing_scope")),
+        "{}",
+        denied.text
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(dc.state.texts().len(), 1, "dry runs send nothing");
 
@@ -700,6 +739,25 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
             .unwrap()
     };
     assert_eq!(pending(app.store().pool().clone()).await, 2);
+    // Replacing the rule keeps what its destinations collected; a rule
+    // switched off sends nothing more, its digest included.
+    let digest_path = format!(
+        "/notifications/automations/{}",
+        digested.body["id"].as_str().unwrap()
+    );
+    let mut reworded = low_score_rule(&hook);
+    reworded["name"] = json!("Daily digest");
+    reworded["conditions"] = json!([]);
+    reworded["digest"] = json!("24h");
+    reworded["message"] = json!("{{customer_phone}}: {{score}}");
+    let replaced = app.call(Method::PUT, &digest_path, Some(reworded)).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    assert_eq!(pending(app.store().pool().clone()).await, 2);
+    let off = app
+        .call(Method::PATCH, &digest_path, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    assert_eq!(pending(app.store().pool().clone()).await, 0);
     let removed = app
         .call(
             reqwest::Method::DELETE,
@@ -711,7 +769,6 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
         )
         .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text);
-    assert_eq!(pending(app.store().pool().clone()).await, 0);
     app.stop().await;
 }
 

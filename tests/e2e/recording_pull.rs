@@ -320,6 +320,60 @@ async fn a_5xx_backs_off_then_recovers() {
     app.stop().await;
 }
 
+/// One recording the vendor keeps refusing (500) stops the sync only until
+/// it has failed `recording_link_attempts` times; one it answers with an
+/// error page instead of audio fails at once. Neither holds back the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_that_keeps_failing_does_not_hold_back_the_rest() {
+    let fake = Behaviour::with((1..=5).map(|i| FakeRecording::new(i, 4000)).collect());
+    fake.broken_downloads
+        .lock()
+        .unwrap()
+        .extend([(2, 500), (4, 0)]);
+    let base = fake_3cx(Arc::clone(&fake)).await;
+    let app = TestApp::start(|s| {
+        fast(s);
+        s.sync_backoff_base_ms = 20;
+        s.sync_backoff_max_ms = 20;
+        s.recording_link_attempts = 3;
+    })
+    .await;
+    let id = connect_3cx(&app, &app.token, &base).await;
+    let done = wait_sync(&app, &app.token, &id, |s| {
+        s["totalStored"] == 3 && s["running"] == false
+    })
+    .await;
+    assert_eq!(done["lastError"], Value::Null, "{done}");
+    let failed = recordings(&app, &app.token, "?status=failed").await;
+    let mut reasons: Vec<(String, String)> = failed
+        .iter()
+        .map(|r| {
+            (
+                r["remoteId"].as_str().unwrap().to_owned(),
+                r["error"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons.len(), 2, "{failed:?}");
+    assert!(
+        reasons[0].0 == "2"
+            && reasons[0].1.contains("500")
+            && reasons[0].1.ends_with("(gave up after 3 tries)"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].0 == "4" && reasons[1].1.starts_with("not_audio"),
+        "{reasons:?}"
+    );
+    let tries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pull_attempts")
+        .fetch_one(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(tries, 0, "a recorded recording's tries are forgotten");
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_source_times_out_and_stores_nothing() {
     let fake = Behaviour::with(vec![FakeRecording::new(1, 4000)]);

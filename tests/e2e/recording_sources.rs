@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::Form;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_tests::app::TestApp;
 use switchboard_tests::serve;
@@ -167,5 +168,69 @@ async fn dtac_test_connection() {
         "{}",
         results[1]
     );
+    app.stop().await;
+}
+
+/// Pointing an integration at another server needs its credentials again:
+/// else a token that never knew the password could have the connector send
+/// it to a server of its choosing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_address_needs_the_secrets_again() {
+    let ork = fake_orktrack().await;
+    let elsewhere = fake_orktrack().await;
+    let app = TestApp::start(|_| {}).await;
+    let created = app
+        .post(
+            "/integrations",
+            json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
+                   "secrets": {"username": "agent", "password": "pass"}}),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap();
+    let path = format!("/integrations/{id}");
+    let moved = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"config": {"baseUrl": elsewhere}})),
+        )
+        .await;
+    assert_eq!(moved.status, 422, "{}", moved.text);
+    assert_eq!(moved.body["error"], "secrets_required");
+    assert!(
+        moved.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("`password`")
+    );
+    let half = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"config": {"baseUrl": elsewhere}, "secrets": {"password": "pass"}})),
+        )
+        .await;
+    assert_eq!(half.body["error"], "secrets_required", "{}", half.text);
+    let unchanged = app.get(&path).await;
+    assert_eq!(unchanged.body["config"]["baseUrl"], ork.as_str());
+    // The same address, or a rename, needs nothing again.
+    let renamed = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"name": "DTAC main", "config": {"baseUrl": ork}})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let full = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(json!({"config": {"baseUrl": elsewhere},
+                        "secrets": {"username": "agent", "password": "pass"}})),
+        )
+        .await;
+    assert_eq!(full.status, 200, "{}", full.text);
+    assert_eq!(full.body["config"]["baseUrl"], elsewhere.as_str());
     app.stop().await;
 }

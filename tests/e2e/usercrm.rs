@@ -30,7 +30,12 @@ async fn fake_pbx() -> (String, Arc<Mutex<Vec<(String, Option<String>, Value)>>>
                 let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
                 log.lock()
                     .unwrap()
-                    .push((uri.path().to_owned(), auth, body));
+                    .push((uri.path().to_owned(), auth, body.clone()));
+                // `get_cdr` answers with one CDR, in `cdr_append`'s shape.
+                if body["action"] == "get_cdr" {
+                    let cdr = seed_json(seed::CDR_APPEND)["body"].clone();
+                    return axum::Json(json!({"code": 200, "body": [cdr]}));
+                }
                 axum::Json(json!({"code": 200, "body": {"call_id": "pbx-call-1"}}))
             }
         },
@@ -121,6 +126,7 @@ async fn directory_replies_call_events_and_call_control() {
         assert_eq!(detail.body["events"].as_array().unwrap().len(), 3);
 
         // Call control reaches the PBX as the seed's CRM→PBX requests.
+        let pbx_seen = Arc::clone(&seen);
         seen.lock().unwrap().clear();
         let dial = app
             .post(
@@ -150,6 +156,72 @@ async fn directory_replies_call_events_and_call_control() {
         assert_eq!(
             body["params"]["call_id"],
             "7c97ce9e-97aa-4549-9a92-e0d63f570db8"
+        );
+
+        // History for a customer card: the seed's `get_cdr`, read through.
+        let history = app
+            .get("/calls/pbx-history?phone=%2B74952523060,74951343060&from=1633074025000&to=1633074725500&limit=10&offset=20")
+            .await;
+        assert_eq!(history.status, 200, "{}", history.text);
+        let seen = std::mem::take(&mut *pbx_seen.lock().unwrap());
+        let (_, auth, body) = &seen[0];
+        assert_eq!(auth.as_deref(), Some("Bearer pbx-key"));
+        assert_eq!(body["action"], "get_cdr");
+        assert_eq!(body["obj"], "UserCRM");
+        assert_eq!(body["sort"], json!({"dt": "+"}));
+        assert_eq!(
+            (body["limit"].clone(), body["offset"].clone()),
+            (json!(10), json!(20))
+        );
+        assert_eq!(
+            body["params"],
+            json!({"start_dt": "1633074025", "end_dt": "1633074726",
+                   "src_or_dst_list": ["+74952523060", "+74951343060"]})
+        );
+        let rows = history.body["items"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{}", history.text);
+        assert_eq!(
+            rows[0]["externalId"],
+            "5548f6ab-efab-4dd9-843b-c53f50a5506a"
+        );
+        assert_eq!(rows[0]["direction"], "outbound");
+        assert_eq!(rows[0]["customerPhone"], "+74952523060");
+        assert_eq!(rows[0]["extension"], "9022");
+        assert_eq!(rows[0]["durationSec"], 14);
+        assert_eq!(rows[0]["talkSec"], 3);
+        assert_eq!(rows[0]["startedAt"], 1_633_333_012_000_i64);
+        assert_eq!(
+            rows[0]["recordings"][0]["url"],
+            "https://pbx.runtel.org/get_file?file=onWde..."
+        );
+        // The hangup above was of another call: this CDR's events never
+        // reached us.
+        assert_eq!(rows[0]["callId"], Value::Null);
+        assert_eq!(
+            history.body["nextOffset"],
+            Value::Null,
+            "a short page is the last"
+        );
+        // Once the PBX has posted that CDR to us, the row names our call.
+        let cdr = post(seed_json(seed::CDR_APPEND), "crm-key").await;
+        assert_eq!(cdr.status, 200, "{}", cdr.text);
+        let again = app.get("/calls/pbx-history").await;
+        let call_id = again.body["items"][0]["callId"].as_str().unwrap();
+        let ours = app.get(&format!("/calls/{call_id}")).await;
+        assert_eq!(
+            ours.body["externalId"],
+            "5548f6ab-efab-4dd9-843b-c53f50a5506a"
+        );
+        let bad = app.get("/calls/pbx-history?phone=nobody").await;
+        assert_eq!(
+            (bad.status.as_u16(), bad.body["error"].clone()),
+            (422, json!("invalid_filter"))
+        );
+        let backwards = app.get("/calls/pbx-history?from=2000&to=1000").await;
+        assert_eq!(
+            backwards.body["error"], "invalid_filter",
+            "{}",
+            backwards.text
         );
         app.stop().await;
     }

@@ -98,6 +98,9 @@ pub struct Behaviour {
     /// The download of this recording id waits until `release` is notified.
     pub hold_download: Mutex<Option<u64>>,
     pub release: tokio::sync::Notify,
+    /// Downloads of these recording ids answer this instead of the audio:
+    /// an HTTP status, or 200 with a JSON error body (status 0).
+    pub broken_downloads: Mutex<HashMap<u64, u16>>,
     /// Counters.
     pub tokens_issued: AtomicU32,
     pub lists: AtomicU32,
@@ -168,6 +171,20 @@ impl Behaviour {
             self.release.notified().await;
         }
         self.downloads.fetch_add(1, Ordering::SeqCst);
+        let broken = self.broken_downloads.lock().unwrap().get(&id).copied();
+        match broken {
+            Some(0) => {
+                return (
+                    [("content-type", "audio/wav")],
+                    r#"{"error": "recording archived"}"#,
+                )
+                    .into_response();
+            }
+            Some(status) => {
+                return StatusCode::from_u16(status).unwrap().into_response();
+            }
+            None => {}
+        }
         // Streamed in 64 KiB chunks computed on the fly, like a file server.
         let size = rec.size.max(44);
         let chunk = 64 << 10;

@@ -37,6 +37,11 @@ pub struct Cursor {
     pub skip: Vec<String>,
     /// Ids returned so far in this window inside the next one's overlap.
     pub seen: Vec<String>,
+    /// The page size of the window's pages so far: page N means records
+    /// `(N-1)·size` on only at the size it was counted in, so a window
+    /// keeps its size even if the host's changes mid-window (else records
+    /// would be skipped). `None` before the window's first page.
+    pub page_size: Option<u32>,
 }
 
 impl Cursor {
@@ -48,7 +53,13 @@ impl Cursor {
             page: 1,
             skip: Vec::new(),
             seen: Vec::new(),
+            page_size: None,
         }
+    }
+
+    /// The page size to ask for: the window's own once it has one.
+    pub fn page_size_for(&self, requested: u32) -> u32 {
+        self.page_size.unwrap_or_else(|| page_size(requested))
     }
 
     pub fn encode(&self) -> String {
@@ -59,6 +70,7 @@ impl Cursor {
             "page": self.page,
             "skip": self.skip,
             "seen": self.seen,
+            "pageSize": self.page_size,
         })
         .to_string()
     }
@@ -87,6 +99,11 @@ impl Cursor {
                 .unwrap_or(1),
             skip: ids("skip"),
             seen: ids("seen"),
+            page_size: v
+                .get("pageSize")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n >= 1),
         })
     }
 
@@ -103,7 +120,8 @@ pub fn page_size(requested: u32) -> u32 {
     }
 }
 
-/// What one page of the window `[cursor.since, until)` gives the host.
+/// What one page of the window `[cursor.since, until)` gives the host;
+/// `cursor.page_size` is the size the page was asked at.
 pub fn advance(
     cursor: &Cursor,
     until: i64,
@@ -136,6 +154,7 @@ pub fn advance(
             page: 1,
             skip: seen,
             seen: Vec::new(),
+            page_size: None,
         };
         (next, false)
     };
@@ -191,8 +210,13 @@ mod tests {
             page: 3,
             skip: vec!["a".into()],
             seen: vec!["b".into()],
+            page_size: Some(50),
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        // A window keeps the page size its pages were counted in.
+        assert_eq!(c.page_size_for(100), 50);
+        assert_eq!(Cursor::initial(NOW).page_size_for(100), 100);
+        assert_eq!(Cursor::initial(NOW).page_size_for(0), DEFAULT_PAGE_SIZE);
         assert!(matches!(
             Cursor::decode("nope"),
             Err(ConnectorError::BadRequest(_))
@@ -242,6 +266,7 @@ mod tests {
             page: 2,
             skip: vec![],
             seen: vec!["2".into()],
+            page_size: Some(100),
         };
         let page = VendorPage {
             objects: vec![

@@ -71,14 +71,19 @@ impl RecordingSource for DtacOrktrack {
                 has_more: false,
             });
         }
+        let size = cursor.page_size_for(page_size);
         let query = ListQuery {
             since_ms: cursor.since,
             until_ms: until,
             page: cursor.page,
-            page_size: cursor::page_size(page_size),
+            page_size: size,
         };
         let token = client.token()?;
         let page = client.list(&token, &query, true)?;
+        let cursor = Cursor {
+            page_size: Some(size),
+            ..cursor
+        };
         Ok(cursor::advance(&cursor, until, &page, &client.settings))
     }
 

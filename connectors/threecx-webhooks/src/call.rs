@@ -48,7 +48,7 @@ pub fn build(
     event.transfer = transfer_kind(params.get(fields::TRANSFER_TYPE), &mut attributes);
     event.outcome = params
         .get(fields::FINISH_TYPE)
-        .map(|raw| outcome(raw, &mut attributes));
+        .map(|raw| outcome(raw, event.direction, &mut attributes));
     event.transferred = params
         .get(fields::TRANSFERRED)
         .is_some_and(|raw| flag(raw, "transfer", &mut attributes));
@@ -95,10 +95,14 @@ fn transfer_kind(raw: Option<&str>, attributes: &mut Vec<Pair>) -> TransferKind 
     }
 }
 
-/// `Ok` / `Missed`.
-fn outcome(raw: &str, attributes: &mut Vec<Pair>) -> CallOutcome {
+/// `Ok` / `Missed`. The seed's `Missed` is two things: on an incoming call
+/// no one at the 3CX side answered (missed), on an outgoing one "no one
+/// picked up the phone at the other end" (no answer) — which a missed-call
+/// rule must not count.
+fn outcome(raw: &str, direction: Direction, attributes: &mut Vec<Pair>) -> CallOutcome {
     match raw.to_ascii_lowercase().as_str() {
         "ok" => CallOutcome::Answered,
+        "missed" if direction == Direction::Outbound => CallOutcome::NoAnswer,
         "missed" => CallOutcome::Missed,
         _ => unknown_value("finishtype", Some(raw), attributes, CallOutcome::Unknown),
     }

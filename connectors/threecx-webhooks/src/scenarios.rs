@@ -145,6 +145,18 @@ fn call_ended_missed_at_queue_level() {
     assert_eq!(attr(&c.attributes, "title"), Some("Пропущенный"));
 }
 
+/// The seed: an outgoing call ends `Missed` when "no one picked up the
+/// phone at the other end": no answer, not a call we missed.
+#[test]
+fn an_outgoing_call_nobody_picked_up_is_no_answer() {
+    let e = one(&form(
+        "event=outgoing&callerid=89161234567&user=101&finishtype=Missed&transfer=false&id=210701165649_699-0",
+    ));
+    let c = call(&e);
+    assert_eq!(c.direction, Direction::Outbound);
+    assert_eq!(c.outcome, Some(CallOutcome::NoAnswer));
+}
+
 #[test]
 fn call_ended_by_transfer() {
     let e = one(&form(

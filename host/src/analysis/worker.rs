@@ -33,10 +33,15 @@ impl AnalysisWorker {
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
-                if let Err(e) = self.syncer.store.flush_digests("Digest").await {
-                    tracing::error!(error = %e, "sending automation digests failed");
-                }
+                self.flush_digests().await;
+                let mut flushed = tokio::time::Instant::now();
                 loop {
+                    // Between jobs too: an analysis can take minutes, and a
+                    // backlog of them must not hold a closed window's digest.
+                    if flushed.elapsed() >= poll {
+                        self.flush_digests().await;
+                        flushed = tokio::time::Instant::now();
+                    }
                     match self.syncer.store.claim_analysis_job(LEASE_MS).await {
                         Ok(Some(job)) => self.run(&job).await,
                         Ok(None) => break,
@@ -52,6 +57,13 @@ impl AnalysisWorker {
                 }
             }
         })
+    }
+
+    /// Sends the digests whose window has closed.
+    async fn flush_digests(&self) {
+        if let Err(e) = self.syncer.store.flush_digests("Digest").await {
+            tracing::error!(error = %e, "sending automation digests failed");
+        }
     }
 
     /// Runs the job while keeping its lease, then records its end under

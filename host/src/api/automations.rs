@@ -46,7 +46,7 @@ use super::openapi::ErrorBody;
 use super::query::ApiQuery;
 use crate::automations::facts::call_facts;
 use crate::server::AppState;
-use crate::store::{Automation, AutomationStats, StoreError};
+use crate::store::{Automation, AutomationReplacement, AutomationStats, StoreError};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -128,6 +128,13 @@ fn parse_rule(mut body: Value) -> Result<(Rule, Option<bool>), ApiError> {
 }
 
 fn parse_graph(body: Value) -> Result<Graph, ApiError> {
+    if let Some(message) = switchboard_flows::unknown_key(&body) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_graph",
+            message,
+        ));
+    }
     let graph: Graph = serde_json::from_value(body).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -424,6 +431,22 @@ async fn read_graph(
     Ok(Json(json!({ "id": a.id, "graph": a.graph })))
 }
 
+/// The (channel, target) of each action that collects a digest: the
+/// destinations a replaced automation's collected items may still go to.
+fn digest_destinations(graph: &Graph) -> Vec<(String, Option<String>)> {
+    graph
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Action(a) if a.digest.is_some() => Some((
+                a.channel.kind().name().to_owned(),
+                a.channel.target().map(str::to_owned),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 async fn replace_with(
     state: &AppState,
     business_id: &str,
@@ -435,9 +458,19 @@ async fn replace_with(
     // or unknown id is 404 first; the UPDATE's own NotFound covers a delete
     // in between.
     let value = serde_json::to_value(graph).map_err(ApiError::internal)?;
+    let digests = digest_destinations(graph);
     let a = state
         .store
-        .replace_automation(business_id, id, &graph.name, &value, enabled)
+        .replace_automation(
+            business_id,
+            id,
+            AutomationReplacement {
+                name: &graph.name,
+                graph: &value,
+                enabled,
+                digests: &digests,
+            },
+        )
         .await
         .map_err(lookup)?;
     Ok(Json(view(state, &a, false).await?))
@@ -638,11 +671,13 @@ async fn dry_run(
     post,
     path = "/notifications/automations/{id}/test",
     tag = "automations",
-    security(("bearer" = ["view_notifications"])),
+    // The dry run shows the calls' transcripts, numbers and analyses,
+    // which are `view_calls`'s to read.
+    security(("bearer" = ["view_notifications", "view_calls"])),
     params(("id" = String, Path, description = "The automation's id"), DryRunQuery),
     responses(
         (status = 200, description = DRY_RUN, body = Object),
-        (status = 400, description = "`invalid_query`: a query other than `limit=<n>`", body = ErrorBody),
+        (status = 400, description = "`invalid_query`: a query other than `limit=<n>`; `invalid_limit`: `limit` is not 1 to 200", body = ErrorBody),
         (status = 404, description = "`automation_not_found`: no such automation in this business", body = ErrorBody),
     )
 )]
@@ -653,6 +688,7 @@ async fn test_saved(
     ApiQuery(q): ApiQuery<DryRunQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
+    caller.require(Scope::ViewCalls)?;
     let a = state
         .store
         .get_automation(&caller.business_id, &id)
@@ -667,12 +703,14 @@ async fn test_saved(
     post,
     path = "/notifications/automations/test",
     tag = "automations",
-    security(("bearer" = ["view_notifications"])),
+    // The dry run shows the calls' transcripts, numbers and analyses,
+    // which are `view_calls`'s to read.
+    security(("bearer" = ["view_notifications", "view_calls"])),
     params(DryRunQuery),
     request_body(content = Object, description = "An automation rule (see `flows/README.md`)"),
     responses(
         (status = 200, description = DRY_RUN, body = Object),
-        (status = 400, description = "`invalid_json`: the body is not JSON; `invalid_query`: a query other than `limit=<n>`", body = ErrorBody),
+        (status = 400, description = "`invalid_json`: the body is not JSON; `invalid_query`: a query other than `limit=<n>`; `invalid_limit`: `limit` is not 1 to 200", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 422, description = "`invalid_rule`: JSON that is not a rule; `empty_name`; `no_destination`; `invalid_destination` (with `name` and `index`, or `name` and `id` for an id that is not the business's); `empty_message`; `unknown_variable` (with `name`), `unclosed_variable`: the message template; `unknown_field`, `invalid_operator`, `invalid_value` (with `name` and `index`): a condition", body = ErrorBody),
@@ -685,6 +723,7 @@ async fn test_unsaved(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
+    caller.require(Scope::ViewCalls)?;
     let (graph, _enabled) = rule_graph(&state, &caller.business_id, body).await?;
     dry_run(&state, &caller.business_id, &graph, q.limit.as_deref()).await
 }

@@ -72,7 +72,7 @@ fn serves_call_control(state: &AppState, integration: &Integration) -> bool {
         .is_some_and(|c| c.manifest.worlds.contains(&World::CallControl))
 }
 
-async fn pick(
+pub(super) async fn pick(
     state: &AppState,
     caller: &Caller,
     wanted: Option<&str>,
@@ -242,12 +242,13 @@ async fn hold(
     )
     .await
     .map_err(ApiError::internal)?;
-    // The vendor knows the call by the id of its live leg: the last one.
-    let external_id = call
-        .projection
-        .legs
-        .as_array()
-        .and_then(|legs| legs.last())
+    // The vendor knows the call by the id of its live leg (the fold marks
+    // it: with one leg per agent rung, the last in order may be a missed
+    // agent's); a call folded before legs were marked, by its last leg.
+    let legs = call.projection.legs.as_array();
+    let live = legs.and_then(|legs| legs.iter().find(|leg| leg["live"] == true));
+    let external_id = live
+        .or_else(|| legs.and_then(|legs| legs.last()))
         .and_then(|leg| leg.get("externalId"))
         .and_then(Value::as_str)
         .unwrap_or(&call.external_id)

@@ -412,7 +412,7 @@ async fn read(
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
         (status = 409, description = "`integration_conflict`: another integration already uses this inbound address", body = ErrorBody),
-        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean, or a base-URL setting (`pbxUrl`) that is not an http(s) URL; `missing_setting`: a required setting is missing", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean, or a base-URL setting (`pbxUrl`) that is not an http(s) URL; `missing_setting`: a required setting is missing; `secrets_required`: an address setting (`baseUrl`, `pbxUrl`) changed without every stored secret given again", body = ErrorBody),
     )
 )]
 async fn update(
@@ -430,6 +430,7 @@ async fn update(
     let manifest = manifest_of(&state, &current.kind)?;
     let name = body.name.as_deref().map(validate_name).transpose()?;
     let mut secrets = open_secrets(&state.secrets, &current).map_err(ApiError::internal)?;
+    let stored_keys: Vec<String> = secrets.keys().cloned().collect();
     if let Some(changes) = &body.secrets {
         for (key, value) in changes {
             match value {
@@ -442,6 +443,9 @@ async fn update(
         .config
         .clone()
         .unwrap_or_else(|| current.config.as_object().cloned().unwrap_or_default());
+    if let Some(field) = moved_address(&manifest, current.config.as_object(), &config) {
+        resend_secrets(&field, &stored_keys, body.secrets.as_ref())?;
+    }
     let keys: Vec<&str> = secrets.keys().map(String::as_str).collect();
     let blank = blank_secrets(body.secrets.iter().flatten().map(|(k, v)| (k, v.as_ref())));
     validate(
@@ -473,6 +477,52 @@ async fn update(
         .map_err(store_error)?;
     state.lookups.integrations.invalidate(&id);
     Ok(Json(view(&state, &updated)?))
+}
+
+/// The first setting that says where the connector may connect
+/// (`egress = true` in its manifest: `baseUrl`, `pbxUrl`) whose value this
+/// change alters, if any.
+fn moved_address(
+    manifest: &Manifest,
+    stored: Option<&Map<String, Value>>,
+    config: &Map<String, Value>,
+) -> Option<String> {
+    manifest
+        .config
+        .iter()
+        .filter(|f| f.egress && !f.secret)
+        .find(|f| stored.and_then(|s| s.get(&f.key)) != config.get(&f.key))
+        .map(|f| f.key.clone())
+}
+
+/// A change of address must give every stored secret again (or remove it):
+/// else a token that never knew the password could point the integration
+/// at its own server and have the connector send the password there on
+/// the next test or sync.
+fn resend_secrets(
+    field: &str,
+    stored: &[String],
+    given: Option<&BTreeMap<String, Option<String>>>,
+) -> Result<(), ApiError> {
+    let missing: Vec<&str> = stored
+        .iter()
+        .filter(|k| !given.is_some_and(|g| g.contains_key(k.as_str())))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(unprocessable(
+        "secrets_required",
+        format!(
+            "changing `{field}` sends the integration's credentials to a new address: give `secrets` {} again in the same request",
+            missing
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
 }
 
 /// Delete an integration.

@@ -206,7 +206,14 @@ pub fn fold_events(events: &[Event]) -> CallProjection {
     p.summary = analyses.iter().rev().find_map(|a| a.2.summary.clone());
 
     p.attributes = attributes(&steps, &analyses);
-    p.legs = Value::Array(legs.into_values().map(Leg::into_json).collect());
+    // The leg that says where the call is, marked for call control: a hold
+    // goes to it, not to whichever leg sorts last.
+    let live = last_leg.map(|l| (l.leg, l.external_id.clone()));
+    p.legs = Value::Array(
+        legs.into_iter()
+            .map(|(key, leg)| leg.into_json(live.as_ref() == Some(&key)))
+            .collect(),
+    );
     p
 }
 
@@ -231,10 +238,11 @@ struct Leg {
 }
 
 impl Leg {
-    fn into_json(self) -> Value {
+    fn into_json(self, live: bool) -> Value {
         json!({
             "externalId": self.external_id,
             "leg": self.leg,
+            "live": live,
             "rang": self.rang,
             "extensionKind": self.extension_kind,
             "answeredBy": self.answered_by,
@@ -337,34 +345,35 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Every distinct link, in a stable order: by leg, then by URL.
+/// Every distinct link, in the vendor's order: by leg; within a leg, the
+/// links of call events (in fold order) before those of the separate
+/// recording POSTs (by dedup key, so not by arrival), and within one event
+/// as the vendor listed them — 3CX lists a conversation's files in the
+/// order they were recorded, and transcripts are joined in this order. A
+/// URL seen twice keeps its first place.
 fn recordings(
     steps: &[Step<'_>],
     recording_events: &[(&str, &RecordingsEvent)],
 ) -> Vec<(String, Option<String>)> {
-    let mut by_url: BTreeMap<(u32, String), Option<String>> = BTreeMap::new();
-    let mut add = |leg: u32, link: &RecordingLink| {
-        if link.url.is_empty() || by_url.keys().any(|(_, u)| *u == link.url) {
-            return;
+    // (leg, source: call events first, event's rank, link's index, link)
+    let mut all: Vec<(u32, u8, usize, usize, &RecordingLink)> = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        for (j, link) in s.call.recordings.iter().enumerate() {
+            all.push((s.call.call.leg, 0, i, j, link));
         }
-        by_url.insert((leg, link.url.clone()), link.mime_type.clone());
-    };
-    let mut all: Vec<(u32, &RecordingLink)> = steps
-        .iter()
-        .flat_map(|s| s.call.recordings.iter().map(|r| (s.call.call.leg, r)))
-        .chain(
-            recording_events
-                .iter()
-                .flat_map(|(_, e)| e.recordings.iter().map(|r| (e.call.leg, r))),
-        )
-        .collect();
-    all.sort_by(|a, b| (a.0, &a.1.url).cmp(&(b.0, &b.1.url)));
-    for (leg, link) in all {
-        add(leg, link);
     }
-    by_url
-        .into_iter()
-        .map(|((_, url), mime)| (url, mime))
+    let mut posts: Vec<&(&str, &RecordingsEvent)> = recording_events.iter().collect();
+    posts.sort_by_key(|(key, e)| (e.call.leg, *key));
+    for (i, (_, e)) in posts.iter().enumerate() {
+        for (j, link) in e.recordings.iter().enumerate() {
+            all.push((e.call.leg, 1, i, j, link));
+        }
+    }
+    all.sort_by_key(|&(leg, source, i, j, _)| (leg, source, i, j));
+    let mut seen = std::collections::HashSet::new();
+    all.into_iter()
+        .filter(|(.., link)| !link.url.is_empty() && seen.insert(link.url.as_str()))
+        .map(|(.., link)| (link.url.clone(), link.mime_type.clone()))
         .collect()
 }
 
@@ -445,10 +454,67 @@ mod tests {
             leg0("a-102", "k4", CallPhase::Ended, 2_000, "102"),
         ];
         assert_eq!(fold_events(&swapped).status, "answered");
+        // The leg marked live (where a hold goes) is the agent on the call,
+        // whichever way the ids sort.
+        for events in [&events[..], &swapped[..]] {
+            let legs = fold_events(events).legs;
+            let live: Vec<&Value> = legs
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["live"] == true)
+                .collect();
+            assert_eq!(live.len(), 1, "{legs}");
+            assert_eq!(live[0]["answeredBy"], "101", "{legs}");
+        }
         // Once the agent on the call hangs up too, it is over.
         let mut over = events.to_vec();
         over.push(leg0("a-101", "k5", CallPhase::Ended, 3_000, "101"));
         assert_eq!(fold_events(&over).status, "ended");
+    }
+
+    #[test]
+    fn recordings_keep_the_vendors_order() {
+        let link = |url: &str| RecordingLink {
+            url: url.into(),
+            mime_type: None,
+        };
+        let post = |key: &str, urls: &[&str]| Event {
+            dedup_key: key.into(),
+            occurred_at: None,
+            body: EventBody::Recordings(RecordingsEvent {
+                call: CallRef {
+                    external_id: "c-1".into(),
+                    chain_id: "c".into(),
+                    leg: 1,
+                },
+                recordings: urls.iter().map(|u| link(u)).collect(),
+                details: None,
+            }),
+        };
+        let events = [
+            leg0("a-101", "k1", CallPhase::Answered, 1_000, "101"),
+            post("rec:2", &["https://x/b.mp3", "https://x/a.mp3"]),
+            post("rec:1", &["https://x/z.mp3", "https://x/b.mp3"]),
+        ];
+        let urls: Vec<String> = fold_events(&events)
+            .recordings
+            .into_iter()
+            .map(|(url, _)| url)
+            .collect();
+        // By post (dedup key), then as listed; the repeated b.mp3 once.
+        assert_eq!(
+            urls,
+            ["https://x/z.mp3", "https://x/b.mp3", "https://x/a.mp3"]
+        );
+        let mut reversed = events.clone();
+        reversed.reverse();
+        let again: Vec<String> = fold_events(&reversed)
+            .recordings
+            .into_iter()
+            .map(|(url, _)| url)
+            .collect();
+        assert_eq!(again, urls, "arrival order does not matter");
     }
 
     /// A hold or resume as `usercrm-pbx` sends them: no time of its own.

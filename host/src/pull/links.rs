@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::download::{Downloader, FetchError};
-use super::storage::key_for;
+use super::storage::{NOT_AUDIO, key_for};
 use super::sync::{Completed, Syncer};
 use crate::runtime::wit::since_v0_1_0::recording_source::exports::switchboard::connector::recordings::Download;
 use crate::store::{DueLink, StoreError, new_id, now_ms};
@@ -155,8 +155,7 @@ async fn fetch(syncer: &Syncer, link: &DueLink, max_attempts: u32) -> Result<(),
     };
     if !audio.mime_type.starts_with("audio/") {
         discard(syncer, &audio.storage_key);
-        let reason = "not_audio: the link did not answer with audio (WAV, MP3 or Ogg)";
-        return syncer.store.link_failed(&taken, reason).await;
+        return syncer.store.link_failed(&taken, NOT_AUDIO).await;
     }
     let done = Completed {
         id: &taken.id,

@@ -116,6 +116,18 @@ impl AudioStore {
         result?;
         self.root.rename(&part, &self.root, key)?;
         guard.keep = true;
+        // The rename (and a new business directory) is durable only once
+        // the directories holding them are synced: else a power cut after
+        // the row commits could leave it naming no file.
+        let synced = self
+            .root
+            .open_dir(dir)
+            .and_then(|d| sync_dir(&d))
+            .and_then(|()| sync_dir(&self.root));
+        if let Err(e) = synced {
+            let _ = self.root.remove_file(key);
+            return Err(e.into());
+        }
         Ok(Written {
             key: key.to_owned(),
             size,
@@ -208,7 +220,15 @@ impl Drop for PartFile<'_> {
 
 /// The content type of audio: what the server said if it is audio, else what
 /// the source listed, else what the first bytes are.
+/// The `failed` reason of a download that was not audio.
+pub const NOT_AUDIO: &str = "not_audio: the download did not answer with audio (WAV, MP3 or Ogg)";
+
 pub fn content_type(header: Option<&str>, listed: Option<&str>, head: &[u8]) -> String {
+    // A body that opens like JSON, HTML or XML is a vendor's error page
+    // whatever the headers say: no audio format starts that way.
+    if let Some(markup) = markup(head) {
+        return markup.to_owned();
+    }
     let header = header
         .map(|h| {
             h.split(';')
@@ -225,6 +245,21 @@ pub fn content_type(header: Option<&str>, listed: Option<&str>, head: &[u8]) -> 
         return l.to_owned();
     }
     sniff(head).unwrap_or("application/octet-stream").to_owned()
+}
+
+/// fsync of a directory: makes the entries created or renamed in it durable.
+/// (Through `"."` opened for reading: a `Dir`'s own handle may be `O_PATH`,
+/// which cannot be synced.)
+fn sync_dir(dir: &Dir) -> io::Result<()> {
+    dir.open(".")?.into_std().sync_all()
+}
+
+fn markup(head: &[u8]) -> Option<&'static str> {
+    match head.iter().find(|b| !b.is_ascii_whitespace())? {
+        b'{' | b'[' => Some("application/json"),
+        b'<' => Some("text/html"),
+        _ => None,
+    }
 }
 
 fn sniff(head: &[u8]) -> Option<&'static str> {
@@ -340,6 +375,19 @@ mod tests {
         assert_eq!(
             content_type(None, None, b"????"),
             "application/octet-stream"
+        );
+        // An error page is not audio, whatever the headers and listing say.
+        assert_eq!(
+            content_type(
+                Some("audio/mpeg"),
+                Some("audio/wav"),
+                b" {\"error\": \"gone\"}"
+            ),
+            "application/json"
+        );
+        assert_eq!(
+            content_type(Some("audio/wav"), None, b"\n<!DOCTYPE html>"),
+            "text/html"
         );
     }
 }

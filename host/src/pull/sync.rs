@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::download::{Downloader, FetchError};
 use super::metadata::{call_event, chain_of};
-use super::storage::{AudioStore, key_for};
+use super::storage::{AudioStore, NOT_AUDIO, key_for};
 use crate::cache::Lookups;
 use crate::calls::fold::fold;
 use crate::crypto::SecretBox;
@@ -43,6 +43,10 @@ pub struct SyncSettings {
     /// Pages per run; a source with more waiting runs again at once, so one
     /// integration's backlog cannot hold a worker forever.
     pub max_pages_per_run: u32,
+    /// Failed tries at one listed recording's download before it is
+    /// recorded as failed and the sync moves past it
+    /// (`recording_link_attempts`, shared with vendor links).
+    pub download_attempts: u32,
 }
 
 /// Everything a run needs; shared by the scheduler's runs.
@@ -218,6 +222,29 @@ impl Syncer {
         Ok(true)
     }
 
+    /// A transient failure to download a listed recording: the run stops
+    /// (the page is listed again next time), until the recording has failed
+    /// `download_attempts` times; then it is recorded as failed (the `Err`
+    /// returned in `Ok`) and the sync goes on past it.
+    async fn failed_try(
+        &self,
+        integration_id: &str,
+        remote_id: &str,
+        reason: String,
+    ) -> Result<Result<StoredAudio, String>, Stop> {
+        let tries = self
+            .store
+            .count_pull_failure(integration_id, remote_id, &reason)
+            .await
+            .map_err(|e| Stop::Failed(format!("internal: {e}")))?;
+        if tries >= i64::from(self.settings.download_attempts.max(1)) {
+            return Ok(Err(format!("{reason} (gave up after {tries} tries)")));
+        }
+        Err(Stop::Failed(format!(
+            "recording {remote_id} not downloaded: {reason}"
+        )))
+    }
+
     /// Stores one listed recording (or records why it cannot be stored).
     async fn one(
         &self,
@@ -263,13 +290,16 @@ impl Syncer {
             Err(e) => Err(FetchError::Transient(format!("{}: {e}", e.code()))),
         };
         let stored = match stored {
+            // A vendor error page or JSON answered with 200 is not a recording.
+            Ok(audio) if !audio.mime_type.starts_with("audio/") => {
+                let _ = self.storage.remove(&audio.storage_key);
+                Err(NOT_AUDIO.to_owned())
+            }
             Ok(audio) => Ok(audio),
             Err(FetchError::Permanent(reason)) => Err(reason),
             Err(FetchError::Transient(reason)) => {
-                return Err(failed(format!(
-                    "recording {} not downloaded: {reason}",
-                    recording.id
-                )));
+                self.failed_try(integration_id, &recording.id, reason)
+                    .await?
             }
         };
         let notices = match &stored {
@@ -318,6 +348,13 @@ impl Syncer {
             }
             counts.skipped += 1;
             return Ok(());
+        }
+        if let Err(e) = self
+            .store
+            .clear_pull_failures(integration_id, &recording.id)
+            .await
+        {
+            tracing::warn!(integration = %integration_id, remote = %recording.id, error = %e, "forgetting a recording's failed tries failed");
         }
         if row.status == "stored" {
             counts.stored += 1;

@@ -449,6 +449,28 @@ impl Runtime {
         ))
     }
 
+    /// `call-control`: the PBX's own call history (seed 002 `get_cdr`).
+    pub async fn call_history(
+        &self,
+        target: &CallTarget,
+        installation: &v0_1::types::Installation,
+        query: &pbx::HistoryQuery,
+    ) -> Result<Result<Vec<v0_1::types::CallEvent>, ConnectorError>, CallError> {
+        Ok(invoke!(
+            self,
+            target,
+            call_control,
+            "call-control",
+            |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_pbx_control()
+                    .call_call_history(&mut store, installation, query)
+                    .await
+            }
+        ))
+    }
+
     /// `channel`: check a destination's settings before it is saved.
     pub async fn validate_destination(
         &self,

@@ -125,36 +125,50 @@ impl Store {
     }
 
     /// Replaces the graph (and name); `enabled` too when given, else it stays.
+    /// Collected digest items go with what no longer sends them: all of
+    /// them when the automation is switched off, else those whose
+    /// destination is not among `digests` (the new graph's digest actions,
+    /// as (channel, target)). A chat taken out of a rule must not get the
+    /// rule's digest hours later.
     pub async fn replace_automation(
         &self,
         business_id: &str,
         id: &str,
-        name: &str,
-        graph: &Value,
-        enabled: Option<bool>,
+        replacement: AutomationReplacement<'_>,
     ) -> Result<Automation, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE automations SET name = $3, graph_json = $4, updated_at = $5, \
              enabled = COALESCE($6, enabled) WHERE business_id = $1 AND id = $2",
         )
         .bind(business_id)
         .bind(id)
-        .bind(name)
-        .bind(graph.to_string())
+        .bind(replacement.name)
+        .bind(replacement.graph.to_string())
         .bind(now_ms())
-        .bind(enabled)
-        .execute(&self.pool)
+        .bind(replacement.enabled)
+        .execute(&mut *tx)
         .await?;
         one_row(done)?;
+        let keep = if replacement.enabled == Some(false) {
+            &[][..]
+        } else {
+            replacement.digests
+        };
+        drop_digest_items(&mut tx, id, keep).await?;
+        tx.commit().await?;
         self.get_automation(business_id, id).await
     }
 
+    /// Switches the automation on or off; off drops its collected digest
+    /// items (nothing more is sent for a rule switched off).
     pub async fn set_automation_enabled(
         &self,
         business_id: &str,
         id: &str,
         enabled: bool,
     ) -> Result<Automation, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE automations SET enabled = $3, updated_at = $4 \
              WHERE business_id = $1 AND id = $2",
@@ -163,9 +177,13 @@ impl Store {
         .bind(id)
         .bind(enabled)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         one_row(done)?;
+        if !enabled {
+            drop_digest_items(&mut tx, id, &[]).await?;
+        }
+        tx.commit().await?;
         self.get_automation(business_id, id).await
     }
 
@@ -478,6 +496,47 @@ impl Store {
         tx.commit().await?;
         Ok(groups.len())
     }
+}
+
+/// What replaces an automation (see [`Store::replace_automation`]).
+pub struct AutomationReplacement<'a> {
+    pub name: &'a str,
+    pub graph: &'a Value,
+    pub enabled: Option<bool>,
+    /// The (channel, target) of each digest action of the new graph.
+    pub digests: &'a [(String, Option<String>)],
+}
+
+/// Deletes the automation's digest items except those for a destination in
+/// `keep` (a kept target of `None` is every target of its channel). An automation collects a few items per window, so they are read
+/// and compared here rather than in one statement per backend.
+async fn drop_digest_items(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    automation_id: &str,
+    keep: &[(String, Option<String>)],
+) -> Result<(), StoreError> {
+    let rows = sqlx::query("SELECT id, channel, target FROM digest_items WHERE automation_id = $1")
+        .bind(automation_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    for row in rows {
+        let channel: String = row.try_get("channel")?;
+        let target: Option<String> = row.try_get("target")?;
+        // An action without a target (a webhook action's default endpoints)
+        // keeps what it sent to any of them.
+        if keep
+            .iter()
+            .any(|(c, t)| *c == channel && (t.is_none() || *t == target))
+        {
+            continue;
+        }
+        let item: String = row.try_get("id")?;
+        sqlx::query("DELETE FROM digest_items WHERE id = $1")
+            .bind(item)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -214,6 +214,24 @@ impl Store {
         rows.iter().map(Call::from_row).collect()
     }
 
+    /// Our id of the call an integration's vendor knows as `chain_id`, if
+    /// any of its events reached us.
+    pub async fn call_id_of_chain(
+        &self,
+        business_id: &str,
+        integration_id: &str,
+        chain_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM calls WHERE business_id = $1 AND integration_id = $2 AND chain_id = $3",
+        )
+        .bind(business_id)
+        .bind(integration_id)
+        .bind(chain_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The call's events in the order they were received.
     pub async fn call_events(
         &self,

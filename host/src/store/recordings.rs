@@ -217,6 +217,44 @@ impl Store {
         Ok(found.is_some())
     }
 
+    /// Counts a failed try at downloading a listed recording; returns the
+    /// tries failed so far (see migration `20261207000010`).
+    pub async fn count_pull_failure(
+        &self,
+        integration_id: &str,
+        remote_id: &str,
+        error: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO pull_attempts (integration_id, remote_id, attempts, last_error, updated_at) \
+             VALUES ($1, $2, 1, $3, $4) \
+             ON CONFLICT (integration_id, remote_id) DO UPDATE \
+             SET attempts = pull_attempts.attempts + 1, last_error = excluded.last_error, \
+                 updated_at = excluded.updated_at \
+             RETURNING attempts",
+        )
+        .bind(integration_id)
+        .bind(remote_id)
+        .bind(error)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Forgets the failed tries of a recording now recorded.
+    pub async fn clear_pull_failures(
+        &self,
+        integration_id: &str,
+        remote_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM pull_attempts WHERE integration_id = $1 AND remote_id = $2")
+            .bind(integration_id)
+            .bind(remote_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Records a pulled recording and links it to its call, in one
     /// transaction. The call is the business's call of the vendor's chain
     /// when one exists (whichever integration made it), else one made from
