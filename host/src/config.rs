@@ -18,6 +18,9 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Base64 of 32 bytes. Unset on the embedded default: generated into `data_dir`.
     pub master_key: Option<String>,
+    /// Comma-separated earlier master keys (base64 of 32 bytes each): values
+    /// sealed with them still open, until `switchboard secrets reseal`.
+    pub older_master_keys: String,
     /// Default `<data_dir>/components`.
     pub components_dir: Option<PathBuf>,
     pub components_poll_ms: u64,
@@ -108,6 +111,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             master_key: None,
+            older_master_keys: String::new(),
             components_dir: None,
             components_poll_ms: 1000,
             cache_dir: None,

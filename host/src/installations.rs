@@ -18,7 +18,7 @@ use crate::runtime::registry::manifest::Manifest;
 use crate::runtime::wit::since_v0_1_0::types::{Installation, Pair};
 use crate::store::{Integration, Store};
 
-const RECORD_KIND: &str = "integration";
+pub const RECORD_KIND: &str = "integration";
 
 /// Seals an integration's secrets, bound to its business and id.
 pub fn seal_secrets(

@@ -20,6 +20,7 @@ pub mod installations;
 pub mod lease;
 pub mod notify;
 pub mod pull;
+pub mod reseal;
 pub mod runtime;
 pub mod server;
 pub mod store;

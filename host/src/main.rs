@@ -45,6 +45,20 @@ enum Command {
         #[command(subcommand)]
         command: ComponentsCommand,
     },
+    /// Sealed secrets (integration credentials, Discord URLs, webhook
+    /// signing secrets).
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-seal every secret still sealed with one of `older_master_keys`
+    /// with `master_key`, so the older keys can be removed. Prints
+    /// `{"resealed", "current", "unreadable"}`; fails if any is unreadable.
+    Reseal,
 }
 
 #[derive(Subcommand)]
@@ -111,6 +125,9 @@ fn main() -> anyhow::Result<()> {
             Command::Components {
                 command: ComponentsCommand::Check { dir },
             } => check(settings, dir).await,
+            Command::Secrets {
+                command: SecretsCommand::Reseal,
+            } => reseal(settings).await,
         }
     })
 }
@@ -148,6 +165,21 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         .context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;
     Ok(store)
+}
+
+async fn reseal(settings: Settings) -> anyhow::Result<()> {
+    let secrets = switchboard::server::master_key(&settings)?;
+    let store = open_store(&settings).await?;
+    let found = switchboard::reseal::reseal(&store, &secrets).await;
+    store.close().await;
+    let found = found?;
+    println!("{}", serde_json::to_string(&found)?);
+    anyhow::ensure!(
+        found.unreadable == 0,
+        "{} sealed values open with no configured key: keep the key they need in older_master_keys (the log names them)",
+        found.unreadable
+    );
+    Ok(())
 }
 
 async fn tenant_create(settings: Settings, name: String) -> anyhow::Result<()> {

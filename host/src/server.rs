@@ -125,11 +125,25 @@ fn sync_settings(s: &Settings) -> crate::pull::sync::SyncSettings {
     }
 }
 
-fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
+/// The keys secrets are sealed with: `master_key` (or, on the embedded
+/// default, the key file) as current, `older_master_keys` to open values
+/// sealed before a rotation.
+pub fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
+    let older = s
+        .older_master_keys
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .enumerate()
+        .map(|(i, k)| {
+            crypto::parse_key(k)
+                .with_context(|| format!("SWITCHBOARD_OLDER_MASTER_KEYS, key {}", i + 1))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(k) = &s.master_key {
         return Ok(SecretBox::new(
             crypto::parse_key(k).context("SWITCHBOARD_MASTER_KEY")?,
-            Vec::new(),
+            older,
         ));
     }
     if !s.is_embedded_database() {
@@ -141,7 +155,7 @@ fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
     if generated {
         tracing::warn!(dir = %s.data_dir.display(), "no SWITCHBOARD_MASTER_KEY: generated one into the data directory; back it up, stored secrets cannot be read without it");
     }
-    Ok(SecretBox::new(key, Vec::new()))
+    Ok(SecretBox::new(key, older))
 }
 
 /// Brings everything up and binds the listener.

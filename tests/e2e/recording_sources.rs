@@ -234,3 +234,73 @@ async fn a_new_address_needs_the_secrets_again() {
     assert_eq!(full.body["config"]["baseUrl"], elsewhere.as_str());
     app.stop().await;
 }
+
+/// A master-key rotation: the new key current, the old one older; every
+/// secret still opens, `reseal` moves them to the new key, and then the old
+/// key can go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_master_key_rotates_and_reseal_finishes_it() {
+    const OLD: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    const NEW: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let ork = fake_orktrack().await;
+    let (receiver, _) = switchboard_tests::sink().await;
+    for app in TestApp::each_backend_with(|s| s.master_key = Some(OLD.into())).await {
+        let created = app
+            .post(
+                "/integrations",
+                json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
+                       "secrets": {"username": "agent", "password": "pass"}}),
+            )
+            .await;
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let hook = app
+            .post(
+                "/webhooks",
+                json!({"url": receiver, "eventTypes": ["recording.completed"]}),
+            )
+            .await;
+        assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text);
+
+        let app = app
+            .restart_with(|s| {
+                s.master_key = Some(NEW.into());
+                s.older_master_keys = OLD.into();
+            })
+            .await;
+        let test = app
+            .post(&format!("/integrations/{id}/test"), json!({}))
+            .await;
+        assert_eq!(
+            test.body["ok"], true,
+            "opened with the older key: {}",
+            test.text
+        );
+        let keys = switchboard::server::master_key(&app.settings).unwrap();
+        let first = switchboard::reseal::reseal(app.store(), &keys)
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.resealed, first.current, first.unreadable),
+            (2, 0, 0),
+            "the integration's secrets and the endpoint's signing secret"
+        );
+        let again = switchboard::reseal::reseal(app.store(), &keys)
+            .await
+            .unwrap();
+        assert_eq!((again.resealed, again.current), (0, 2));
+
+        // The older key is no longer needed.
+        let app = app.restart_with(|s| s.older_master_keys.clear()).await;
+        let test = app
+            .post(&format!("/integrations/{id}/test"), json!({}))
+            .await;
+        assert_eq!(test.body["ok"], true, "{}", test.text);
+        // A key that never sealed anything opens nothing: reseal says so.
+        let stranger = switchboard::crypto::SecretBox::new([7; 32], Vec::new());
+        let lost = switchboard::reseal::reseal(app.store(), &stranger)
+            .await
+            .unwrap();
+        assert_eq!((lost.resealed, lost.unreadable), (0, 2));
+        app.stop().await;
+    }
+}

@@ -131,6 +131,11 @@ impl TestApp {
     /// a new one on the same data directory and database; the tenant and
     /// token carry over.
     pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// [`TestApp::restart`] with settings changed by `configure` first.
+    pub async fn restart_with(self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let TestApp {
             server,
             client,
@@ -142,6 +147,8 @@ impl TestApp {
             ..
         } = self;
         server.stop().await;
+        let mut settings = settings;
+        configure(&mut settings);
         let server = switchboard::server::start(settings.clone()).await.unwrap();
         TestApp {
             base: format!("http://{}", server.addr),

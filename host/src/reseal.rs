@@ -1,0 +1,95 @@
+//! Finishing a master-key rotation: `switchboard secrets reseal`.
+//!
+//! Every sealed value names the key it was sealed with, so after a rotation
+//! (the new key as `master_key`, the old one in `older_master_keys`) old
+//! values keep opening. This re-seals each value still under an older key
+//! with the current one, after which the older key can be removed. Each
+//! update is a compare-and-set on the old envelope, so a value a running
+//! server rewrote meanwhile is left as that server wrote it.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::crypto::{SecretBox, aad};
+use crate::installations::RECORD_KIND as INTEGRATION_RECORD;
+use crate::notify::deliver::{DISCORD_RECORD, WEBHOOK_SECRET_RECORD};
+use crate::store::{Store, StoreError};
+
+/// Every sealed column: (table, column, the record kind of its AAD).
+const SEALED: [(&str, &str, &str); 4] = [
+    ("integrations", "secrets", INTEGRATION_RECORD),
+    ("discord_webhooks", "url_sealed", DISCORD_RECORD),
+    ("webhook_endpoints", "secret_sealed", WEBHOOK_SECRET_RECORD),
+    (
+        "webhook_endpoints",
+        "previous_sealed",
+        WEBHOOK_SECRET_RECORD,
+    ),
+];
+
+/// What a reseal found.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Resealed {
+    /// Sealed with an older key, now with the current one.
+    pub resealed: u64,
+    /// Already under the current key.
+    pub current: u64,
+    /// Not openable with any configured key (or malformed): the older key
+    /// they need must stay configured, or they are lost.
+    pub unreadable: u64,
+}
+
+/// Re-seals every value sealed with an older key.
+pub async fn reseal(store: &Store, secrets: &SecretBox) -> Result<Resealed, StoreError> {
+    let mut found = Resealed::default();
+    for (table, column, kind) in SEALED {
+        // Table and column names are the constants above, never input.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, business_id, {column} AS sealed FROM {table} WHERE {column} IS NOT NULL"
+        )))
+        .fetch_all(store.pool())
+        .await?;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let business_id: String = row.try_get("business_id")?;
+            let sealed: Vec<u8> = row.try_get("sealed")?;
+            match secrets.needs_reseal(&sealed) {
+                Ok(false) => {
+                    found.current += 1;
+                    continue;
+                }
+                Ok(true) => {}
+                Err(e) => {
+                    tracing::warn!(%table, %id, error = %e, "sealed value is malformed");
+                    found.unreadable += 1;
+                    continue;
+                }
+            }
+            let record = aad(&business_id, kind, &id);
+            let plain = match secrets.open(&sealed, &record) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(%table, %id, error = %e, "sealed value cannot be opened");
+                    found.unreadable += 1;
+                    continue;
+                }
+            };
+            let fresh = secrets.seal(&plain, &record);
+            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {table} SET {column} = $1 WHERE id = $2 AND {column} = $3"
+            )))
+            .bind(fresh)
+            .bind(&id)
+            .bind(&sealed)
+            .execute(store.pool())
+            .await?;
+            if done.rows_affected() == 1 {
+                found.resealed += 1;
+            } else {
+                // Rewritten meanwhile, by a server sealing with the current key.
+                found.current += 1;
+            }
+        }
+    }
+    Ok(found)
+}
