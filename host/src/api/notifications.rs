@@ -481,18 +481,15 @@ async fn patch_prefs(
             ));
         }
     }
-    let current = state
+    let merged = state
         .store
-        .get_preferences(&caller.business_id, &caller.reader_id)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut merged = with_defaults(current);
-    if let Some(m) = merged.as_object_mut() {
-        m.extend(patch);
-    }
-    state
-        .store
-        .put_preferences(&caller.business_id, &caller.reader_id, &merged)
+        .merge_preferences(&caller.business_id, &caller.reader_id, |current| {
+            let mut merged = with_defaults(current);
+            if let Some(m) = merged.as_object_mut() {
+                m.extend(patch.clone());
+            }
+            merged
+        })
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(merged))

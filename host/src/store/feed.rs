@@ -34,6 +34,10 @@ fn item(row: &AnyRow) -> Result<FeedItem, StoreError> {
     })
 }
 
+/// Tries of [`Store::merge_preferences`] before it gives up: each lost
+/// race means another change landed, so a few suffice.
+const MERGE_TRIES: usize = 16;
+
 impl Store {
     /// Adds the feed row `id` (the notification's id, so that a second
     /// attempt at the same notification cannot add it twice). None when it
@@ -187,30 +191,100 @@ impl Store {
             .transpose()
     }
 
-    pub async fn put_preferences(
+    /// Changes a reader's preferences with `merge` (given what is stored,
+    /// returns the new preferences) and returns them. A compare-and-set on
+    /// the stored text, retried: two changes at once (a member's web and
+    /// mobile apps) both land instead of the later overwriting the earlier
+    /// with what it read before it.
+    pub async fn merge_preferences(
         &self,
         business_id: &str,
         reader: &str,
-        prefs: &Value,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO notification_preferences (business_id, reader_id, prefs_json, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (business_id, reader_id) \
-             DO UPDATE SET prefs_json = excluded.prefs_json, updated_at = excluded.updated_at",
-        )
-        .bind(business_id)
-        .bind(reader)
-        .bind(prefs.to_string())
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        merge: impl Fn(Option<Value>) -> Value,
+    ) -> Result<Value, StoreError> {
+        for _ in 0..MERGE_TRIES {
+            let stored: Option<String> = sqlx::query_scalar(
+                "SELECT prefs_json FROM notification_preferences WHERE business_id = $1 AND reader_id = $2",
+            )
+            .bind(business_id)
+            .bind(reader)
+            .fetch_optional(&self.pool)
+            .await?;
+            let current = stored
+                .as_deref()
+                .map(|t| parse_json(t, "notification_preferences.prefs_json"))
+                .transpose()?;
+            let merged = merge(current);
+            let done = match &stored {
+                None => sqlx::query(
+                    "INSERT INTO notification_preferences (business_id, reader_id, prefs_json, updated_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (business_id, reader_id) DO NOTHING",
+                )
+                .bind(business_id)
+                .bind(reader)
+                .bind(merged.to_string())
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?,
+                Some(old) => sqlx::query(
+                    "UPDATE notification_preferences SET prefs_json = $3, updated_at = $4 \
+                     WHERE business_id = $1 AND reader_id = $2 AND prefs_json = $5",
+                )
+                .bind(business_id)
+                .bind(reader)
+                .bind(merged.to_string())
+                .bind(now_ms())
+                .bind(old)
+                .execute(&self.pool)
+                .await?,
+            };
+            if done.rows_affected() == 1 {
+                return Ok(merged);
+            }
+        }
+        Err(StoreError::Conflict(
+            "the preferences kept changing underneath; try again".into(),
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::store::testing::test_stores;
+
+    /// Concurrent changes to one reader's preferences all land.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_preference_changes_all_land() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let b = store.create_business("A").await?;
+            let tasks: Vec<_> = (0..12)
+                .map(|i| {
+                    let store = store.clone();
+                    let business = b.id.clone();
+                    tokio::spawn(async move {
+                        store
+                            .merge_preferences(&business, "member-1", |current| {
+                                let mut prefs = current.unwrap_or_else(|| serde_json::json!({}));
+                                prefs[format!("k{i}")] = serde_json::json!(i);
+                                prefs
+                            })
+                            .await
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await??;
+            }
+            let stored = store.get_preferences(&b.id, "member-1").await?.unwrap();
+            assert_eq!(
+                stored.as_object().unwrap().len(),
+                12,
+                "{:?}: {stored}",
+                store.backend()
+            );
+        }
+        Ok(())
+    }
 
     #[tokio::test]
     async fn a_notification_adds_its_feed_row_once() -> anyhow::Result<()> {
