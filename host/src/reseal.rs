@@ -3,7 +3,8 @@
 //! Every sealed value names the key it was sealed with, so after a rotation
 //! (the new key as `master_key`, the old one in `older_master_keys`) old
 //! values keep opening. This re-seals each value still under an older key
-//! with the current one, after which the older key can be removed. Each
+//! with the current one, after which the older key can be removed:
+//! sealed columns and components' sealed `state` values alike. Each
 //! update is a compare-and-set on the old envelope, so a value a running
 //! server rewrote meanwhile is left as that server wrote it.
 
@@ -14,6 +15,9 @@ use crate::crypto::{SecretBox, aad};
 use crate::installations::RECORD_KIND as INTEGRATION_RECORD;
 use crate::notify::deliver::{DISCORD_RECORD, WEBHOOK_SECRET_RECORD};
 use crate::store::{Store, StoreError};
+use crate::store_services::{SEALED_STATE, open_state, seal_state};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 /// Every sealed column: (table, column, the record kind of its AAD).
 const SEALED: [(&str, &str, &str); 4] = [
@@ -91,5 +95,64 @@ pub async fn reseal(store: &Store, secrets: &SecretBox) -> Result<Resealed, Stor
             }
         }
     }
+    reseal_state(store, secrets, &mut found).await?;
     Ok(found)
+}
+
+/// Components' `state` values, sealed as text (`store_services.rs`).
+async fn reseal_state(
+    store: &Store,
+    secrets: &SecretBox,
+    found: &mut Resealed,
+) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT integration_id, key, value FROM installation_state WHERE value LIKE 'sealed:1:%'",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    for row in rows {
+        let installation: String = row.try_get("integration_id")?;
+        let key: String = row.try_get("key")?;
+        let stored: String = row.try_get("value")?;
+        let under_older = stored
+            .strip_prefix(SEALED_STATE)
+            .and_then(|b64| STANDARD.decode(b64).ok())
+            .map(|sealed| secrets.needs_reseal(&sealed));
+        match under_older {
+            Some(Ok(false)) => {
+                found.current += 1;
+                continue;
+            }
+            Some(Ok(true)) => {}
+            _ => {
+                tracing::warn!(%installation, %key, "sealed state value is malformed");
+                found.unreadable += 1;
+                continue;
+            }
+        }
+        let plain = match open_state(secrets, &installation, &key, stored.clone()) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(%installation, %key, error = %e, "sealed state value cannot be opened");
+                found.unreadable += 1;
+                continue;
+            }
+        };
+        let done = sqlx::query(
+            "UPDATE installation_state SET value = $1 \
+             WHERE integration_id = $2 AND key = $3 AND value = $4",
+        )
+        .bind(seal_state(secrets, &installation, &key, &plain))
+        .bind(&installation)
+        .bind(&key)
+        .bind(&stored)
+        .execute(store.pool())
+        .await?;
+        if done.rows_affected() == 1 {
+            found.resealed += 1;
+        } else {
+            found.current += 1;
+        }
+    }
+    Ok(())
 }

@@ -179,6 +179,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     let secrets = Arc::new(master_key(&settings)?);
     let services = Arc::new(StoreServices {
         store: store.clone(),
+        secrets: Arc::clone(&secrets),
     });
     let runtime = Arc::new(Runtime::new(runtime_settings(&settings)?, services)?);
 

@@ -3,11 +3,53 @@
 use crate::runtime::services::{DirContact, DirUser, HostServices, IncidentReport};
 use crate::store::Store;
 use crate::store::{Contact, ContactKind, NewIncident, User};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
+use crate::crypto::{SecretBox, aad};
+
 pub struct StoreServices {
     pub store: Store,
+    /// Seals what components keep in `state` (see [`seal_state`]).
+    pub secrets: Arc<SecretBox>,
+}
+
+/// How a sealed state value starts; anything else is a value kept before
+/// state was sealed, or the host's own (`host.*`, the sync cursor).
+pub(crate) const SEALED_STATE: &str = "sealed:1:";
+const STATE_RECORD: &str = "installation_state";
+
+/// A component's state value as stored: sealed like integration secrets,
+/// bound to its installation and key. Components keep vendor access tokens
+/// there (3CX, OrkTrack): a copy of the database alone must not hand them
+/// out.
+pub(crate) fn seal_state(
+    secrets: &SecretBox,
+    installation: &str,
+    key: &str,
+    value: &str,
+) -> String {
+    let sealed = secrets.seal(value.as_bytes(), &aad(installation, STATE_RECORD, key));
+    format!("{SEALED_STATE}{}", STANDARD.encode(sealed))
+}
+
+/// The value a component set, from what is stored.
+pub(crate) fn open_state(
+    secrets: &SecretBox,
+    installation: &str,
+    key: &str,
+    stored: String,
+) -> anyhow::Result<String> {
+    let Some(encoded) = stored.strip_prefix(SEALED_STATE) else {
+        return Ok(stored);
+    };
+    let sealed = STANDARD.decode(encoded)?;
+    let plain = secrets.open(&sealed, &aad(installation, STATE_RECORD, key))?;
+    Ok(String::from_utf8(plain)?)
 }
 
 fn user(u: User) -> DirUser {
@@ -38,7 +80,13 @@ impl HostServices for StoreServices {
         installation: &'a str,
         key: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<Option<String>>> {
-        async move { Ok(self.store.state_get(installation, key).await?) }.boxed()
+        async move {
+            match self.store.state_get(installation, key).await? {
+                Some(stored) => Ok(Some(open_state(&self.secrets, installation, key, stored)?)),
+                None => Ok(None),
+            }
+        }
+        .boxed()
     }
 
     fn state_set<'a>(
@@ -47,7 +95,11 @@ impl HostServices for StoreServices {
         key: &'a str,
         value: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
-        async move { Ok(self.store.state_set(installation, key, value).await?) }.boxed()
+        async move {
+            let sealed = seal_state(&self.secrets, installation, key, value);
+            Ok(self.store.state_set(installation, key, &sealed).await?)
+        }
+        .boxed()
     }
 
     fn state_delete<'a>(
@@ -122,5 +174,30 @@ impl HostServices for StoreServices {
             Ok(())
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_is_sealed_to_its_installation_and_key() {
+        let secrets = SecretBox::new([3; 32], Vec::new());
+        let stored = seal_state(&secrets, "int-1", "threecx.token", "eyJhbGciOi");
+        assert!(stored.starts_with(SEALED_STATE), "{stored}");
+        assert!(!stored.contains("eyJhbGciOi"));
+        assert_eq!(
+            open_state(&secrets, "int-1", "threecx.token", stored.clone()).unwrap(),
+            "eyJhbGciOi"
+        );
+        // Copied onto another key or installation, it does not open.
+        assert!(open_state(&secrets, "int-1", "other", stored.clone()).is_err());
+        assert!(open_state(&secrets, "int-2", "threecx.token", stored).is_err());
+        // A value kept before sealing (or the host's cursor) reads as it is.
+        assert_eq!(
+            open_state(&secrets, "int-1", "host.cursor", "{\"page\":2}".into()).unwrap(),
+            "{\"page\":2}"
+        );
     }
 }

@@ -371,6 +371,14 @@ async fn a_recording_that_keeps_failing_does_not_hold_back_the_rest() {
         .await
         .unwrap();
     assert_eq!(tries, 0, "a recorded recording's tries are forgotten");
+    // The connector keeps its 3CX access token in `state`: sealed there.
+    let kept: Vec<String> = sqlx::query_scalar("SELECT value FROM installation_state")
+        .fetch_all(app.store().pool())
+        .await
+        .unwrap();
+    let token = kept.iter().find(|v| v.starts_with("sealed:1:"));
+    assert!(token.is_some(), "{kept:?}");
+    assert!(kept.iter().all(|v| !v.contains("tok-")), "{kept:?}");
     app.stop().await;
 }
 

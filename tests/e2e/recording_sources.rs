@@ -260,6 +260,11 @@ async fn the_master_key_rotates_and_reseal_finishes_it() {
             )
             .await;
         assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text);
+        // The connector caches its OrkTrack token in `state`, sealed too.
+        let test = app
+            .post(&format!("/integrations/{id}/test"), json!({}))
+            .await;
+        assert_eq!(test.body["ok"], true, "{}", test.text);
 
         let app = app
             .restart_with(|s| {
@@ -267,13 +272,12 @@ async fn the_master_key_rotates_and_reseal_finishes_it() {
                 s.older_master_keys = OLD.into();
             })
             .await;
-        let test = app
-            .post(&format!("/integrations/{id}/test"), json!({}))
-            .await;
+        let read = app.get(&format!("/integrations/{id}")).await;
         assert_eq!(
-            test.body["ok"], true,
+            read.body["secretKeys"],
+            json!(["password", "username"]),
             "opened with the older key: {}",
-            test.text
+            read.text
         );
         let keys = switchboard::server::master_key(&app.settings).unwrap();
         let first = switchboard::reseal::reseal(app.store(), &keys)
@@ -281,13 +285,13 @@ async fn the_master_key_rotates_and_reseal_finishes_it() {
             .unwrap();
         assert_eq!(
             (first.resealed, first.current, first.unreadable),
-            (2, 0, 0),
-            "the integration's secrets and the endpoint's signing secret"
+            (3, 0, 0),
+            "the integration's secrets, the endpoint's signing secret and the cached token"
         );
         let again = switchboard::reseal::reseal(app.store(), &keys)
             .await
             .unwrap();
-        assert_eq!((again.resealed, again.current), (0, 2));
+        assert_eq!((again.resealed, again.current), (0, 3));
 
         // The older key is no longer needed.
         let app = app.restart_with(|s| s.older_master_keys.clear()).await;
@@ -300,7 +304,7 @@ async fn the_master_key_rotates_and_reseal_finishes_it() {
         let lost = switchboard::reseal::reseal(app.store(), &stranger)
             .await
             .unwrap();
-        assert_eq!((lost.resealed, lost.unreadable), (0, 2));
+        assert_eq!((lost.resealed, lost.unreadable), (0, 3));
         app.stop().await;
     }
 }

@@ -462,13 +462,16 @@ async fn capabilities_are_scoped_to_the_installation_and_tenant() {
         "page-7",
         "state persists across calls"
     );
-    assert_eq!(
-        w.store
-            .state_get(&inst.id, "cursor")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("page-7")
+    // Kept per installation, sealed at rest.
+    let stored = w
+        .store
+        .state_get(&inst.id, "cursor")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.starts_with("sealed:1:") && !stored.contains("page-7"),
+        "{stored}"
     );
     assert_eq!(
         run(t.clone(), "/config", vec![("key", "greeting")]).await,
