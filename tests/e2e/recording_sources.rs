@@ -242,6 +242,7 @@ async fn a_new_address_needs_the_secrets_again() {
 async fn the_master_key_rotates_and_reseal_finishes_it() {
     const OLD: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const NEW: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    const LOST: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
     let ork = fake_orktrack().await;
     let (receiver, _) = switchboard_tests::sink().await;
     for app in TestApp::each_backend_with(|s| s.master_key = Some(OLD.into())).await {
@@ -305,6 +306,40 @@ async fn the_master_key_rotates_and_reseal_finishes_it() {
             .await
             .unwrap();
         assert_eq!((lost.resealed, lost.unreadable), (0, 3));
+
+        // A server started on a key that opens nothing still lists the
+        // integration, says its secrets are unreadable, and a PATCH giving
+        // them again mends it.
+        let app = app.restart_with(|s| s.master_key = Some(LOST.into())).await;
+        let listed = app.get("/integrations").await;
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        assert_eq!(
+            listed.body["items"][0]["secretsUnreadable"], true,
+            "{}",
+            listed.text
+        );
+        let path = format!("/integrations/{id}");
+        let rename = app
+            .call(Method::PATCH, &path, Some(json!({"name": "DTAC 2"})))
+            .await;
+        assert_eq!(
+            rename.body["error"], "secrets_unreadable",
+            "{}",
+            rename.text
+        );
+        let mended = app
+            .call(
+                Method::PATCH,
+                &path,
+                Some(json!({"secrets": {"username": "agent", "password": "pass"}})),
+            )
+            .await;
+        assert_eq!(mended.status, 200, "{}", mended.text);
+        assert_eq!(mended.body["secretsUnreadable"], false);
+        let test = app
+            .post(&format!("/integrations/{id}/test"), json!({}))
+            .await;
+        assert_eq!(test.body["ok"], true, "{}", test.text);
         app.stop().await;
     }
 }

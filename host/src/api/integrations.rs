@@ -278,15 +278,22 @@ pub fn webhook_url(state: &AppState, integration: &Integration) -> Option<String
 }
 
 fn view(state: &AppState, integration: &Integration) -> Result<Value, ApiError> {
-    let secret_keys: Vec<String> = open_secrets(&state.secrets, integration)
-        .map_err(ApiError::internal)?
-        .into_keys()
-        .collect();
+    // Secrets the configured keys cannot open (a master key lost or rotated
+    // without `older_master_keys`) must not fail every listing: the
+    // integration shows so, and a PATCH with its secrets mends it.
+    let secret_keys: Option<Vec<String>> = match open_secrets(&state.secrets, integration) {
+        Ok(secrets) => Some(secrets.into_keys().collect()),
+        Err(e) => {
+            tracing::warn!(integration = %integration.id, error = %e, "an integration's secrets cannot be opened");
+            None
+        }
+    };
     Ok(json!({
         "id": integration.id,
         "kind": integration.kind,
         "name": integration.name,
         "config": integration.config,
+        "secretsUnreadable": secret_keys.is_none(),
         "secretKeys": secret_keys,
         "webhookUrl": webhook_url(state, integration),
         "isDefault": integration.is_default,
@@ -412,7 +419,7 @@ async fn read(
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 404, description = "`integration_not_found`: no such integration in this business", body = ErrorBody),
         (status = 409, description = "`integration_conflict`: another integration already uses this inbound address", body = ErrorBody),
-        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean, or a base-URL setting (`pbxUrl`) that is not an http(s) URL; `missing_setting`: a required setting is missing; `secrets_required`: an address setting (`baseUrl`, `pbxUrl`) changed without every stored secret given again", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape; `unknown_kind`: no installable connector of that kind; `invalid_name`: `name` is not 1 to 200 characters; `unknown_setting`: a key the manifest does not declare; `secret_in_config`: a secret sent in `config`; `not_a_secret`: a plain setting sent in `secrets`; `invalid_setting`: a value that is not a string, number or boolean, or a base-URL setting (`pbxUrl`) that is not an http(s) URL; `missing_setting`: a required setting is missing; `secrets_required`: an address setting (`baseUrl`, `pbxUrl`) changed without every stored secret given again; `secrets_unreadable`: the stored secrets cannot be opened (the master key changed): give them all in `secrets`", body = ErrorBody),
     )
 )]
 async fn update(
@@ -429,7 +436,18 @@ async fn update(
         .map_err(store_error)?;
     let manifest = manifest_of(&state, &current.kind)?;
     let name = body.name.as_deref().map(validate_name).transpose()?;
-    let mut secrets = open_secrets(&state.secrets, &current).map_err(ApiError::internal)?;
+    let mut secrets = match open_secrets(&state.secrets, &current) {
+        Ok(secrets) => secrets,
+        // Unreadable secrets are replaced by those given, which must then
+        // be all the integration needs (`missing_setting` otherwise).
+        Err(_) if body.secrets.is_some() => BTreeMap::new(),
+        Err(_) => {
+            return Err(unprocessable(
+                "secrets_unreadable",
+                "the integration's stored secrets cannot be opened with the configured master key: give all of them again in `secrets`",
+            ));
+        }
+    };
     let stored_keys: Vec<String> = secrets.keys().cloned().collect();
     if let Some(changes) = &body.secrets {
         for (key, value) in changes {
