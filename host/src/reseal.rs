@@ -6,7 +6,8 @@
 //! with the current one, after which the older key can be removed:
 //! sealed columns and components' sealed `state` values alike. Each
 //! update is a compare-and-set on the old envelope, so a value a running
-//! server rewrote meanwhile is left as that server wrote it.
+//! server rewrote meanwhile is left as that server wrote it, and looked at
+//! again in another pass.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -43,9 +44,30 @@ pub struct Resealed {
     pub unreadable: u64,
 }
 
-/// Re-seals every value sealed with an older key.
+/// Passes made before giving up on values that keep changing underneath.
+const PASSES: usize = 5;
+
+/// Re-seals every value sealed with an older key. A value rewritten between
+/// this reading and re-sealing it (by a server, possibly one still sealing
+/// with an older key) is not counted as done: the whole pass runs again, so
+/// the counts returned are of one pass in which nothing moved.
 pub async fn reseal(store: &Store, secrets: &SecretBox) -> Result<Resealed, StoreError> {
+    for _ in 0..PASSES {
+        let (found, raced) = pass(store, secrets).await?;
+        if raced == 0 {
+            return Ok(found);
+        }
+    }
+    Err(StoreError::Conflict(
+        "sealed values kept changing while being re-sealed: are servers still sealing with an older key? Run again once every server has the new one".into(),
+    ))
+}
+
+/// One pass over every sealed value; also returns how many were rewritten
+/// under it.
+async fn pass(store: &Store, secrets: &SecretBox) -> Result<(Resealed, u64), StoreError> {
     let mut found = Resealed::default();
+    let mut raced = 0;
     for (table, column, kind) in SEALED {
         // Table and column names are the constants above, never input.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -90,21 +112,22 @@ pub async fn reseal(store: &Store, secrets: &SecretBox) -> Result<Resealed, Stor
             if done.rows_affected() == 1 {
                 found.resealed += 1;
             } else {
-                // Rewritten meanwhile, by a server sealing with the current key.
-                found.current += 1;
+                raced += 1;
             }
         }
     }
-    reseal_state(store, secrets, &mut found).await?;
-    Ok(found)
+    raced += reseal_state(store, secrets, &mut found).await?;
+    Ok((found, raced))
 }
 
-/// Components' `state` values, sealed as text (`store_services.rs`).
+/// Components' `state` values, sealed as text (`store_services.rs`);
+/// returns how many were rewritten under it.
 async fn reseal_state(
     store: &Store,
     secrets: &SecretBox,
     found: &mut Resealed,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut raced = 0;
     let rows = sqlx::query(
         "SELECT integration_id, key, value FROM installation_state WHERE value LIKE 'sealed:1:%'",
     )
@@ -114,6 +137,10 @@ async fn reseal_state(
         let installation: String = row.try_get("integration_id")?;
         let key: String = row.try_get("key")?;
         let stored: String = row.try_get("value")?;
+        // SQLite's LIKE ignores case: only what this server wrote.
+        if !stored.starts_with(SEALED_STATE) {
+            continue;
+        }
         let under_older = stored
             .strip_prefix(SEALED_STATE)
             .and_then(|b64| STANDARD.decode(b64).ok())
@@ -151,8 +178,8 @@ async fn reseal_state(
         if done.rows_affected() == 1 {
             found.resealed += 1;
         } else {
-            found.current += 1;
+            raced += 1;
         }
     }
-    Ok(())
+    Ok(raced)
 }

@@ -750,8 +750,15 @@ async fn external_analyses_fire_dry_runs_send_nothing_and_digests_wait() {
     reworded["conditions"] = json!([]);
     reworded["digest"] = json!("24h");
     reworded["message"] = json!("{{customer_phone}}: {{score}}");
-    let replaced = app.call(Method::PUT, &digest_path, Some(reworded)).await;
+    let replaced = app
+        .call(Method::PUT, &digest_path, Some(reworded.clone()))
+        .await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
+    assert_eq!(pending(app.store().pool().clone()).await, 2);
+    // Sending at once from now on: what was collected still goes as a digest.
+    reworded["digest"] = Value::Null;
+    let immediate = app.call(Method::PUT, &digest_path, Some(reworded)).await;
+    assert_eq!(immediate.status, StatusCode::OK, "{}", immediate.text);
     assert_eq!(pending(app.store().pool().clone()).await, 2);
     let off = app
         .call(Method::PATCH, &digest_path, Some(json!({"enabled": false})))

@@ -232,6 +232,23 @@ async fn a_new_address_needs_the_secrets_again() {
         .await;
     assert_eq!(full.status, 200, "{}", full.text);
     assert_eq!(full.body["config"]["baseUrl"], elsewhere.as_str());
+    // Unset, blank: the same address (the default), nothing to give again.
+    let plain = app
+        .post(
+            "/integrations",
+            json!({"kind": "dtac", "name": "DTAC default", "config": {},
+                   "secrets": {"username": "agent", "password": "pass"}}),
+        )
+        .await;
+    let plain_path = format!("/integrations/{}", plain.body["id"].as_str().unwrap());
+    let blank = app
+        .call(
+            Method::PATCH,
+            &plain_path,
+            Some(json!({"name": "DTAC", "config": {"baseUrl": ""}})),
+        )
+        .await;
+    assert_eq!(blank.status, 200, "{}", blank.text);
     app.stop().await;
 }
 

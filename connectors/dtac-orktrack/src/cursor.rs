@@ -234,7 +234,11 @@ mod tests {
 
     #[test]
     fn a_full_page_keeps_the_window_and_moves_to_the_next_page() {
-        let c = Cursor::initial(NOW);
+        // Asked at 100 a page (as `list_recordings` marks the cursor).
+        let c = Cursor {
+            page_size: Some(100),
+            ..Cursor::initial(NOW)
+        };
         let until = c.until_at(NOW);
         let page = VendorPage {
             objects: vec![
@@ -255,6 +259,9 @@ mod tests {
             vec!["2".to_string()],
             "only ids inside the overlap"
         );
+        // Page 2 is asked at the window's size whatever the host asks now.
+        assert_eq!(next.page_size, Some(100));
+        assert_eq!(next.page_size_for(50), 100);
     }
 
     #[test]
@@ -288,6 +295,7 @@ mod tests {
         assert_eq!(next.since, until - OVERLAP_MS);
         assert_eq!(next.until, None);
         assert_eq!(next.page, 1);
+        assert_eq!(next.page_size, None, "a new window takes the host's size");
         assert_eq!(next.skip, vec!["2".to_string(), "3".to_string()]);
 
         // The next window returns 4 and a late-filed 5, not 2 or 3 again.

@@ -431,14 +431,15 @@ async fn read_graph(
     Ok(Json(json!({ "id": a.id, "graph": a.graph })))
 }
 
-/// The (channel, target) of each action that collects a digest: the
-/// destinations a replaced automation's collected items may still go to.
-fn digest_destinations(graph: &Graph) -> Vec<(String, Option<String>)> {
+/// The (channel, target) of each action: the destinations a replaced
+/// automation's collected digest items may still go to (an action switched
+/// from a digest to sending at once still gets the digest it was promised).
+fn action_destinations(graph: &Graph) -> Vec<(String, Option<String>)> {
     graph
         .nodes
         .iter()
         .filter_map(|n| match &n.kind {
-            NodeKind::Action(a) if a.digest.is_some() => Some((
+            NodeKind::Action(a) => Some((
                 a.channel.kind().name().to_owned(),
                 a.channel.target().map(str::to_owned),
             )),
@@ -458,7 +459,7 @@ async fn replace_with(
     // or unknown id is 404 first; the UPDATE's own NotFound covers a delete
     // in between.
     let value = serde_json::to_value(graph).map_err(ApiError::internal)?;
-    let digests = digest_destinations(graph);
+    let digests = action_destinations(graph);
     let a = state
         .store
         .replace_automation(

@@ -438,13 +438,24 @@ async fn update(
     let name = body.name.as_deref().map(validate_name).transpose()?;
     let mut secrets = match open_secrets(&state.secrets, &current) {
         Ok(secrets) => secrets,
-        // Unreadable secrets are replaced by those given, which must then
-        // be all the integration needs (`missing_setting` otherwise).
-        Err(_) if body.secrets.is_some() => BTreeMap::new(),
+        // Unreadable secrets are replaced by those given: every secret the
+        // connector declares must then be named (set, or `null` for none),
+        // since which of them were stored cannot be read.
+        Err(_)
+            if body.secrets.as_ref().is_some_and(|given| {
+                manifest
+                    .config
+                    .iter()
+                    .filter(|f| f.secret)
+                    .all(|f| given.contains_key(&f.key))
+            }) =>
+        {
+            BTreeMap::new()
+        }
         Err(_) => {
             return Err(unprocessable(
                 "secrets_unreadable",
-                "the integration's stored secrets cannot be opened with the configured master key: give all of them again in `secrets`",
+                "the integration's stored secrets cannot be opened with the configured master key: name every secret of its kind again in `secrets` (a value, or null for none)",
             ));
         }
     };
@@ -505,11 +516,16 @@ fn moved_address(
     stored: Option<&Map<String, Value>>,
     config: &Map<String, Value>,
 ) -> Option<String> {
+    // Absent, `null` and blank all mean "unset" (as `validate` reads them).
+    let set = |v: Option<&Value>| {
+        v.filter(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
+            .cloned()
+    };
     manifest
         .config
         .iter()
         .filter(|f| f.egress && !f.secret)
-        .find(|f| stored.and_then(|s| s.get(&f.key)) != config.get(&f.key))
+        .find(|f| set(stored.and_then(|s| s.get(&f.key))) != set(config.get(&f.key)))
         .map(|f| f.key.clone())
 }
 

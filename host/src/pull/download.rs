@@ -22,6 +22,9 @@ pub enum FetchError {
     /// It may work later (timeout, 5xx, connection): the sync stops and the
     /// page is asked again on the next run.
     Transient(String),
+    /// Our side failed (our disk, the sandbox): as `Transient`, but not the
+    /// recording's fault, so it does not count towards giving up on it.
+    Ours(String),
 }
 
 pub struct Downloader<'a> {
@@ -119,7 +122,7 @@ impl Downloader<'_> {
                 }))
             }
             // Our own disk: not the recording's fault, try again later.
-            Err(WriteError::Io(e)) => Err(FetchError::Transient(format!("storage: {e}"))),
+            Err(WriteError::Io(e)) => Err(FetchError::Ours(format!("storage: {e}"))),
         }
     }
 }

@@ -149,7 +149,7 @@ async fn fetch(syncer: &Syncer, link: &DueLink, max_attempts: u32) -> Result<(),
         Err(FetchError::Permanent(reason)) => {
             return syncer.store.link_failed(&taken, &reason).await;
         }
-        Err(FetchError::Transient(reason)) => {
+        Err(FetchError::Transient(reason) | FetchError::Ours(reason)) => {
             return retry(syncer, &taken, max_attempts, &reason).await;
         }
     };

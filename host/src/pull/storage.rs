@@ -254,8 +254,17 @@ fn sync_dir(dir: &Dir) -> io::Result<()> {
     dir.open(".")?.into_std().sync_all()
 }
 
+/// JSON or HTML/XML: the head opens with `{`, `[` or `<` and is text (raw
+/// audio that happens to start with such a byte has control bytes soon).
 fn markup(head: &[u8]) -> Option<&'static str> {
-    match head.iter().find(|b| !b.is_ascii_whitespace())? {
+    let sample = &head[..head.len().min(64)];
+    if !sample
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace() || *b >= 0x80)
+    {
+        return None;
+    }
+    match sample.iter().find(|b| !b.is_ascii_whitespace())? {
         b'{' | b'[' => Some("application/json"),
         b'<' => Some("text/html"),
         _ => None,
@@ -388,6 +397,11 @@ mod tests {
         assert_eq!(
             content_type(Some("audio/wav"), None, b"\n<!DOCTYPE html>"),
             "text/html"
+        );
+        // Raw audio that starts with such a byte is still audio.
+        assert_eq!(
+            content_type(Some("audio/basic"), None, b"<\x00\x7f\x01\xfe"),
+            "audio/basic"
         );
     }
 }

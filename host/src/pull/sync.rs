@@ -285,9 +285,9 @@ impl Syncer {
             }
             Ok(Err(e)) => {
                 let e = crate::ingest::connector_error(e);
-                Err(FetchError::Transient(format!("{}: {}", e.code, e.message)))
+                Err(FetchError::Ours(format!("{}: {}", e.code, e.message)))
             }
-            Err(e) => Err(FetchError::Transient(format!("{}: {e}", e.code()))),
+            Err(e) => Err(FetchError::Ours(format!("{}: {e}", e.code()))),
         };
         let stored = match stored {
             // A vendor error page or JSON answered with 200 is not a recording.
@@ -300,6 +300,14 @@ impl Syncer {
             Err(FetchError::Transient(reason)) => {
                 self.failed_try(integration_id, &recording.id, reason)
                     .await?
+            }
+            // Not the recording's fault (our disk, the connector, the
+            // sandbox): stop this run, count nothing against it.
+            Err(FetchError::Ours(reason)) => {
+                return Err(Stop::Failed(format!(
+                    "recording {} not downloaded: {reason}",
+                    recording.id
+                )));
             }
         };
         let notices = match &stored {
@@ -342,7 +350,12 @@ impl Syncer {
             }
         };
         if !inserted {
-            // Someone recorded it between our check and now: keep theirs.
+            // Someone recorded it between our check and now: keep theirs
+            // (and forget our failed tries at it).
+            let _ = self
+                .store
+                .clear_pull_failures(integration_id, &recording.id)
+                .await;
             if let Ok(audio) = &pulled.stored {
                 let _ = self.storage.remove(&audio.storage_key);
             }

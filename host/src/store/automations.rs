@@ -127,8 +127,8 @@ impl Store {
     /// Replaces the graph (and name); `enabled` too when given, else it stays.
     /// Collected digest items go with what no longer sends them: all of
     /// them when the automation is switched off, else those whose
-    /// destination is not among `digests` (the new graph's digest actions,
-    /// as (channel, target)). A chat taken out of a rule must not get the
+    /// destination is not among `digests` (the new graph's actions, as
+    /// (channel, target)). A chat taken out of a rule must not get the
     /// rule's digest hours later.
     pub async fn replace_automation(
         &self,
@@ -476,7 +476,29 @@ impl Store {
             let entry = groups.entry(key).or_insert_with(|| (severity, Vec::new()));
             entry.1.push(r.try_get("message")?);
         }
+        // A rule switched off or deleted since its items were collected
+        // (a firing that raced the change) sends nothing: its items go.
+        let mut enabled: HashMap<String, bool> = HashMap::new();
+        for (_, automation_id, _, _) in groups.keys() {
+            if enabled.contains_key(automation_id) {
+                continue;
+            }
+            let row = sqlx::query("SELECT enabled FROM automations WHERE id = $1")
+                .bind(automation_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let on = match row {
+                Some(row) => get_bool(&row, "enabled")?,
+                None => false,
+            };
+            enabled.insert(automation_id.clone(), on);
+        }
+        let mut sent = 0;
         for ((business_id, automation_id, channel, target), (severity, messages)) in &groups {
+            if enabled.get(automation_id) != Some(&true) {
+                continue;
+            }
+            sent += 1;
             let n = NewNotification {
                 business_id: business_id.clone(),
                 channel: channel.clone(),
@@ -494,7 +516,7 @@ impl Store {
             insert_notification(&mut tx, &n, Some(automation_id)).await?;
         }
         tx.commit().await?;
-        Ok(groups.len())
+        Ok(sent)
     }
 }
 
@@ -503,7 +525,7 @@ pub struct AutomationReplacement<'a> {
     pub name: &'a str,
     pub graph: &'a Value,
     pub enabled: Option<bool>,
-    /// The (channel, target) of each digest action of the new graph.
+    /// The (channel, target) of each action of the new graph.
     pub digests: &'a [(String, Option<String>)],
 }
 
@@ -558,6 +580,86 @@ mod tests {
             },
             digest_window_end: window_end,
         }
+    }
+
+    /// Collected digest items follow the automation: a replacement keeps
+    /// those of destinations it still has (digest or not), drops the others;
+    /// items of a rule switched off after they were collected (a firing that
+    /// raced the switch) are never sent.
+    #[tokio::test]
+    async fn digest_items_follow_replacements_and_switching_off() -> anyhow::Result<()> {
+        for store in test_stores().await? {
+            let b = store.create_business("A").await?;
+            let graph = serde_json::json!({"name": "Rule"});
+            let a = store.create_automation(&b.id, "Rule", &graph, true).await?;
+            let pending = || async {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM digest_items")
+                    .fetch_one(store.pool())
+                    .await
+            };
+            for call in ["call-1", "call-2"] {
+                store
+                    .record_firing(
+                        &b.id,
+                        &a.id,
+                        call,
+                        &[planned(&b.id, call, Some(now_ms() - 1))],
+                        vec![serde_json::json!({})],
+                    )
+                    .await?;
+            }
+            let replace = |keep: Vec<(String, Option<String>)>| {
+                let store = store.clone();
+                let (business, id, graph) = (b.id.clone(), a.id.clone(), graph.clone());
+                async move {
+                    store
+                        .replace_automation(
+                            &business,
+                            &id,
+                            AutomationReplacement {
+                                name: "Rule",
+                                graph: &graph,
+                                enabled: None,
+                                digests: &keep,
+                            },
+                        )
+                        .await
+                }
+            };
+            replace(vec![("discord".into(), Some("hook-1".into()))]).await?;
+            assert_eq!(pending().await?, 2, "{:?}", store.backend());
+            replace(vec![("discord".into(), Some("hook-2".into()))]).await?;
+            assert_eq!(
+                pending().await?,
+                0,
+                "hook-1 left the rule: {:?}",
+                store.backend()
+            );
+
+            store
+                .record_firing(
+                    &b.id,
+                    &a.id,
+                    "call-3",
+                    &[planned(&b.id, "late", Some(now_ms() - 1))],
+                    vec![serde_json::json!({})],
+                )
+                .await?;
+            // Switched off between collecting and flushing: nothing goes out.
+            sqlx::query("UPDATE automations SET enabled = $1 WHERE id = $2")
+                .bind(false)
+                .bind(&a.id)
+                .execute(store.pool())
+                .await?;
+            assert_eq!(
+                store.flush_digests("Digest").await?,
+                0,
+                "{:?}",
+                store.backend()
+            );
+            assert_eq!(pending().await?, 0);
+        }
+        Ok(())
     }
 
     #[tokio::test]
