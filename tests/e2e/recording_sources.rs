@@ -171,6 +171,19 @@ async fn dtac_test_connection() {
     app.stop().await;
 }
 
+/// A DTAC integration with `config`, as `agent` / `pass`; its id.
+async fn dtac(app: &TestApp, config: Value) -> String {
+    let created = app
+        .post(
+            "/integrations",
+            json!({"kind": "dtac", "name": "DTAC", "config": config,
+                   "secrets": {"username": "agent", "password": "pass"}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.body["id"].as_str().unwrap().to_owned()
+}
+
 /// Pointing an integration at another server needs its credentials again:
 /// else a token that never knew the password could have the connector send
 /// it to a server of its choosing.
@@ -179,14 +192,7 @@ async fn a_new_address_needs_the_secrets_again() {
     let ork = fake_orktrack().await;
     let elsewhere = fake_orktrack().await;
     let app = TestApp::start(|_| {}).await;
-    let created = app
-        .post(
-            "/integrations",
-            json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
-                   "secrets": {"username": "agent", "password": "pass"}}),
-        )
-        .await;
-    let id = created.body["id"].as_str().unwrap();
+    let id = dtac(&app, json!({"baseUrl": ork})).await;
     let path = format!("/integrations/{id}");
     let moved = app
         .call(
@@ -233,14 +239,7 @@ async fn a_new_address_needs_the_secrets_again() {
     assert_eq!(full.status, 200, "{}", full.text);
     assert_eq!(full.body["config"]["baseUrl"], elsewhere.as_str());
     // Unset, blank: the same address (the default), nothing to give again.
-    let plain = app
-        .post(
-            "/integrations",
-            json!({"kind": "dtac", "name": "DTAC default", "config": {},
-                   "secrets": {"username": "agent", "password": "pass"}}),
-        )
-        .await;
-    let plain_path = format!("/integrations/{}", plain.body["id"].as_str().unwrap());
+    let plain_path = format!("/integrations/{}", dtac(&app, json!({})).await);
     let blank = app
         .call(
             Method::PATCH,
@@ -263,14 +262,7 @@ async fn the_master_key_rotates_and_reseal_finishes_it() {
     let ork = fake_orktrack().await;
     let (receiver, _) = switchboard_tests::sink().await;
     for app in TestApp::each_backend_with(|s| s.master_key = Some(OLD.into())).await {
-        let created = app
-            .post(
-                "/integrations",
-                json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
-                       "secrets": {"username": "agent", "password": "pass"}}),
-            )
-            .await;
-        let id = created.body["id"].as_str().unwrap().to_owned();
+        let id = dtac(&app, json!({"baseUrl": ork})).await;
         let hook = app
             .post(
                 "/webhooks",

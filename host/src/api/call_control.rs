@@ -23,7 +23,6 @@ use super::error::ApiError;
 use super::json::{ApiJson, OptionalJson};
 use super::openapi::ErrorBody;
 use crate::ingest::{call_error, connector_error};
-use crate::installations::call_target;
 use crate::runtime::registry::manifest::World;
 use crate::runtime::wit::since_v0_1_0::call_control::exports::switchboard::connector::pbx_control::{
     DialRequest, HoldRequest,
@@ -167,15 +166,10 @@ async fn click_to_call(
         ));
     }
     let integration = pick(&state, &caller, body.integration_id.as_deref()).await?;
-    let (target, installation) = call_target(
-        &state.store,
-        &state.lookups,
-        &state.runtime,
-        &state.secrets,
-        &integration,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let (target, installation) = state
+        .call_target(&integration)
+        .await
+        .map_err(ApiError::internal)?;
     let request = DialRequest {
         extension: body.extension,
         user_id: body.user_id,
@@ -233,15 +227,10 @@ async fn hold(
         Err(e) => return Err(ApiError::internal(e)),
     };
     let integration = pick(&state, &caller, Some(&call.integration_id)).await?;
-    let (target, installation) = call_target(
-        &state.store,
-        &state.lookups,
-        &state.runtime,
-        &state.secrets,
-        &integration,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let (target, installation) = state
+        .call_target(&integration)
+        .await
+        .map_err(ApiError::internal)?;
     // The vendor knows the call by the id of its live leg (the fold marks
     // it: with one leg per agent rung, the last in order may be a missed
     // agent's); a call folded before legs were marked, by its last leg.

@@ -23,7 +23,7 @@ use super::error::ApiError;
 use super::json::ApiJson;
 use super::openapi::ErrorBody;
 use crate::ingest::{call_error, connector_error};
-use crate::installations::{call_target, open_secrets, seal_secrets};
+use crate::installations::{open_secrets, seal_secrets};
 use crate::runtime::registry::manifest::{Manifest, World};
 use crate::server::AppState;
 use crate::store::{Integration, IntegrationPatch, NewIntegration, StoreError, new_id};
@@ -687,15 +687,10 @@ async fn test(
             ),
         ));
     }
-    let (target, installation) = call_target(
-        &state.store,
-        &state.lookups,
-        &state.runtime,
-        &state.secrets,
-        &integration,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let (target, installation) = state
+        .call_target(&integration)
+        .await
+        .map_err(ApiError::internal)?;
     match state.runtime.test_connection(&target, &installation).await {
         Ok(Ok(info)) => Ok(Json(json!({ "ok": true, "message": info.message }))),
         // A failed test is an answer, not an error: say what failed.

@@ -25,7 +25,6 @@ use super::openapi::ErrorBody;
 use super::pagination;
 use crate::calls::names;
 use crate::ingest::{call_error, connector_error};
-use crate::installations::call_target;
 use crate::runtime::wit::since_v0_1_0::call_control::exports::switchboard::connector::pbx_control::HistoryQuery;
 use crate::runtime::wit::since_v0_1_0::types::CallEvent;
 use crate::server::AppState;
@@ -162,15 +161,10 @@ async fn history(
         return Err(invalid_filter("`from` is after `to`"));
     }
     let integration = pick(&state, &caller, q.integration_id.as_deref()).await?;
-    let (target, installation) = call_target(
-        &state.store,
-        &state.lookups,
-        &state.runtime,
-        &state.secrets,
-        &integration,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let (target, installation) = state
+        .call_target(&integration)
+        .await
+        .map_err(ApiError::internal)?;
     let query = HistoryQuery {
         start: q.from,
         end: q.to,
