@@ -3,8 +3,9 @@
 //!
 //! A window is `[since, until)`, `until` frozen (at `now - LAG_MS`) when its
 //! first page is asked for, so its pages mean the same thing after a restart.
-//! When a window is done the next one starts `OVERLAP_MS` before its end, to
-//! pick up recordings OrkTrack files late; ids already returned in that
+//! When a window is done the next one starts `OVERLAP_MS` (the setting
+//! `lateFilingMinutes`) before its end, to pick up recordings OrkTrack files
+//! late (it dates each by its call's start and files it when the call ends); ids already returned in that
 //! overlap travel in the cursor (`skip`) and are not returned again.
 
 use serde_json::{Map, Value, json};
@@ -17,7 +18,8 @@ use crate::settings::Settings;
 pub const INITIAL_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Windows end this long before "now": the newest calls are still being written.
 pub const LAG_MS: i64 = 2 * 60 * 1000;
-/// Each window re-reads this much of the previous one.
+/// Each window re-reads this much of the previous one, unless the
+/// installation's `lateFilingMinutes` says otherwise.
 pub const OVERLAP_MS: i64 = 30 * 60 * 1000;
 /// At most this many ids are carried to the next window; beyond it the
 /// host's per-id de-duplication is the safety net.
@@ -128,7 +130,7 @@ pub fn advance(
     page: &VendorPage,
     settings: &Settings,
 ) -> RecordingPage {
-    let overlap_start = until - OVERLAP_MS;
+    let overlap_start = until - settings.overlap_ms;
     let mut seen = cursor.seen.clone();
     let mut recordings = Vec::new();
     for object in &page.objects {
@@ -222,6 +224,33 @@ mod tests {
             Err(ConnectorError::BadRequest(_))
         ));
         assert!(Cursor::decode("{}").is_err());
+    }
+
+    /// A longer `lateFilingMinutes` makes the next window reach further back:
+    /// a 45-minute call filed when it ends is still in it.
+    #[test]
+    fn late_filing_minutes_widen_the_overlap() {
+        let until = NOW - LAG_MS;
+        let c = Cursor {
+            until: Some(until),
+            ..Cursor::initial(NOW)
+        };
+        let page = VendorPage {
+            objects: vec![],
+            more: false,
+        };
+        let wide = settings().with_late_filing(Some("90")).unwrap();
+        let out = advance(&c, until, &page, &wide);
+        let next = Cursor::decode(out.next_cursor.as_deref().unwrap()).unwrap();
+        assert_eq!(next.since, until - 90 * 60_000);
+        assert_eq!(settings().overlap_ms, OVERLAP_MS);
+        for bad in ["2", "1441", "soon"] {
+            assert!(matches!(
+                settings().with_late_filing(Some(bad)),
+                Err(ConnectorError::Config(_))
+            ));
+        }
+        assert_eq!(settings().with_late_filing(Some(" ")).unwrap(), settings());
     }
 
     #[test]

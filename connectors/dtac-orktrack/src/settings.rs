@@ -15,14 +15,44 @@ pub struct Settings {
     pub base_url: String,
     /// Calling code used to read national numbers.
     pub country_code: String,
+    /// How far back each window re-reads the previous one, in ms: OrkTrack
+    /// dates a recording by its call's start and files it when the call
+    /// ends, so this bounds the calls whose recordings are found.
+    pub overlap_ms: i64,
 }
+
+/// `lateFilingMinutes` bounds: below 5 the lag alone could miss a call;
+/// a day of overlap is already a day of re-listing per sync.
+const LATE_FILING_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
 
 impl Settings {
     pub fn from_installation(installation: &Installation) -> Result<Self, ConnectorError> {
         Self::new(
             installation.setting("baseUrl"),
             installation.setting("defaultCountryCode"),
-        )
+        )?
+        .with_late_filing(installation.setting("lateFilingMinutes"))
+    }
+
+    /// `lateFilingMinutes`: the longest a recording may be filed after its
+    /// call started and still be pulled (default 30).
+    pub fn with_late_filing(mut self, raw: Option<&str>) -> Result<Self, ConnectorError> {
+        let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(self);
+        };
+        let minutes = raw
+            .parse::<i64>()
+            .ok()
+            .filter(|m| LATE_FILING_MINUTES.contains(m))
+            .ok_or_else(|| {
+                ConnectorError::Config(format!(
+                    "`lateFilingMinutes` must be a whole number of minutes from {} to {}, not `{raw}`",
+                    LATE_FILING_MINUTES.start(),
+                    LATE_FILING_MINUTES.end()
+                ))
+            })?;
+        self.overlap_ms = minutes * 60_000;
+        Ok(self)
     }
 
     pub fn new(base_url: Option<&str>, country: Option<&str>) -> Result<Self, ConnectorError> {
@@ -38,6 +68,7 @@ impl Settings {
         Ok(Settings {
             base_url: normalise_base_url(base_url)?,
             country_code: country_code.to_string(),
+            overlap_ms: crate::cursor::OVERLAP_MS,
         })
     }
 }
