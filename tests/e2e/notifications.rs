@@ -8,10 +8,10 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 use switchboard::config::Settings;
 use switchboard::store::NewNotification;
-use switchboard_tests::app::TestApp;
+use switchboard_tests::app::{TestApp, reply};
 use switchboard_tests::fakes::{self, Fake};
 
 const BOT_TOKEN: &str = "123456:TEST-token";
@@ -777,4 +777,66 @@ async fn an_in_app_row_reaches_streams_on_every_server() {
     assert_eq!(got, Ok(true), "{seen}");
     b.stop().await;
     a.stop().await;
+}
+
+/// Seed 000 invites a caller to retry after `ok: false`; with an
+/// `Idempotency-Key` the retry answers the first send's outcome instead of
+/// sending twice, even when both arrive at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_makes_a_retry_answer_the_first_send() {
+    for app in TestApp::each_backend().await {
+        let send = |key: String, body: &'static str| {
+            let req = app
+                .client
+                .post(app.url("/notifications/send"))
+                .bearer_auth(&app.token)
+                .header("idempotency-key", key)
+                .json(&json!({"channel": "in_app", "title": "Lead", "body": body}));
+            async move { reply(req.send().await.unwrap()).await }
+        };
+        let first = send("lead-123".into(), "first").await;
+        assert_eq!(
+            (first.body["ok"].clone(), first.body["status"].clone()),
+            (json!(true), json!("delivered")),
+            "{}",
+            first.text
+        );
+        let again = send("lead-123".into(), "second").await;
+        assert_eq!(again.body["id"], first.body["id"], "{}", again.text);
+        assert_eq!(again.body["replayed"], true);
+        assert_eq!(again.body["status"], "delivered");
+        // Two at once with a new key: one notification.
+        let (a, b) = tokio::join!(send("lead-124".into(), "x"), send("lead-124".into(), "x"));
+        assert_eq!(a.body["id"], b.body["id"], "{} / {}", a.text, b.text);
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications")
+            .fetch_one(app.store().pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, 2, "{}", app.backend);
+        // Keys are the business's own: another business's is another send.
+        let (_, other) = app.other_tenant().await;
+        let theirs = reply(
+            app.client
+                .post(app.url("/notifications/send"))
+                .bearer_auth(&other)
+                .header("idempotency-key", "lead-123")
+                .json(&json!({"channel": "in_app", "title": "Lead", "body": "theirs"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_ne!(theirs.body["id"], first.body["id"], "{}", theirs.text);
+        assert_eq!(theirs.body["replayed"], Value::Null);
+        for bad in ["has space".to_owned(), "k".repeat(256)] {
+            let r = send(bad, "x").await;
+            assert_eq!(
+                (r.status.as_u16(), r.body["error"].clone()),
+                (400, json!("invalid_idempotency_key")),
+                "{}",
+                r.text
+            );
+        }
+        app.stop().await;
+    }
 }

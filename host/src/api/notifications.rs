@@ -16,7 +16,7 @@ use std::convert::Infallible;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use serde::Deserialize;
@@ -33,7 +33,7 @@ use super::telegram::{chat_not_found, chat_view};
 use crate::crypto::aad;
 use crate::notify::deliver::DISCORD_RECORD;
 use crate::server::AppState;
-use crate::store::{AttemptResult, NewNotification, StoreError, new_id};
+use crate::store::{AttemptResult, NewNotification, Notification, StoreError, new_id};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -108,12 +108,33 @@ fn check_link(link: Option<&str>) -> Result<(), ApiError> {
 pub async fn send_and_answer(
     state: &AppState,
     n: NewNotification,
+    idempotency_key: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
-    let (stored, result) = state
-        .notifier
-        .send_new(n)
-        .await
-        .map_err(ApiError::internal)?;
+    if let Some(key) = idempotency_key
+        && let Some(first) = state
+            .store
+            .notification_by_idempotency_key(&n.business_id, key)
+            .await
+            .map_err(ApiError::internal)?
+    {
+        return Ok(Json(replayed(&first)));
+    }
+    let business_id = n.business_id.clone();
+    let (stored, result) = match state.notifier.send_new(n, idempotency_key).await {
+        Ok(sent) => sent,
+        // The same key raced in from another request: its notification.
+        Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
+            let key = idempotency_key.unwrap_or_default();
+            let first = state
+                .store
+                .notification_by_idempotency_key(&business_id, key)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::internal("an idempotency key conflicted with no row"))?;
+            return Ok(Json(replayed(&first)));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
     let id = stored.id;
     Ok(Json(match result {
         // The channel's own id of what it made: a Telegram message id, the
@@ -144,10 +165,11 @@ pub async fn send_and_answer(
     path = "/notifications/send",
     tag = "notifications",
     security(("bearer" = ["manage_notifications"])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters naming this notification: a request with a key used before sends nothing and answers the first one's outcome (`replayed: true`)")),
     request_body = SendBody,
     responses(
-        (status = 200, description = "`{ok: true, id, status: \"delivered\", externalId}` (the channel's id of what it made, e.g. the feed row), `{ok: true, id, status: \"queued\"}`, or `{ok: false, id, status: \"pending\" | \"failed\", willRetry, error}`: a transient failure stays in the outbox and is retried, so do not send again", body = Object),
-        (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
+        (status = 200, description = "`{ok: true, id, status: \"delivered\", externalId}` (the channel's id of what it made, e.g. the feed row), `{ok: true, id, status: \"queued\"}`, or `{ok: false, id, status: \"pending\" | \"failed\", willRetry, error}`: a transient failure stays in the outbox and is retried, so do not send again (or send again with the same `Idempotency-Key`: the answer is then the first one's outcome, with `replayed: true`)", body = Object),
+        (status = 400, description = "`invalid_json`: the body is not JSON; `invalid_idempotency_key`: the header is not 1 to 255 visible ASCII characters", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the size limit", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/json`", body = ErrorBody),
         (status = 404, description = "`chat_not_found`: `chatId` is not a chat of this business; `discord_webhook_not_found`: `webhookId` is not a Discord webhook of this business", body = ErrorBody),
@@ -157,9 +179,11 @@ pub async fn send_and_answer(
 async fn send(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<SendBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ManageNotifications)?;
+    let idempotency_key = idempotency_key(&headers)?;
     let severity = b.severity.unwrap_or_else(|| "info".into());
     if !SEVERITIES.contains(&severity.as_str()) {
         return Err(unprocessable(
@@ -232,8 +256,54 @@ async fn send(
             severity,
             attributes: json!({"event.type": "notification.sent"}),
         },
+        idempotency_key.as_deref(),
     )
     .await
+}
+
+/// The longest `Idempotency-Key` kept.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= MAX_IDEMPOTENCY_KEY
+                && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map(|k| Some(k.to_owned()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                format!(
+                    "`Idempotency-Key` must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+                ),
+            )
+        })
+}
+
+/// What became of a notification sent before under the same key, in the
+/// shape of a first answer, marked `replayed`.
+fn replayed(n: &Notification) -> Value {
+    let mut answer = match (n.status.as_str(), &n.last_error) {
+        ("delivered", _) => {
+            json!({"ok": true, "id": n.id, "status": "delivered", "externalId": n.external_id})
+        }
+        ("failed", error) => {
+            json!({"ok": false, "id": n.id, "status": "failed", "willRetry": false, "error": error})
+        }
+        (_, Some(error)) => {
+            json!({"ok": false, "id": n.id, "status": "pending", "willRetry": true, "error": error})
+        }
+        (_, None) => json!({"ok": true, "id": n.id, "status": "queued"}),
+    };
+    answer["replayed"] = Value::Bool(true);
+    answer
 }
 
 /// Where notifications can go: linked Telegram chats and Discord webhooks.

@@ -243,6 +243,7 @@ async fn test(
             severity: "info".into(),
             attributes: json!({"event.type": "telegram.test"}),
         },
+        None,
     )
     .await
 }

@@ -397,6 +397,7 @@ async fn test(
             severity: "info".into(),
             attributes: json!({"event.type": "webhook.test"}),
         },
+        None,
     )
     .await
 }

@@ -676,8 +676,12 @@ impl Notifier {
     pub async fn send_new(
         self: &Arc<Self>,
         n: NewNotification,
+        idempotency_key: Option<&str>,
     ) -> Result<(Notification, AttemptResult), StoreError> {
-        let stored = self.store.enqueue_claimed_notification(n, LEASE_MS).await?;
+        let stored = self
+            .store
+            .enqueue_claimed_notification(n, LEASE_MS, idempotency_key)
+            .await?;
         let this = Arc::clone(self);
         let claimed = stored.clone();
         let mut results = tokio::spawn(async move {

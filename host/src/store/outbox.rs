@@ -138,13 +138,34 @@ impl Store {
     /// cannot take it first, so the caller's answer is the attempt's own
     /// result. If the caller dies before recording it, the lease runs out
     /// and the worker sends it then.
+    ///
+    /// With `idempotency_key`, a notification of the business already
+    /// stored under that key is `Conflict` (see
+    /// [`Store::notification_by_idempotency_key`]).
     pub async fn enqueue_claimed_notification(
         &self,
         n: NewNotification,
         lease_ms: i64,
+        idempotency_key: Option<&str>,
     ) -> Result<Notification, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        insert_row(&mut conn, &n, None, Some(lease_ms)).await
+        insert_row(&mut conn, &n, None, Some(lease_ms), idempotency_key).await
+    }
+
+    /// The business's notification sent with `Idempotency-Key: key`.
+    pub async fn notification_by_idempotency_key(
+        &self,
+        business_id: &str,
+        key: &str,
+    ) -> Result<Option<Notification>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM notifications WHERE business_id = $1 AND idempotency_key = $2"
+        )))
+        .bind(business_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(notification).transpose()
     }
 
     /// Stores several pending notifications in one transaction (a fan-out
@@ -401,7 +422,7 @@ pub(super) async fn insert_notification(
     n: &NewNotification,
     automation_id: Option<&str>,
 ) -> Result<Notification, StoreError> {
-    insert_row(conn, n, automation_id, None).await
+    insert_row(conn, n, automation_id, None, None).await
 }
 
 /// Inserts `n` due now: `pending`, or with `claim_ms` already claimed
@@ -411,6 +432,7 @@ async fn insert_row(
     n: &NewNotification,
     automation_id: Option<&str>,
     claim_ms: Option<i64>,
+    idempotency_key: Option<&str>,
 ) -> Result<Notification, StoreError> {
     let id = new_id();
     let now = now_ms();
@@ -423,7 +445,8 @@ async fn insert_row(
     sqlx::query(
         "INSERT INTO notifications (id, business_id, channel, destination_id, title, body, link, \
          severity, attributes_json, status, attempts, next_attempt_at, created_at, automation_id, \
-         lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12, 0, $10, $10, $11, $13)",
+         lease_until, idempotency_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12, 0, $10, $10, $11, $13, $14)",
     )
     .bind(&id)
     .bind(&n.business_id)
@@ -438,6 +461,7 @@ async fn insert_row(
     .bind(automation_id)
     .bind(status)
     .bind(lease_until)
+    .bind(idempotency_key)
     .execute(&mut *conn)
     .await?;
     Ok(Notification {
@@ -754,7 +778,7 @@ mod tests {
             let backend = store.backend();
             let b = store.create_business("A").await?;
             let held = store
-                .enqueue_claimed_notification(new(&b.id), 60_000)
+                .enqueue_claimed_notification(new(&b.id), 60_000, None)
                 .await?;
             assert_eq!(store.get_notification(&b.id, &held.id).await?, held);
             assert_eq!(held.status, "sending", "{backend:?}");
@@ -765,7 +789,9 @@ mod tests {
             assert!(!store.claim_notification(&held.id, 60_000).await?);
 
             // The sender died before recording: the worker sends it later.
-            let lapsed = store.enqueue_claimed_notification(new(&b.id), -1).await?;
+            let lapsed = store
+                .enqueue_claimed_notification(new(&b.id), -1, None)
+                .await?;
             let due = store.claim_due_notifications(10, 60_000).await?;
             assert_eq!(
                 due.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
