@@ -805,6 +805,19 @@ async fn an_idempotency_key_makes_a_retry_answer_the_first_send() {
         assert_eq!(again.body["id"], first.body["id"], "{}", again.text);
         assert_eq!(again.body["replayed"], true);
         assert_eq!(again.body["status"], "delivered");
+        // The key answers before the body is looked at.
+        let odd = reply(
+            app.client
+                .post(app.url("/notifications/send"))
+                .bearer_auth(&app.token)
+                .header("idempotency-key", "lead-123")
+                .json(&json!({"channel": "in_app", "title": "Lead", "severity": "loud"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(odd.body["id"], first.body["id"], "{}", odd.text);
         // Two at once with a new key: one notification.
         let (a, b) = tokio::join!(send("lead-124".into(), "x"), send("lead-124".into(), "x"));
         assert_eq!(a.body["id"], b.body["id"], "{} / {}", a.text, b.text);

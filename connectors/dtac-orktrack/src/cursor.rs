@@ -151,7 +151,10 @@ pub fn advance(
         (next, true)
     } else {
         let next = Cursor {
-            since: overlap_start.max(cursor.since),
+            // Not bounded by this window's start: after `lateFilingMinutes`
+            // is raised, the next window reaches the new distance back at
+            // once (what was returned before, the host already has).
+            since: overlap_start,
             until: None,
             page: 1,
             skip: seen,
@@ -241,6 +244,15 @@ mod tests {
         };
         let wide = settings().with_late_filing(Some("90")).unwrap();
         let out = advance(&c, until, &page, &wide);
+        let next = Cursor::decode(out.next_cursor.as_deref().unwrap()).unwrap();
+        assert_eq!(next.since, until - 90 * 60_000);
+        // Raised mid-way: a window that began 35 minutes back still hands
+        // on one that begins 90 minutes back.
+        let recent = Cursor {
+            since: until - 35 * 60_000,
+            ..c.clone()
+        };
+        let out = advance(&recent, until, &page, &wide);
         let next = Cursor::decode(out.next_cursor.as_deref().unwrap()).unwrap();
         assert_eq!(next.since, until - 90 * 60_000);
         assert_eq!(settings().overlap_ms, OVERLAP_MS);

@@ -110,15 +110,6 @@ pub async fn send_and_answer(
     n: NewNotification,
     idempotency_key: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
-    if let Some(key) = idempotency_key
-        && let Some(first) = state
-            .store
-            .notification_by_idempotency_key(&n.business_id, key)
-            .await
-            .map_err(ApiError::internal)?
-    {
-        return Ok(Json(replayed(&first)));
-    }
     let business_id = n.business_id.clone();
     let (stored, result) = match state.notifier.send_new(n, idempotency_key).await {
         Ok(sent) => sent,
@@ -184,6 +175,18 @@ async fn send(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ManageNotifications)?;
     let idempotency_key = idempotency_key(&headers)?;
+    // A used key answers what became of its notification before the body
+    // is looked at: the retry of a send whose chat was unlinked since is
+    // still that send.
+    if let Some(key) = &idempotency_key
+        && let Some(first) = state
+            .store
+            .notification_by_idempotency_key(&caller.business_id, key)
+            .await
+            .map_err(ApiError::internal)?
+    {
+        return Ok(Json(replayed(&first)));
+    }
     let severity = b.severity.unwrap_or_else(|| "info".into());
     if !SEVERITIES.contains(&severity.as_str()) {
         return Err(unprocessable(
@@ -296,6 +299,11 @@ fn replayed(n: &Notification) -> Value {
         }
         ("failed", error) => {
             json!({"ok": false, "id": n.id, "status": "failed", "willRetry": false, "error": error})
+        }
+        // The first request is still sending it: no outcome yet (if that
+        // request dies, the outbox sends it once its claim runs out).
+        ("sending", _) => {
+            json!({"ok": false, "id": n.id, "status": "sending", "willRetry": true, "error": null})
         }
         (_, Some(error)) => {
             json!({"ok": false, "id": n.id, "status": "pending", "willRetry": true, "error": error})
