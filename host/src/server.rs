@@ -45,27 +45,6 @@ pub struct AppStateInner {
 
 pub type AppState = Arc<AppStateInner>;
 
-impl AppStateInner {
-    /// Everything to call `integration`'s component
-    /// ([`crate::installations::call_target`] with this server's parts).
-    pub async fn call_target(
-        &self,
-        integration: &crate::store::Integration,
-    ) -> anyhow::Result<(
-        crate::runtime::CallTarget,
-        crate::runtime::wit::since_v0_1_0::types::Installation,
-    )> {
-        crate::installations::call_target(
-            &self.store,
-            &self.lookups,
-            &self.runtime,
-            &self.secrets,
-            integration,
-        )
-        .await
-    }
-}
-
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,

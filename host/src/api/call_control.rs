@@ -167,7 +167,8 @@ async fn click_to_call(
     }
     let integration = pick(&state, &caller, body.integration_id.as_deref()).await?;
     let (target, installation) = state
-        .call_target(&integration)
+        .syncer
+        .target_of(&integration)
         .await
         .map_err(ApiError::internal)?;
     let request = DialRequest {
@@ -228,7 +229,8 @@ async fn hold(
     };
     let integration = pick(&state, &caller, Some(&call.integration_id)).await?;
     let (target, installation) = state
-        .call_target(&integration)
+        .syncer
+        .target_of(&integration)
         .await
         .map_err(ApiError::internal)?;
     // The vendor knows the call by the id of its live leg (the fold marks

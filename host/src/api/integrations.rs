@@ -688,7 +688,8 @@ async fn test(
         ));
     }
     let (target, installation) = state
-        .call_target(&integration)
+        .syncer
+        .target_of(&integration)
         .await
         .map_err(ApiError::internal)?;
     match state.runtime.test_connection(&target, &installation).await {

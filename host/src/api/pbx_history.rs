@@ -162,7 +162,8 @@ async fn history(
     }
     let integration = pick(&state, &caller, q.integration_id.as_deref()).await?;
     let (target, installation) = state
-        .call_target(&integration)
+        .syncer
+        .target_of(&integration)
         .await
         .map_err(ApiError::internal)?;
     let query = HistoryQuery {
