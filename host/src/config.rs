@@ -36,6 +36,9 @@ pub struct Settings {
     pub http_timeout_ms: u64,
     pub http_max_response_bytes: u64,
     pub max_instances: u32,
+    /// How long a call waits for one of those instances before it is
+    /// refused as `sandbox_busy`.
+    pub instance_wait_ms: u64,
     pub memory_ceiling_bytes: u64,
     pub epoch_tick_ms: u64,
     /// Largest inbound request body.
@@ -121,6 +124,7 @@ impl Default for Settings {
             http_timeout_ms: 10_000,
             http_max_response_bytes: 8 << 20,
             max_instances: 128,
+            instance_wait_ms: 10_000,
             memory_ceiling_bytes: 256 << 20,
             epoch_tick_ms: 5,
             max_body_bytes: 1 << 20,

@@ -150,15 +150,17 @@ pub fn connector_error(e: ConnectorError) -> ApiError {
 }
 
 /// A sandbox failure: the tenant's rate and concurrency limits are 429 (a
-/// retry later succeeds); a missing component is 503; a component that broke
-/// a limit or crashed is a 500 the platform has to look at (it is recorded
-/// as an incident).
+/// retry later succeeds); a missing component or a full sandbox is 503; a
+/// component that broke a limit or crashed is a 500 the platform has to
+/// look at (it is recorded as an incident).
 pub fn call_error(e: CallError) -> ApiError {
     match &e {
         CallError::Breach(Breach::Rate { .. } | Breach::Concurrency { .. }) => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.code(), e.to_string())
         }
-        CallError::ComponentNotFound(_) | CallError::WorldNotServed { .. } => {
+        CallError::ComponentNotFound(_)
+        | CallError::WorldNotServed { .. }
+        | CallError::Busy { .. } => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string())
         }
         CallError::Breach(_) | CallError::Trap { .. } => {

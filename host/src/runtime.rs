@@ -17,6 +17,7 @@ pub mod limits;
 pub mod refusals;
 pub mod registry;
 pub mod services;
+pub mod stderr;
 pub mod wit;
 
 pub use calls::{CallError, CallTarget, IngestOutput};
@@ -40,6 +41,11 @@ pub struct RuntimeSettings {
     pub http_max_response_bytes: u64,
     /// Where compiled components are cached between runs (None: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// How long a call waits for a pooled instance before it is refused as
+    /// `sandbox_busy` (default 10 s): long enough to ride out a burst,
+    /// short enough that a vendor's webhook, which times out in seconds,
+    /// gets an answer to retry on.
+    pub instance_wait: Duration,
 }
 
 impl Default for RuntimeSettings {
@@ -55,6 +61,7 @@ impl Default for RuntimeSettings {
             http_timeout: Duration::from_secs(10),
             http_max_response_bytes: 8 << 20,
             cache_dir: None,
+            instance_wait: Duration::from_secs(10),
         }
     }
 }
@@ -69,7 +76,8 @@ pub struct Runtime {
     /// past its size at once, which would fail an innocent tenant's call
     /// (and record an incident against it) whenever others fill the pool;
     /// waiting here, first come first served, queues it instead. Each
-    /// holder is bounded by its wall-clock limit.
+    /// holder is bounded by its wall-clock limit, each waiter by
+    /// `settings.instance_wait`.
     pub(crate) instance_slots: Arc<tokio::sync::Semaphore>,
     _ticker: engine::EpochTicker,
 }

@@ -108,6 +108,7 @@ pub fn runtime_settings(s: &Settings) -> anyhow::Result<RuntimeSettings> {
         http_timeout: Duration::from_millis(s.http_timeout_ms),
         http_max_response_bytes: s.http_max_response_bytes,
         cache_dir: Some(s.cache_dir()),
+        instance_wait: Duration::from_millis(s.instance_wait_ms),
     })
 }
 

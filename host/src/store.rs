@@ -67,7 +67,7 @@ pub use ingest::{EventTarget, Fold, IngestJob, IngestOutcome, NewEvent};
 pub use integrations::{
     Integration, IntegrationPatch, NewIntegration, ROUTE_FIELDS, kind_family, route_field,
 };
-pub use outbox::{Attempt, AttemptResult, NewNotification, Notification};
+pub use outbox::{Attempt, AttemptResult, NewNotification, Notification, NotificationFilter};
 pub use recording_links::DueLink;
 pub use recordings::{PulledRecording, Recording, RecordingFilter, StoredAudio, audio_path};
 pub use sqlite_direct::DirectWriter;

@@ -94,10 +94,14 @@ impl HostServices for StoreServices {
         installation: &'a str,
         key: &'a str,
         value: &'a str,
-    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        max_keys: u32,
+    ) -> BoxFuture<'a, anyhow::Result<bool>> {
         async move {
             let sealed = seal_state(&self.secrets, installation, key, value);
-            Ok(self.store.state_set(installation, key, &sealed).await?)
+            Ok(self
+                .store
+                .state_set_within(installation, key, &sealed, max_keys)
+                .await?)
         }
         .boxed()
     }

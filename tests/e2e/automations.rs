@@ -15,7 +15,7 @@ use switchboard::config::Settings;
 use switchboard_tests::ai_fake;
 use switchboard_tests::app::TestApp;
 use switchboard_tests::fakes::{self, Fake};
-use switchboard_tests::recording_fakes::{Behaviour, FakeRecording, fake_3cx};
+use switchboard_tests::recording_fakes::{Behaviour, FakeRecording, fake_3cx, fake_orktrack};
 
 const DISCORD_URL: &str = "https://discord.com/api/webhooks/2222/tok-en";
 const BOT_TOKEN: &str = "123:bot";
@@ -917,5 +917,90 @@ async fn a_restart_between_analysis_and_firing_fires_once() {
         .get(&format!("/notifications/automations/{id}/runs"))
         .await;
     assert_eq!(runs.body["items"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+/// OrkTrack files a call's recording under the PBX's call id; when the
+/// PBX's webhook for that call arrives while the pulled call is being
+/// analysed, the webhook call adopts the pulled one and its running job.
+/// The analysis is stored on the adopting call (the analyzer, paid per
+/// minute of audio, is not run again) and the rule fires for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analysis_follows_its_call_when_a_webhook_call_adopts_it() {
+    let (dc, ai) = (fakes::discord().await, ai_fake::start().await);
+    ai.state.hold_transcriptions.store(true, Ordering::SeqCst);
+    let mut recording = FakeRecording::new(1, 4000);
+    recording.native_call_id = Some("240501100500_72".into());
+    let ork = fake_orktrack(Behaviour::with(vec![recording])).await;
+    let app = TestApp::start(|s| settings(s, &dc)).await;
+    let hook = discord_hook(&app).await;
+    let rule = app
+        .post("/notifications/automations", low_score_rule(&hook))
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text);
+    let analyzer = app
+        .post(
+            "/integrations",
+            json!({"kind": "openai-analyzer", "name": "AI", "config": {"baseUrl": ai.base_url},
+                   "secrets": {"apiKey": ai_fake::API_KEY}}),
+        )
+        .await;
+    assert_eq!(analyzer.status, StatusCode::CREATED, "{}", analyzer.text);
+    let dtac = app
+        .post(
+            "/integrations",
+            json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
+                   "secrets": {"username": "agent", "password": "pass"}}),
+        )
+        .await;
+    assert_eq!(dtac.status, StatusCode::CREATED, "{}", dtac.text);
+    let default = app
+        .post(
+            &format!(
+                "/integrations/{}/default",
+                dtac.body["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(default.status, StatusCode::OK, "{}", default.text);
+
+    tokio::time::timeout(Duration::from_secs(30), ai.state.held.notified())
+        .await
+        .expect("the pulled call's transcription never started");
+    let pulled = app.get("/recordings").await.body["items"][0]["callId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let adopter = webhook_call(&app, "240501100500_72", "+66812340001").await;
+    assert_ne!(adopter, pulled);
+    assert_eq!(app.get(&format!("/calls/{pulled}")).await.status, 404);
+    ai.state.release.notify_one();
+
+    let texts = eventually("the Discord message", async || {
+        let t = dc.state.texts();
+        (!t.is_empty()).then_some(t)
+    })
+    .await;
+    assert!(texts[0].contains("scored 42"), "{texts:?}");
+    assert!(
+        texts[0].ends_with(&format!("/calls/{adopter}")),
+        "{texts:?}"
+    );
+    let analysis = app.get(&format!("/calls/{adopter}/analysis")).await;
+    assert_eq!(
+        analysis.body["analysis"]["score"], 42.0,
+        "{}",
+        analysis.text
+    );
+    let jobs = analysis.body["jobs"].as_array().unwrap();
+    let analyze = jobs.iter().find(|j| j["kind"] == "analyze").unwrap();
+    assert_eq!(
+        (analyze["status"].clone(), analyze["attempts"].clone()),
+        (json!("done"), json!(1)),
+        "{}",
+        analysis.text
+    );
+    assert_eq!(ai.state.uploads.lock().unwrap().len(), 1, "analysed twice");
     app.stop().await;
 }

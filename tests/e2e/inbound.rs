@@ -437,6 +437,18 @@ async fn the_integrations_api_is_scoped_and_validated() {
         .await
         .unwrap();
     assert_eq!(wrong_business.status(), 403);
+    // A blank header is none: the token's default business.
+    let blank = app
+        .client
+        .get(app.url("/integrations"))
+        .bearer_auth(&app.token)
+        .header("x-business-id", " ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blank.status(), 200);
+    let blank: Value = blank.json().await.unwrap();
+    assert_eq!(blank["items"].as_array().unwrap().len(), 1, "{blank}");
 
     // Validation against the manifest; nothing is stored on refusal.
     for (body, code) in [

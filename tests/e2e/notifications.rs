@@ -85,8 +85,17 @@ async fn telegram_link_flow_and_sending() {
 
     // The webhook is Telegram's alone.
     assert_eq!(telegram_update(&app, "guess", 1, "/start x").await, 401);
+    let status = app.get("/telegram/status").await;
+    assert_eq!(
+        status.body,
+        json!({"configured": true, "botUsername": "SwitchboardBot", "mode": "webhook",
+               "chats": 0, "activeChats": 0}),
+        "{}",
+        status.text
+    );
 
     let chat = link_chat(&app, -1001).await;
+    assert_eq!(app.get("/telegram/status").await.body["chats"], 1);
     let listed = app.get("/telegram/chats").await;
     assert_eq!(
         listed.body["items"][0],
@@ -190,12 +199,13 @@ async fn telegram_link_flow_and_sending() {
         2
     );
 
-    // Send: delivered to the chat, HTML-escaped by the channel.
+    // Send: delivered to the chat, HTML-escaped by the channel. `chatId`
+    // may be either id the list shows: ours (below) or Telegram's.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let sent = app
         .post(
             "/notifications/send",
-            json!({"channel": "telegram", "chatId": chat, "title": "Lead ใหม่: คุณสมชาย",
+            json!({"channel": "telegram", "chatId": "-1001", "title": "Lead ใหม่: คุณสมชาย",
                    "body": "score < 50", "link": "https://crm.example.com/leads/123", "severity": "info"}),
         )
         .await;
@@ -302,10 +312,59 @@ async fn telegram_link_flow_and_sending() {
             assert_eq!(foreign.body["error"], "chat_not_found");
         }
     }
+    // Telegram's id of a chat linked to this business means nothing to another.
+    let foreign = app
+        .call_as(
+            &other_token,
+            Method::POST,
+            "/notifications/send",
+            Some(json!({"channel": "telegram", "chatId": "-1001", "body": "x"})),
+        )
+        .await;
+    assert_eq!(foreign.status, 404, "{}", foreign.text);
     let deleted = app
         .call(Method::DELETE, &format!("/telegram/chats/{chat}"), None)
         .await;
     assert_eq!(deleted.status, 204);
+    app.stop().await;
+}
+
+/// In webhook mode without `telegram_webhook_secret`, `/telegram/webhook`
+/// refuses every update, so a link code could never be redeemed: none is
+/// minted, and the status says why a CRM should not offer the QR code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_that_cannot_receive_updates_mints_no_link_codes() {
+    let (tg, dc) = (fakes::telegram(BOT_TOKEN).await, fakes::discord().await);
+    let app = TestApp::start(|s| {
+        gateway(s, &tg, &dc);
+        s.telegram_webhook_secret = None;
+    })
+    .await;
+    let refused = app.post("/telegram/link-code", json!({})).await;
+    assert_eq!(refused.status, 503, "{}", refused.text);
+    assert_eq!(refused.body["error"], "telegram_not_configured");
+    let status = app.get("/telegram/status").await;
+    assert_eq!(status.body["configured"], false, "{}", status.text);
+    assert_eq!(status.body["botUsername"], Value::Null);
+    app.stop().await;
+
+    // Polling needs no secret.
+    let app = TestApp::start(|s| {
+        gateway(s, &tg, &dc);
+        s.telegram_webhook_secret = None;
+        s.telegram_mode = "polling".into();
+    })
+    .await;
+    let minted = app.post("/telegram/link-code", json!({})).await;
+    assert_eq!(minted.status, 201, "{}", minted.text);
+    assert!(
+        minted.body["deepLink"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://t.me/SwitchboardBot?start="),
+        "{}",
+        minted.text
+    );
     app.stop().await;
 }
 

@@ -242,3 +242,98 @@ async fn a_stop_finishes_and_records_the_batch_being_sent() {
     assert_eq!(*seen.lock().unwrap(), 1, "sent once");
     app.stop().await;
 }
+
+/// A receiver answering 404 while it is being deployed loses nothing: the
+/// event is retried on the webhook schedule and delivered once it is up,
+/// and the delivery log (`GET /notifications`) shows where each stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_answering_404_is_retried_and_the_log_lists_it() {
+    let seen: Arc<Mutex<usize>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let deploying = serve(axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let log = Arc::clone(&log);
+            async move {
+                let mut n = log.lock().unwrap();
+                *n += 1;
+                if *n == 1 {
+                    (StatusCode::NOT_FOUND, "no route yet")
+                } else {
+                    (StatusCode::OK, "ok")
+                }
+            }
+        }),
+    ))
+    .await;
+    let app = TestApp::start(|s| s.outbox_poll_ms = 50).await;
+    let made = app
+        .post(
+            "/webhooks",
+            json!({"url": format!("{deploying}/hook"), "eventTypes": ["*"]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let endpoint = made.body["id"].as_str().unwrap().to_owned();
+    let test = app
+        .post(&format!("/webhooks/{endpoint}/test"), json!({}))
+        .await;
+    assert_eq!(test.body["ok"], false, "{}", test.text);
+    assert_eq!(test.body["willRetry"], true, "{}", test.text);
+    let id = test.body["id"].as_str().unwrap().to_owned();
+
+    let pending = app
+        .get(&format!(
+            "/notifications?channel=webhook&status=pending&destinationId={endpoint}"
+        ))
+        .await;
+    assert_eq!(pending.status, StatusCode::OK, "{}", pending.text);
+    let items = pending.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", pending.text);
+    assert_eq!(items[0]["id"], id.as_str());
+    assert!(
+        items[0]["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 404: no route yet"),
+        "{}",
+        pending.text
+    );
+
+    // The first retry comes after about 5 s.
+    let mut delivered = Value::Null;
+    for _ in 0..200 {
+        let page = app.get("/notifications?status=delivered").await;
+        if page.body["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            delivered = page.body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivered["items"][0]["id"], id.as_str(), "{delivered}");
+    assert_eq!(delivered["items"][0]["attempts"], 2, "{delivered}");
+    assert_eq!(*seen.lock().unwrap(), 2);
+    let failed = app.get("/notifications?status=failed").await;
+    assert_eq!(failed.body["items"], json!([]), "{}", failed.text);
+
+    // Pages, filters and tenants.
+    let page = app.get("/notifications?limit=1").await;
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 1);
+    let next = page.body["nextCursor"].as_str().unwrap().to_owned();
+    let rest = app
+        .get(&format!("/notifications?limit=1&cursor={next}"))
+        .await;
+    assert_eq!(rest.body["items"], json!([]), "{}", rest.text);
+    assert_eq!(rest.body["nextCursor"], Value::Null);
+    for bad in ["status=lost", "channel=fax", "colour=red"] {
+        let r = app.get(&format!("/notifications?{bad}")).await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.text);
+        assert_eq!(r.body["error"], "invalid_filter", "{bad}");
+    }
+    let (_, other) = app.other_tenant().await;
+    let theirs = app
+        .call_as(&other, reqwest::Method::GET, "/notifications", None)
+        .await;
+    assert_eq!(theirs.body["items"], json!([]), "{}", theirs.text);
+    app.stop().await;
+}

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard::runtime::limits::{Breach, Limits};
+use switchboard::runtime::wit::since_v0_1_0::types::ConnectorError;
 use switchboard::runtime::{CallError, Runtime};
 use switchboard::store::{NewIntegration, Store};
 use switchboard_tests::*;
@@ -180,6 +181,45 @@ async fn a_state_flood_ends_at_the_store_calls_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_keeps_at_most_max_state_keys_per_installation() {
+    let w = world(|_| {}).await;
+    let id = installation(&w.a, "misbehave").id;
+    w.store
+        .create_integration_with_id(&id, misbehave_integration(&w.a))
+        .await
+        .unwrap();
+    let limits = Limits {
+        max_state_keys: 10,
+        ..Limits::default()
+    };
+    // Call after call, a connector caching per caller would grow its
+    // state without end; the eleventh new key is refused.
+    let t = target(&w.a, "misbehave", limits.clone());
+    let refused =
+        w.rt.ingest(
+            &t,
+            &installation(&w.a, "misbehave"),
+            &request("GET", "/state-flood", &[("n", "20")], b""),
+        )
+        .await
+        .expect("a full state is the connector's error, not a breach");
+    let Err(ConnectorError::Internal(message)) = refused else {
+        panic!("expected the connector's error, got {refused:?}");
+    };
+    assert!(message.contains("state is full"), "{message}");
+    assert!(message.contains("at most 10 keys"), "{message}");
+    let kept = w.store.state_list(&id).await.unwrap();
+    assert_eq!(kept.len(), 10, "{kept:?}");
+    // Replacing the keys it has still works.
+    assert_eq!(
+        call(&w.rt, &w.a, limits, "/state-flood", &[("n", "10")])
+            .await
+            .unwrap(),
+        "set 10"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_bomb_is_refused_at_the_limit() {
     let w = world(|_| {}).await;
     let limits = Limits {
@@ -296,6 +336,25 @@ async fn allowed_egress_works_within_budget_and_never_follows_redirects() {
         .unwrap(),
         "status 200 body hi"
     );
+    // A connect error names no URL: a URL may carry a credential.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let refused = call(
+        &w.rt,
+        &w.a,
+        Limits::default(),
+        "/egress",
+        &[(
+            "url",
+            &format!("http://127.0.0.1:{closed}/x?apikey=s3cret-key"),
+        )],
+    )
+    .await
+    .unwrap();
+    assert!(refused.starts_with("error Error::Connect("), "{refused}");
+    assert!(!refused.contains("s3cret-key"), "{refused}");
     let hop = format!("http://127.0.0.1:{port}/hop");
     assert!(
         call(&w.rt, &w.a, Limits::default(), "/egress", &[("url", &hop)])
@@ -338,6 +397,118 @@ async fn a_panic_is_an_error_and_the_host_carries_on() {
             .unwrap(),
         "OK"
     );
+}
+
+/// Another tenant's slow calls filling every pooled instance delay a call
+/// by `instance_wait` at most: then it is refused as `sandbox_busy` (the
+/// server is full; no limit of the tenant's, no incident of its component).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pool_refuses_a_call_after_the_instance_wait() {
+    let w = world(|s| {
+        s.engine.max_instances = 1;
+        s.instance_wait = Duration::from_millis(200);
+    })
+    .await;
+    let (rt, a) = (Arc::clone(&w.rt), w.a.clone());
+    let sleeper =
+        tokio::spawn(
+            async move { call(&rt, &a, Limits::default(), "/sleep", &[("ms", "1500")]).await },
+        );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let r = call(&w.rt, &w.b, Limits::default(), "/ok", &[]).await;
+    assert!(
+        matches!(r, Err(CallError::Busy { waited_ms: 200 })),
+        "{r:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "waited for the sleeper"
+    );
+    assert!(w.store.list_incidents(&w.b, 10).await.unwrap().is_empty());
+    assert_eq!(sleeper.await.unwrap().unwrap(), "awake");
+    // The slot is free again.
+    assert_eq!(
+        call(&w.rt, &w.b, Limits::default(), "/ok", &[])
+            .await
+            .unwrap(),
+        "OK"
+    );
+}
+
+/// A state value the host cannot read (sealed under a key this server does
+/// not have) ends the call as ours, instead of reading as "not set": a
+/// connector would take its missing cursor for a fresh start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_read_that_fails_ends_the_call() {
+    let w = world(|_| {}).await;
+    let id = installation(&w.a, "misbehave").id;
+    w.store
+        .create_integration_with_id(&id, misbehave_integration(&w.a))
+        .await
+        .unwrap();
+    w.store
+        .state_set(&id, "cursor", "sealed:1:c2VhbGVkIGVsc2V3aGVyZQ")
+        .await
+        .unwrap();
+    let r = call(
+        &w.rt,
+        &w.a,
+        Limits::default(),
+        "/state",
+        &[("key", "cursor")],
+    )
+    .await;
+    match r {
+        Err(CallError::Host(e)) => assert!(format!("{e:#}").contains("state read failed"), "{e:#}"),
+        other => panic!("expected the host's error, got {other:?}"),
+    }
+    // A key that is not there is still `None`.
+    assert_eq!(
+        call(
+            &w.rt,
+            &w.a,
+            Limits::default(),
+            "/state",
+            &[("key", "other")]
+        )
+        .await
+        .unwrap(),
+        "<none>"
+    );
+}
+
+/// A connector printing more than the host keeps of stderr (a `dbg!` of a
+/// large webhook) goes on working: Rust's `eprintln!` panics on a write the
+/// stream refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_a_lot_to_stderr_is_not_a_crash() {
+    let w = world(|_| {}).await;
+    assert_eq!(
+        call(&w.rt, &w.a, Limits::default(), "/chatty", &[("kb", "64")])
+            .await
+            .unwrap(),
+        "said 64 KiB"
+    );
+}
+
+/// A connector backing off with `std::thread::sleep` waits on a WASI
+/// timer, in the host: the wait is not CPU time, only wall-clock time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sleep_is_not_cpu_time() {
+    let w = world(|_| {}).await;
+    let limits = Limits {
+        cpu_ms_per_call: 100,
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    assert_eq!(
+        call(&w.rt, &w.a, limits, "/sleep", &[("ms", "600")])
+            .await
+            .unwrap(),
+        "awake"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(600));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -203,3 +203,53 @@ async fn serves_health_and_hot_loads_from_the_components_directory() {
     assert_eq!(missing.status(), 404);
     server.stop().await;
 }
+
+/// Waits until `/admin/components` lists `name` at `version`.
+async fn wait_for_version(client: &reqwest::Client, base: &str, name: &str, version: &str) -> bool {
+    for _ in 0..100 {
+        if components(client, base)
+            .await
+            .iter()
+            .any(|c| c["name"] == name && c["version"] == version)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A deploy that points the component's files at a new artifact by links
+/// (as a Kubernetes ConfigMap mount does: its files are links into a
+/// directory it swaps) is seen by the watcher, though the links themselves
+/// never change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_follows_linked_files_to_a_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = switchboard::server::start(settings_in(dir.path()))
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let artifacts = dir.path().join("artifacts");
+    install_dir(&artifacts.join("v1"), "linked", TRIVIAL, "1.0.0");
+    install_dir(&artifacts.join("v2"), "linked", TRIVIAL, "2.0.0");
+    let linked = dir.path().join("components/linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    let point_at = |version: &str| {
+        for file in ["component.wasm", "manifest.toml"] {
+            let link = linked.join(file);
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(artifacts.join(version).join("linked").join(file), &link)
+                .unwrap();
+        }
+    };
+    point_at("v1");
+    assert!(wait_for_version(&client, &base, "linked", "1.0.0").await);
+    point_at("v2");
+    assert!(
+        wait_for_version(&client, &base, "linked", "2.0.0").await,
+        "the watcher did not follow the links"
+    );
+    server.stop().await;
+}

@@ -4,7 +4,7 @@
 //! completion whose content is the analysis JSON. It checks the bearer key,
 //! records what it received and can fail on demand.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
@@ -31,6 +31,11 @@ pub struct AiState {
     pub analysis: Mutex<Value>,
     /// The transcript text answered for every upload.
     pub transcript: Mutex<String>,
+    /// While set, a transcription request signals `held` and waits for
+    /// `release` before it is read: a test acts while an analysis runs.
+    pub hold_transcriptions: AtomicBool,
+    pub held: tokio::sync::Notify,
+    pub release: tokio::sync::Notify,
 }
 
 pub struct AiFake {
@@ -84,6 +89,10 @@ async fn transcribe(
         .is_ok();
     if failing {
         return (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response();
+    }
+    if s.hold_transcriptions.load(Ordering::SeqCst) {
+        s.held.notify_one();
+        s.release.notified().await;
     }
     let mut file = None;
     while let Ok(Some(field)) = form.next_field().await {

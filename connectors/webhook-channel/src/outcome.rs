@@ -5,9 +5,16 @@
 //! | 2xx | `delivered` (no receiver id) |
 //! | 410 Gone | `failed` `endpoint_gone`, destination gone |
 //! | 408, 429, 5xx | `retry-after` the `Retry-After` header (seconds or HTTP date; absent: 0) |
-//! | 3xx | `failed` `redirect_refused` (the host follows no redirect) |
-//! | other 4xx | `failed` `http_<status>` with a body excerpt |
+//! | 3xx | `retry-after` 0, the reason naming the redirect (the host follows none) |
+//! | other 4xx | `retry-after` (as above), the reason with a body excerpt |
 //! | anything else (1xx, ≥ 600) | `retry-after` 0 |
+//!
+//! Only 410 stops at once. A receiver answers 404 while it is being
+//! deployed and 401 while its secret is being rolled out, and a redirect or
+//! a 4xx is fixed on its side (or by correcting `url`) without telling us:
+//! an event dropped on the first such answer could not be got back, so
+//! these are retried on the host's webhook schedule (about two days) like
+//! any other failure, as Standard Webhooks senders do.
 //! | timeout, connect error, oversized response | `retry-after` 0 |
 //! | invalid request | `failed` `bad_request` |
 //!
@@ -44,23 +51,25 @@ pub fn interpret(status: u16, headers: &[Pair], body: &[u8], now_ms: i64) -> Out
             let target = header(headers, "location")
                 .map(|l| format!(" to {}", excerpt(l.as_bytes())))
                 .unwrap_or_default();
-            failed(
-                "redirect_refused",
+            retry(
+                0,
                 format!(
-                    "the endpoint answered {status} (a redirect{target}); redirects are not \
-                     followed: set `url` to the final address"
+                    "HTTP {status}: a redirect{target}, which is not followed; set `url` to the \
+                     final address"
                 ),
-                false,
             )
         }
         400..=499 => {
             let text = excerpt(body);
-            let message = if text.is_empty() {
-                format!("the endpoint answered {status} with an empty body")
+            let reason = if text.is_empty() {
+                format!("HTTP {status} with an empty body")
             } else {
-                format!("the endpoint answered {status}: {text}")
+                format!("HTTP {status}: {text}")
             };
-            failed(&format!("http_{status}"), message, false)
+            retry(
+                header(headers, "retry-after").map_or(0, |value| retry_after_ms(value, now_ms)),
+                reason,
+            )
         }
         _ => retry(0, format!("HTTP {status}")),
     }
@@ -213,36 +222,36 @@ mod tests {
     }
 
     #[test]
-    fn redirects_are_refused_with_their_target() {
-        let f = failure(answer(301, &[("location", "https://new.example/in")], ""));
-        assert_eq!(f.code, "redirect_refused");
-        assert!(!f.destination_gone);
+    fn redirects_are_retried_naming_their_target() {
+        let r = retry(answer(301, &[("location", "https://new.example/in")], ""));
+        assert_eq!(r.after_ms, 0);
         assert!(
-            f.message.contains("301") && f.message.contains("https://new.example/in"),
+            r.reason
+                .starts_with("HTTP 301: a redirect to https://new.example/in"),
             "{}",
-            f.message
+            r.reason
         );
-        assert_eq!(failure(answer(307, &[], "")).code, "redirect_refused");
+        assert!(retry(answer(307, &[], "")).reason.starts_with("HTTP 307"));
     }
 
     #[test]
-    fn other_client_errors_fail_with_an_excerpt() {
-        let f = failure(answer(400, &[], "{\"error\":\n  \"bad signature\"}"));
-        assert_eq!(f.code, "http_400");
-        assert!(!f.destination_gone);
+    fn other_client_errors_are_retried_with_an_excerpt() {
+        let r = retry(answer(400, &[], "{\"error\":\n  \"bad signature\"}"));
         assert_eq!(
-            f.message,
-            "the endpoint answered 400: {\"error\": \"bad signature\"}"
+            (r.after_ms, r.reason.as_str()),
+            (0, "HTTP 400: {\"error\": \"bad signature\"}")
         );
-        let f = failure(answer(404, &[], ""));
         assert_eq!(
-            (f.code.as_str(), f.message.as_str()),
-            ("http_404", "the endpoint answered 404 with an empty body")
+            retry(answer(404, &[], "")).reason,
+            "HTTP 404 with an empty body"
+        );
+        assert_eq!(
+            retry(answer(401, &[("retry-after", "60")], "")).after_ms,
+            60_000
         );
         let long = "x".repeat(5000);
-        let f = failure(answer(401, &[], &long));
-        assert_eq!(f.code, "http_401");
-        let excerpt = f.message.trim_start_matches("the endpoint answered 401: ");
+        let r = retry(answer(401, &[], &long));
+        let excerpt = r.reason.trim_start_matches("HTTP 401: ");
         assert_eq!(excerpt.chars().count(), EXCERPT_CHARS);
         assert!(excerpt.ends_with('…'));
     }

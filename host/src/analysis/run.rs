@@ -1,6 +1,7 @@
 //! One `analyze` job: the business's analyzer integration transcribes each
 //! stored recording of the call (audio uploaded by the host), then analyses
-//! the call; the result is stored and the automations queued.
+//! the call. The worker stores the result (and so queues the automations),
+//! on the call the job is for by then (see `worker::follow_call`).
 
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ pub enum Failure {
     Permanent(String),
     /// Nothing to do (no analyzer connected, nothing recorded).
     Skip(String),
+    /// The job's call is not there: deleted with its integration, or
+    /// adopted by a webhook call, which took the job with it.
+    CallGone,
 }
 
 fn connector(e: ConnectorError) -> Failure {
@@ -44,7 +48,9 @@ fn sandbox(e: CallError) -> Failure {
         CallError::Breach(
             Breach::Rate { .. } | Breach::Concurrency { .. } | Breach::WallTime { .. },
         ) => Failure::Retry(text),
-        CallError::ComponentNotFound(_) | CallError::Host(_) => Failure::Retry(text),
+        CallError::ComponentNotFound(_) | CallError::Host(_) | CallError::Busy { .. } => {
+            Failure::Retry(text)
+        }
         _ => Failure::Permanent(text),
     }
 }
@@ -84,19 +90,19 @@ fn direction(s: &str) -> Direction {
     }
 }
 
-/// Runs the analyzer for one call and stores the result.
+/// Runs the analyzer for one call: the result, to store.
 pub async fn analyze(
     syncer: &Syncer,
     business_id: &str,
     call_id: &str,
     upload_timeout: Duration,
-) -> Result<(), Failure> {
+) -> Result<AnalysisResult, Failure> {
     let Some(integration) = analyzer_of(syncer, business_id).await.map_err(store)? else {
         return Err(Failure::Skip("no analyzer is connected".into()));
     };
     let call = match syncer.store.get_call(business_id, call_id).await {
         Ok(c) => c,
-        Err(StoreError::NotFound) => return Err(Failure::Skip("the call is gone".into())),
+        Err(StoreError::NotFound) => return Err(Failure::CallGone),
         Err(e) => return Err(store(e)),
     };
     let recordings: Vec<_> = syncer
@@ -185,20 +191,14 @@ pub async fn analyze(
             .map(|a| (a.name, Value::String(a.value)))
             .collect(),
     );
-    let stored = AnalysisResult {
+    Ok(AnalysisResult {
         transcript: result.transcript.or(transcript),
         summary: result.summary,
         score: result.score.map(|s| s.clamp(0.0, 100.0)),
         sentiment: result.sentiment,
         tags: result.tags,
         attributes,
-    };
-    syncer
-        .store
-        .record_analysis(business_id, call_id, "analyzer", &stored)
-        .await
-        .map_err(store)?;
-    Ok(())
+    })
 }
 
 /// The stored recordings to transcribe. A call can hold the same audio

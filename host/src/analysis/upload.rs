@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::pull::storage::AudioStore;
+use crate::runtime::capabilities::without_url;
 use crate::runtime::wit::since_v0_1_0::analyzer::exports::switchboard::connector::analysis::{
     Upload, UploadReply,
 };
@@ -71,7 +72,7 @@ pub async fn send(
         if e.is_timeout() {
             format!("{host} did not answer the upload in time")
         } else {
-            format!("cannot reach {host}: {e}")
+            format!("cannot reach {host}: {}", without_url(e))
         }
     })?;
     let status = response.status().as_u16();
@@ -87,7 +88,7 @@ pub async fn send(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("reading {host}'s reply: {e}"))?
+        .map_err(|e| format!("reading {host}'s reply: {}", without_url(e)))?
     {
         if body.len() + chunk.len() > MAX_REPLY {
             return Err(format!("{host}'s reply is over {MAX_REPLY} bytes"));

@@ -13,6 +13,10 @@ use crate::notify::events;
 use crate::pull::sync::Syncer;
 use crate::store::{AnalysisJob, JobLease, NewNotification, StoreError, now_ms};
 
+fn store_failure(e: StoreError) -> Failure {
+    Failure::Retry(format!("internal: {e}"))
+}
+
 /// Attempts before an analysis counts as failed.
 pub const MAX_ATTEMPTS: i64 = 5;
 const LEASE_MS: i64 = 10 * 60_000;
@@ -105,30 +109,71 @@ impl AnalysisWorker {
 
     async fn execute(&self, job: &AnalysisJob) -> Result<(), Failure> {
         let store = &self.syncer.store;
+        let business = job.business_id.as_str();
+        let mut call = job.call_id.clone();
+        let mut moves = 0;
         match job.kind.as_str() {
             "analyze" => {
-                analyze(
-                    &self.syncer,
-                    &job.business_id,
-                    &job.call_id,
-                    self.upload_timeout,
+                let result = loop {
+                    match analyze(&self.syncer, business, &call, self.upload_timeout).await {
+                        Err(Failure::CallGone) => call = self.moved(job, &call, &mut moves).await?,
+                        other => break other?,
+                    }
+                };
+                // The analyzer's work is not repeated if the call moves now.
+                loop {
+                    match store
+                        .record_analysis(business, &call, "analyzer", &result)
+                        .await
+                    {
+                        Err(StoreError::NotFound) => {
+                            call = self.moved(job, &call, &mut moves).await?;
+                        }
+                        other => return other.map(drop).map_err(store_failure),
+                    }
+                }
+            }
+            "fire" => loop {
+                match crate::automations::fire::fire_for_call(
+                    store,
+                    &self.public_url,
+                    business,
+                    &call,
                 )
                 .await
-            }
-            "fire" => crate::automations::fire::fire_for_call(
-                store,
-                &self.public_url,
-                &job.business_id,
-                &job.call_id,
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| match e {
-                // Its integration was deleted, and the call with it.
-                StoreError::NotFound => Failure::Skip("the call is gone".into()),
-                e => Failure::Retry(format!("internal: {e}")),
-            }),
+                {
+                    Err(StoreError::NotFound) => call = self.moved(job, &call, &mut moves).await?,
+                    other => return other.map(drop).map_err(store_failure),
+                }
+            },
             other => Err(Failure::Permanent(format!("unknown job kind `{other}`"))),
+        }
+    }
+
+    /// The call the job is for now, once a step found `call` gone. A
+    /// webhook call can adopt a recording source's placeholder call while
+    /// its job runs, and the job moves with it (`Store::analysis_job_call`):
+    /// the step goes on there. A call deleted with its integration (the job
+    /// still names it) is [`Failure::CallGone`].
+    async fn moved(
+        &self,
+        job: &AnalysisJob,
+        call: &str,
+        moves: &mut u32,
+    ) -> Result<String, Failure> {
+        // A call is adopted once (the adopter is a webhook call, which
+        // nothing adopts), so more moves are a bug, not a race to chase.
+        *moves += 1;
+        if *moves > 2 {
+            return Err(Failure::Retry("the job's call kept moving".into()));
+        }
+        match self.syncer.store.analysis_job_call(&job.id).await {
+            Ok(Some(moved)) if moved != call => {
+                tracing::info!(job = %job.id, from = %call, to = %moved, "analysis job's call was adopted while it ran; following it");
+                Ok(moved)
+            }
+            Ok(_) => Err(Failure::CallGone),
+            Err(e) => Err(store_failure(e)),
         }
     }
 
@@ -144,6 +189,11 @@ impl AnalysisWorker {
             Ok(()) => {
                 store
                     .finish_analysis_job(&job.id, claim, "done", None, &[])
+                    .await
+            }
+            Err(Failure::CallGone) => {
+                store
+                    .finish_analysis_job(&job.id, claim, "skipped", Some("the call is gone"), &[])
                     .await
             }
             Err(Failure::Skip(reason)) => {

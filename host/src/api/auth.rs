@@ -123,16 +123,28 @@ impl FromRequestParts<AppState> for Caller {
             }
             Err(e) => return Err(ApiError::internal(e)),
         };
-        let business_id = match parts.headers.get(BUSINESS_HEADER) {
+        // A blank header is no header (seed 000: "or the token's default
+        // business"): clients send `x-business-id: $BUSINESS` with the
+        // variable unset.
+        let forbidden = || {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "business_forbidden",
+                "this token is not bound to the business in `x-business-id`",
+            )
+        };
+        let requested = match parts.headers.get(BUSINESS_HEADER).map(|v| v.to_str()) {
+            None => None,
+            Some(Ok(v)) if v.trim().is_empty() => None,
+            Some(Ok(v)) => Some(v.trim()),
+            // Not text: no business of ours is named so.
+            Some(Err(_)) => return Err(forbidden()),
+        };
+        let business_id = match requested {
             None => grant.default_business_id.clone(),
-            Some(v) => {
-                let requested = v.to_str().unwrap_or_default().trim();
+            Some(requested) => {
                 if !grant.business_ids.iter().any(|b| b == requested) {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "business_forbidden",
-                        "this token is not bound to the business in `x-business-id`",
-                    ));
+                    return Err(forbidden());
                 }
                 requested.to_owned()
             }

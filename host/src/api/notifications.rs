@@ -10,6 +10,7 @@
 //! | `DELETE /notifications/discord/{id}` | manage_notifications |
 //! | `GET /notifications/preferences`, `PATCH` | view / manage_notifications |
 //! | `GET /notifications/feed`, `POST /notifications/feed/read`, `GET /notifications/feed/stream` (SSE) | view_notifications |
+//! | `GET /notifications` (the delivery log: filter, pages) | view_notifications |
 //! | `GET /notifications/{id}` (with attempts), `POST /notifications/{id}/replay` | view / manage_notifications |
 
 use std::convert::Infallible;
@@ -33,7 +34,9 @@ use super::telegram::{chat_not_found, chat_view};
 use crate::crypto::aad;
 use crate::notify::deliver::DISCORD_RECORD;
 use crate::server::AppState;
-use crate::store::{AttemptResult, NewNotification, Notification, StoreError, new_id};
+use crate::store::{
+    AttemptResult, NewNotification, Notification, NotificationFilter, StoreError, new_id,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -45,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(feed))
         .routes(routes!(mark_read))
         .routes(routes!(stream))
+        .routes(routes!(list))
         .routes(routes!(read))
         .routes(routes!(replay))
 }
@@ -214,10 +218,10 @@ async fn send(
                 .ok_or_else(|| unprocessable("chat_id_required", "`telegram` needs `chatId`"))?;
             match state
                 .store
-                .get_telegram_chat(&caller.business_id, &id)
+                .find_telegram_chat(&caller.business_id, &id)
                 .await
             {
-                Ok(_) => Some(id),
+                Ok(chat) => Some(chat.id),
                 Err(StoreError::NotFound) => return Err(chat_not_found()),
                 Err(e) => return Err(ApiError::internal(e)),
             }
@@ -745,6 +749,94 @@ async fn stream(
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+const STATUSES: &[&str] = &["pending", "sending", "delivered", "failed"];
+const CHANNELS: &[&str] = &["telegram", "discord", "in_app", "webhook"];
+
+fn invalid_filter(message: impl Into<String>) -> ApiError {
+    unprocessable("invalid_filter", message)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// `pending`, `sending`, `delivered` or `failed`.
+    status: Option<String>,
+    /// `telegram`, `discord`, `in_app` or `webhook`.
+    channel: Option<String>,
+    /// Only those to this chat, Discord webhook or endpoint (its id).
+    destination_id: Option<String>,
+    /// From this time (ms since the epoch, when it was accepted).
+    from: Option<i64>,
+    /// Up to this time (ms since the epoch).
+    to: Option<i64>,
+    /// Page size, 1 to 200 (default 50).
+    /// (Read as text, so that any bad value is `invalid_limit`.)
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// The previous page's `nextCursor`.
+    cursor: Option<String>,
+}
+
+/// The business's notifications, newest first: the delivery log.
+///
+/// What finds the ones to replay: `?status=failed` (with `channel=webhook`
+/// for the outgoing webhooks a receiver missed while it was down).
+#[utoipa::path(
+    get,
+    path = "/notifications",
+    tag = "notifications",
+    security(("bearer" = ["view_notifications"])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{items: [...], nextCursor}`, each item a notification as `GET /notifications/{id}` without its attempts", body = Object),
+        (status = 400, description = "`invalid_limit`: `limit` is not 1 to 200; `invalid_cursor`: `cursor` cannot be read (pass `nextCursor` back as given)", body = ErrorBody),
+        (status = 422, description = "`invalid_filter`: an unknown or malformed query parameter, a `status` or `channel` not listed", body = ErrorBody),
+    )
+)]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
+    for (name, given, allowed) in [
+        ("status", &q.status, STATUSES),
+        ("channel", &q.channel, CHANNELS),
+    ] {
+        if let Some(v) = given
+            && !allowed.contains(&v.as_str())
+        {
+            return Err(invalid_filter(format!(
+                "`{name}` must be one of {}",
+                allowed.join(", ")
+            )));
+        }
+    }
+    let limit = super::pagination::limit(q.limit.as_deref())?;
+    let cursor = super::pagination::decode(q.cursor.as_deref())?;
+    let filter = NotificationFilter {
+        status: q.status,
+        channel: q.channel,
+        destination_id: q.destination_id,
+        from: q.from,
+        to: q.to,
+    };
+    let rows = state
+        .store
+        .list_notifications(&caller.business_id, &filter, cursor, limit)
+        .await
+        .map_err(ApiError::internal)?;
+    let next = (rows.len() == limit as usize)
+        .then(|| {
+            rows.last()
+                .map(|n| super::pagination::encode(n.created_at, &n.id))
+        })
+        .flatten();
+    Ok(Json(json!({ "items": rows, "nextCursor": next })))
 }
 
 /// One notification, with its delivery attempts.

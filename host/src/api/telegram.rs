@@ -3,6 +3,7 @@
 //!
 //! | route | scope |
 //! |---|---|
+//! | `GET /telegram/status` → `{configured, botUsername, mode, chats, activeChats}` | view_notifications |
 //! | `POST /telegram/link-code` → `{code, deepLink, expiresInSec}` | manage_notifications |
 //! | `GET /telegram/chats` → `{items: [{id, chatId, title, isActive}]}` | view_notifications |
 //! | `POST /telegram/chats/{id}/test` → `{ok, error?}` | manage_notifications |
@@ -37,6 +38,7 @@ pub const LINK_CODE_TTL_SEC: i64 = 15 * 60;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(status))
         .routes(routes!(link_code))
         .routes(routes!(list))
         .routes(routes!(update, remove))
@@ -52,8 +54,58 @@ fn telegram_off() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "telegram_not_configured",
-        "this server has no Telegram bot configured (SWITCHBOARD_TELEGRAM_BOT_TOKEN)",
+        "this server's Telegram bot is not set up to link chats: it needs a bot token and \
+         username, and updates must reach it (telegram_mode = polling, or a \
+         telegram_webhook_secret for webhook mode)",
     )
+}
+
+/// The bot's username when the bot can take `/start <code>`: it has a
+/// token and a username, and updates reach it (polling, or a webhook with
+/// its secret; without the secret `/telegram/webhook` refuses every update).
+/// Otherwise a minted code could never be redeemed, and a tenant polling
+/// `/telegram/chats` for the new chat would wait forever.
+fn linkable_bot(settings: &crate::config::Settings) -> Option<&str> {
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+    let receives = settings.telegram_mode == "polling" || !blank(&settings.telegram_webhook_secret);
+    if blank(&settings.telegram_bot_token) || !receives {
+        return None;
+    }
+    settings
+        .telegram_bot_username
+        .as_deref()
+        .map(|u| u.trim().trim_start_matches('@'))
+        .filter(|u| !u.is_empty())
+}
+
+/// Whether chats can be linked here, and how many are.
+///
+/// Seed 000's `view_notifications` reads "status": a CRM asks this before
+/// showing its "connect Telegram" QR code.
+#[utoipa::path(
+    get,
+    path = "/telegram/status",
+    tag = "telegram",
+    security(("bearer" = ["view_notifications"])),
+    responses(
+        (status = 200, description = "`{configured, botUsername, mode, chats, activeChats}`: `configured` is whether `POST /telegram/link-code` works (a bot token and username, and updates reach the bot); `botUsername` null when not", body = Object),
+    )
+)]
+async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Scope::ViewNotifications)?;
+    let chats = state
+        .store
+        .list_telegram_chats(&caller.business_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let bot = linkable_bot(&state.settings);
+    Ok(Json(json!({
+        "configured": bot.is_some(),
+        "botUsername": bot,
+        "mode": state.settings.telegram_mode,
+        "chats": chats.len(),
+        "activeChats": chats.iter().filter(|c| c.is_active).count(),
+    })))
 }
 
 pub fn chat_view(c: &TelegramChat) -> Value {
@@ -70,7 +122,7 @@ pub fn chat_view(c: &TelegramChat) -> Value {
     security(("bearer" = ["manage_notifications"])),
     responses(
         (status = 201, description = "`{code, deepLink, expiresInSec}`: `deepLink` opens the bot with the code", body = Object),
-        (status = 503, description = "`telegram_not_configured`: this server has no Telegram bot", body = ErrorBody),
+        (status = 503, description = "`telegram_not_configured`: this server's bot cannot link chats (no token or username, or updates cannot reach it)", body = ErrorBody),
     )
 )]
 async fn link_code(
@@ -78,7 +130,7 @@ async fn link_code(
     caller: Caller,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Scope::ManageNotifications)?;
-    let Some(bot) = state.settings.telegram_bot_username.as_deref() else {
+    let Some(bot) = linkable_bot(&state.settings) else {
         return Err(telegram_off());
     };
     // 12 random bytes → 16 characters of [A-Za-z0-9_-], what /start accepts.
@@ -98,7 +150,7 @@ async fn link_code(
         StatusCode::CREATED,
         Json(json!({
             "code": code,
-            "deepLink": format!("https://t.me/{}?start={code}", bot.trim_start_matches('@')),
+            "deepLink": format!("https://t.me/{bot}?start={code}"),
             "expiresInSec": LINK_CODE_TTL_SEC,
         })),
     ))
@@ -263,6 +315,7 @@ async fn test(
         (status = 400, description = "`invalid_json`: the body is not JSON", body = ErrorBody),
         (status = 401, description = "`unauthorized`: wrong or missing `X-Telegram-Bot-Api-Secret-Token`", body = ErrorBody),
         (status = 404, description = "`not_found`: no `telegram_webhook_secret` is configured, so the route does not exist", body = ErrorBody),
+        (status = 500, description = "`internal`: the update could not be stored; Telegram sends it again", body = ErrorBody),
     )
 )]
 async fn webhook(
@@ -293,7 +346,10 @@ async fn webhook(
     }
     let update: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
-    handle_update(&state.notifier, &update).await;
-    // Telegram only needs a 2xx; anything else makes it retry the update.
+    // Telegram only needs a 2xx; anything else makes it retry the update,
+    // which is what a failed store needs (the code is not used up).
+    handle_update(&state.notifier, &update)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(json!({ "ok": true })))
 }

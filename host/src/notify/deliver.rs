@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::backoff::{self, MAX_ATTEMPTS};
+use super::backoff::{self, Schedule};
 use super::ratelimit::{
     DISCORD_WEBHOOK, RateLimiter, Rule, TELEGRAM_BOT, TELEGRAM_BOT_KEY, TELEGRAM_CHAT,
 };
@@ -447,13 +447,15 @@ impl Notifier {
                     detail: f.message,
                 }
             }
-            // The tenant's own sandbox limits (ingest and syncs share them):
-            // wait like a channel's rate limit, without using up attempts.
-            Err(CallError::Breach(Breach::Concurrency { .. } | Breach::Rate { .. })) => {
-                AttemptResult::RateLimited {
-                    next_at: now_ms() + SANDBOX_BUSY_MS,
-                }
-            }
+            // The tenant's own sandbox limits (ingest and syncs share them),
+            // or a full sandbox: wait like a channel's rate limit, without
+            // using up attempts.
+            Err(
+                CallError::Breach(Breach::Concurrency { .. } | Breach::Rate { .. })
+                | CallError::Busy { .. },
+            ) => AttemptResult::RateLimited {
+                next_at: now_ms() + SANDBOX_BUSY_MS,
+            },
             // What no retry changes: the address is refused, or the
             // component cannot send at all.
             Err(
@@ -615,6 +617,34 @@ impl Notifier {
         Ok(records.into_iter().map(|(_, result, _)| result).collect())
     }
 
+    /// Records [`settle`]d attempts, trying again on a database error
+    /// while the lease still holds (about 15 s of tries within its 60);
+    /// false when it could not. A batch sent but not recorded is sent again
+    /// once its lease runs out (the notification id is the receiver's
+    /// idempotency key), so this only narrows that window.
+    pub async fn record_retrying(
+        &self,
+        batch: &[Notification],
+        records: &[(String, AttemptResult, i64)],
+        held_until: Option<i64>,
+    ) -> bool {
+        let mut wait = std::time::Duration::from_millis(500);
+        for tries_left in (0..5).rev() {
+            match self.record_settled(batch, records, held_until).await {
+                Ok(()) => return true,
+                Err(e) if tries_left > 0 => {
+                    tracing::warn!(error = %e, "outbox: recording a batch failed; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, sent = batch.len(), "outbox: a sent batch could not be recorded: it is sent again when its lease runs out");
+                }
+            }
+        }
+        false
+    }
+
     /// Records [`settle`]d attempts. Safe to call again after an error: the
     /// record is fenced on the lease, so a repeat after a record that did
     /// commit records nothing twice.
@@ -684,17 +714,21 @@ impl Notifier {
             .await?;
         let this = Arc::clone(self);
         let claimed = stored.clone();
-        let mut results = tokio::spawn(async move {
+        let result = tokio::spawn(async move {
             let one = std::slice::from_ref(&claimed);
             let attempts = this.attempt_batch(one, 1).await;
-            this.record_batch(one, attempts, claimed.lease_until).await
+            let records = settle(one, attempts);
+            // The answer is what the attempt did, recorded or not: the
+            // message may be out, and a 500 would invite the caller to send
+            // it again (seed 000: failures are `ok: false` in the body).
+            this.record_retrying(one, &records, claimed.lease_until)
+                .await;
+            records.into_iter().next().map(|(_, result, _)| result)
         })
         .await
-        .map_err(|e| StoreError::Corrupt(format!("the send stopped: {e}")))??;
-        // `record_batch` answers one result per attempt, so this is never hit.
-        let result = results
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("a batch of one recorded no result".into()))?;
+        .map_err(|e| StoreError::Corrupt(format!("the send stopped: {e}")))?
+        // `settle` answers one result per attempt, so this is never hit.
+        .ok_or_else(|| StoreError::Corrupt("a batch of one recorded no result".into()))?;
         Ok((stored, result))
     }
 }
@@ -740,17 +774,18 @@ impl Tripped {
 /// concurrency or rate limit.
 const SANDBOX_BUSY_MS: i64 = 1_000;
 
-/// A failure that may pass: the next attempt after the backoff (or the
-/// channel's `after_ms` when longer), or `retries_exhausted` once this was
-/// the last allowed attempt.
+/// A failure that may pass: the next attempt after the channel's backoff
+/// (or its `after_ms` when longer), or `retries_exhausted` once this was
+/// the schedule's last attempt.
 fn transient(n: &Notification, after_ms: u64, code: &str, detail: String) -> AttemptResult {
-    if n.attempts + 1 >= MAX_ATTEMPTS {
+    let schedule = Schedule::of(&n.channel);
+    if n.attempts + 1 >= schedule.max_attempts() {
         AttemptResult::Failed {
             code: "retries_exhausted".into(),
             detail: format!("{code}: {detail}"),
         }
     } else {
-        let delay = backoff::delay_ms(n.attempts + 1, after_ms);
+        let delay = schedule.delay_ms(n.attempts + 1, after_ms);
         AttemptResult::Retry {
             next_at: now_ms() + i64::try_from(delay).unwrap_or(i64::MAX),
             code: code.into(),

@@ -16,7 +16,7 @@ use super::ratelimit::{TELEGRAM_BOT, TELEGRAM_BOT_KEY, TELEGRAM_CHAT};
 use crate::runtime::wit::since_v0_1_0::channel::exports::switchboard::connector::delivery::{
     Notification, Severity,
 };
-use crate::store::LinkOutcome;
+use crate::store::{LinkOutcome, StoreError};
 
 /// The business id the bot's own calls are accounted to (incidents, logs).
 const PLATFORM: &str = "platform";
@@ -58,8 +58,34 @@ fn chat_title(chat: &Value) -> String {
         .map_or_else(|| "Telegram chat".to_owned(), |u| format!("@{u}"))
 }
 
-/// Handles one update. Returns what was done with it, for logs and tests.
-pub async fn handle_update(notifier: &Notifier, update: &Value) -> Option<LinkOutcome> {
+/// Handles one update. Returns what was done with it, for logs and tests;
+/// an error when the store failed and nothing was done, so the update must
+/// come again (Telegram redelivers one answered with an error; polling
+/// keeps its offset).
+pub async fn handle_update(
+    notifier: &Notifier,
+    update: &Value,
+) -> Result<Option<LinkOutcome>, StoreError> {
+    let Some((chat_id, code, title)) = start_command(notifier, update) else {
+        return Ok(None);
+    };
+    let outcome = match &code {
+        Some(code) => Some(
+            notifier
+                .store
+                .redeem_link_code(code, &chat_id, &title)
+                .await?,
+        ),
+        None => None,
+    };
+    reply(notifier, &chat_id, answer(outcome.as_ref())).await;
+    Ok(outcome
+        .or(Some(LinkOutcome::Unknown))
+        .filter(|_| code.is_some()))
+}
+
+/// A `/start [code]` meant for this bot: the chat's id, the code, the chat's title.
+fn start_command(notifier: &Notifier, update: &Value) -> Option<(String, Option<String>, String)> {
     let message = update
         .get("message")
         .or_else(|| update.get("channel_post"))?;
@@ -84,25 +110,8 @@ pub async fn handle_update(notifier: &Notifier, update: &Value) -> Option<LinkOu
         Value::String(s) => s.clone(),
         _ => return None,
     };
-    let code = text.split_whitespace().nth(1);
-    let outcome = match code {
-        Some(code) => match notifier
-            .store
-            .redeem_link_code(code, &chat_id, &chat_title(chat))
-            .await
-        {
-            Ok(o) => Some(o),
-            Err(e) => {
-                tracing::error!(error = %e, "telegram: redeeming a link code failed");
-                return None;
-            }
-        },
-        None => None,
-    };
-    reply(notifier, &chat_id, answer(outcome.as_ref())).await;
-    outcome
-        .or(Some(LinkOutcome::Unknown))
-        .filter(|_| code.is_some())
+    let code = text.split_whitespace().nth(1).map(str::to_owned);
+    Some((chat_id, code, chat_title(chat)))
 }
 
 /// Sends the bot's answer straight through the Telegram channel component:
@@ -202,10 +211,15 @@ pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
             for update in &list {
+                if let Err(e) = handle_update(&notifier, update).await {
+                    // The offset stays at this update: `getUpdates` gives it again.
+                    tracing::error!(error = %e, "telegram: an update could not be handled; asking again");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    break;
+                }
                 if let Some(id) = update.get("update_id").and_then(Value::as_i64) {
                     offset = offset.max(id + 1);
                 }
-                handle_update(&notifier, update).await;
             }
         }
     }))

@@ -97,28 +97,12 @@ async fn drain(notifier: &Arc<Notifier>, stop: &CancellationToken) {
     }
 }
 
-/// Records a sent batch, trying again on a database error while the lease
-/// still holds (about 15 s of tries within its 60): a batch that was sent
-/// but not recorded is sent again once its lease runs out.
+/// Records a sent batch (`Notifier::record_retrying`).
 async fn record(notifier: &Notifier, batch: &[Notification], attempts: Attempts, held_until: i64) {
     let records = super::deliver::settle(batch, attempts);
-    let mut wait = Duration::from_millis(500);
-    for tries_left in (0..5).rev() {
-        match notifier
-            .record_settled(batch, &records, Some(held_until))
-            .await
-        {
-            Ok(()) => return,
-            Err(e) if tries_left > 0 => {
-                tracing::warn!(error = %e, "outbox: recording a batch failed; trying again");
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, sent = batch.len(), "outbox: a sent batch could not be recorded: it is sent again when its lease runs out");
-            }
-        }
-    }
+    notifier
+        .record_retrying(batch, &records, Some(held_until))
+        .await;
 }
 
 /// The next batch, once claimed: its ids and current lease, renewed by the

@@ -10,6 +10,7 @@ use futures::TryStreamExt as _;
 
 use super::storage::{AudioStore, WriteError, content_type};
 use crate::runtime::wit::since_v0_1_0::recording_source::exports::switchboard::connector::recordings::Download;
+use crate::runtime::capabilities::without_url;
 use crate::runtime::{CallTarget, Runtime};
 use crate::store::StoredAudio;
 
@@ -75,7 +76,7 @@ impl Downloader<'_> {
             } else if e.is_timeout() {
                 FetchError::Transient(format!("{host} did not send the recording in time"))
             } else {
-                FetchError::Transient(format!("cannot reach {host}: {e}"))
+                FetchError::Transient(format!("cannot reach {host}: {}", without_url(e)))
             }
         })?;
         let status = response.status();
@@ -111,16 +112,13 @@ impl Downloader<'_> {
                 sha256: w.sha256,
             }),
             Err(WriteError::TooLarge { cap }) => Err(too_large_streamed(cap)),
-            Err(WriteError::Source(e)) => {
-                let timeout = e
-                    .downcast_ref::<reqwest::Error>()
-                    .is_some_and(reqwest::Error::is_timeout);
-                Err(FetchError::Transient(if timeout {
-                    format!("{host} did not send the recording in time")
-                } else {
-                    format!("the download from {host} broke off: {e}")
-                }))
-            }
+            Err(WriteError::Source(e)) => Err(FetchError::Transient(
+                match e.downcast::<reqwest::Error>() {
+                    Ok(e) if e.is_timeout() => format!("{host} did not send the recording in time"),
+                    Ok(e) => format!("the download from {host} broke off: {}", without_url(e)),
+                    Err(e) => format!("the download from {host} broke off: {e}"),
+                },
+            )),
             // Our own disk: not the recording's fault, try again later.
             Err(WriteError::Io(e)) => Err(FetchError::Ours(format!("storage: {e}"))),
         }

@@ -5,11 +5,11 @@
 use super::egress::{AddressGuard, AllowList};
 use super::limits::{Breach, Limits};
 use super::services::HostServices;
+use super::stderr::StderrBuffer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Who a call is for and what it may see.
@@ -42,12 +42,16 @@ pub struct HostEnv {
 }
 
 /// Guest CPU time of one call: wall time since the call started, less time
-/// spent in host calls (HTTP, database) and time parked in the executor after
-/// a cooperative yield. Shared with the epoch callback and the yield future.
+/// spent in host functions (every import: HTTP, database, a WASI sleep or
+/// clock poll; see [`CpuMeter::on_call_hook`]) and time parked in the
+/// executor after a cooperative yield. Shared with the epoch callback and
+/// the yield future.
 #[derive(Debug)]
 pub struct CpuMeter {
     started: Instant,
     excluded: Mutex<Duration>,
+    /// Since when control has been in the host, while it is.
+    in_host_since: Mutex<Option<Instant>>,
 }
 
 impl CpuMeter {
@@ -55,6 +59,7 @@ impl CpuMeter {
         Arc::new(CpuMeter {
             started: Instant::now(),
             excluded: Mutex::new(Duration::ZERO),
+            in_host_since: Mutex::new(None),
         })
     }
 
@@ -67,17 +72,26 @@ impl CpuMeter {
         let e = *self.excluded.lock().unwrap_or_else(|p| p.into_inner());
         self.started.elapsed().saturating_sub(e)
     }
-}
 
-/// Excludes the time until it is dropped from the guest's CPU time.
-pub struct HostCallTimer {
-    meter: Arc<CpuMeter>,
-    start: Instant,
-}
-
-impl Drop for HostCallTimer {
-    fn drop(&mut self) {
-        self.meter.exclude(self.start.elapsed());
+    /// The store's call hook: wasmtime calls it whenever control passes
+    /// between the guest and the host, around every host function the
+    /// guest calls (an async one until its future is done), every libcall
+    /// (the epoch check and its yield to the executor included) and every
+    /// call of guest code by the host (`cabi_realloc` while a host function
+    /// hands back a list or string). The time control is in the host is not
+    /// the guest's. Hooked here, not in each capability, so that WASI's
+    /// imports count too: a connector backing off with `std::thread::sleep`
+    /// waits on a WASI pollable, which was charged as CPU.
+    pub fn on_call_hook(&self, hook: wasmtime::CallHook) {
+        let mut since = self.in_host_since.lock().unwrap_or_else(|p| p.into_inner());
+        if hook.entering_host() {
+            // Already in the host: a libcall inside a host function that
+            // did not go through guest code keeps the earlier start.
+            since.get_or_insert_with(Instant::now);
+        } else if let Some(start) = since.take() {
+            drop(since);
+            self.exclude(start.elapsed());
+        }
     }
 }
 
@@ -150,7 +164,7 @@ pub struct CallState {
     /// State and directory operations so far.
     pub(crate) store_calls: u32,
     pub(crate) breach: Option<Breach>,
-    pub(crate) stderr: MemoryOutputPipe,
+    pub(crate) stderr: StderrBuffer,
 }
 
 impl CallState {
@@ -162,9 +176,9 @@ impl CallState {
         allow_list: AllowList,
     ) -> Self {
         // WASI is linked because Rust's std imports it, but grants nothing: no
-        // preopened directories, environment, arguments or sockets. stderr is
-        // kept (bounded) so a panic message reaches the caller.
-        let stderr = MemoryOutputPipe::new(16 * 1024);
+        // preopened directories, environment, arguments or sockets. stderr's
+        // last 16 KiB are kept, so a panic message reaches the caller.
+        let stderr = StderrBuffer::new(16 * 1024);
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
             .stderr(stderr.clone())
             .build();
@@ -192,25 +206,17 @@ impl CallState {
         }
     }
 
-    /// Starts timing a host call (excluded from guest CPU time).
-    pub(crate) fn host_call(&self) -> HostCallTimer {
-        HostCallTimer {
-            meter: Arc::clone(&self.meter),
-            start: Instant::now(),
-        }
-    }
-
-    /// [`host_call`](Self::host_call) for a state or directory operation,
-    /// counted against the call's budget of them: past it, the trap that
-    /// ends the call.
-    pub(crate) fn store_call(&mut self) -> Result<HostCallTimer, wasmtime::Error> {
+    /// Counts a state or directory operation against the call's budget of
+    /// them (each is a database query): past it, the trap that ends the
+    /// call. Its time is not the guest's (the meter's call hook).
+    pub(crate) fn store_call(&mut self) -> Result<(), wasmtime::Error> {
         self.store_calls = self.store_calls.saturating_add(1);
         if self.store_calls > self.limits.store_calls_per_call {
             return Err(self.breach(Breach::StoreCalls {
                 limit: self.limits.store_calls_per_call,
             }));
         }
-        Ok(self.host_call())
+        Ok(())
     }
 
     /// Records a breach and returns the trap that ends the call.

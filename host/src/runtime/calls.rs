@@ -44,13 +44,26 @@ macro_rules! invoke {
                 return Err(CallError::Breach(breach));
             }
         };
-        // A pooled instance slot (see `Runtime::instance_slots`). The
-        // semaphore is never closed, so acquiring only waits.
-        let _slot = $self
-            .instance_slots
-            .acquire()
-            .await
-            .map_err(|e| CallError::Host(e.into()))?;
+        // A pooled instance slot (see `Runtime::instance_slots`), waited for
+        // at most `instance_wait`: other tenants' slow calls filling the
+        // pool must not hold this one (a vendor's webhook) for minutes. Not
+        // the tenant's breach and not the component's incident: the server
+        // is full, and the caller retries.
+        let _slot = match tokio::time::timeout(
+            $self.settings.instance_wait,
+            $self.instance_slots.acquire(),
+        )
+        .await
+        {
+            Ok(slot) => slot.map_err(|e| CallError::Host(e.into()))?,
+            Err(_) => {
+                tracing::warn!(component = %$target.component, business = %$target.context.business_id, "every pooled instance stayed busy; call refused");
+                return Err(CallError::Busy {
+                    waited_ms: u64::try_from($self.settings.instance_wait.as_millis())
+                        .unwrap_or(u64::MAX),
+                });
+            }
+        };
         let mut $store = $self.new_store($target, &component);
         // The CPU meter only runs while guest code does; a guest waiting (a
         // WASI sleep, a slow host call) is bounded by the wall clock.
@@ -101,6 +114,10 @@ pub enum CallError {
     Trap { message: String },
     #[error("host error running the component: {0:#}")]
     Host(anyhow::Error),
+    /// Every pooled instance stayed in use for `waited_ms`: the server is
+    /// full. Retry later; no limit of the tenant's was reached.
+    #[error("the sandbox had no free instance for {waited_ms} ms; try again later")]
+    Busy { waited_ms: u64 },
 }
 
 impl CallError {
@@ -112,6 +129,7 @@ impl CallError {
             CallError::Breach(b) => b.code(),
             CallError::Trap { .. } => "component_crashed",
             CallError::Host(_) => "internal",
+            CallError::Busy { .. } => "sandbox_busy",
         }
     }
 }
@@ -150,21 +168,23 @@ impl Runtime {
         );
         let mut store = Store::new(self.registry.engine(), state);
         store.limiter(|s| &mut s.memory);
+        store.call_hook(|ctx, hook| {
+            ctx.data().meter.on_call_hook(hook);
+            Ok(())
+        });
         store.set_epoch_deadline(1);
         let limit = target.limits.cpu_time();
         let limit_ms = target.limits.cpu_ms_per_call;
         store.epoch_deadline_callback(move |ctx| {
-            let meter = Arc::clone(&ctx.data().meter);
-            if meter.guest_time() > limit {
+            if ctx.data().meter.guest_time() > limit {
                 return Err(wasmtime::Error::new(Breach::CpuTime { limit_ms }));
             }
+            // Time parked in the executor is not the guest's: the epoch
+            // check is a libcall, so the call hook already counts this
+            // callback and the yield as the host's.
             Ok(UpdateDeadline::YieldCustom(
                 1,
-                Box::pin(async move {
-                    let parked = std::time::Instant::now();
-                    tokio::task::yield_now().await;
-                    meter.exclude(parked.elapsed());
-                }),
+                Box::pin(tokio::task::yield_now()),
             ))
         });
         store

@@ -9,6 +9,8 @@ mod http;
 mod log;
 mod state;
 
+pub(crate) use http::without_url;
+
 use super::call_state::CallState;
 use super::wit::since_v0_1_0::capabilities::{Capabilities, switchboard::connector::types};
 use wasmtime::component::{HasSelf, Linker};

@@ -34,6 +34,10 @@ pub struct Limits {
     pub store_calls_per_call: u32,
     /// Largest reply (HTTP body plus serialised events) a call may return.
     pub max_reply_bytes: u64,
+    /// Keys one installation may keep in `state` (the host's own `host.*`
+    /// keys aside). Not per call: what the calls of an installation leave
+    /// behind, which would otherwise grow without bound.
+    pub max_state_keys: u32,
 }
 
 impl Default for Limits {
@@ -48,6 +52,7 @@ impl Default for Limits {
             http_bytes_per_call: 16 << 20,
             store_calls_per_call: 1_000,
             max_reply_bytes: 4 << 20,
+            max_state_keys: 256,
         }
     }
 }
@@ -65,6 +70,7 @@ pub struct LimitOverrides {
     pub http_bytes_per_call: Option<u64>,
     pub store_calls_per_call: Option<u32>,
     pub max_reply_bytes: Option<u64>,
+    pub max_state_keys: Option<u32>,
 }
 
 impl Limits {
@@ -86,6 +92,7 @@ impl Limits {
             http_bytes_per_call: o.http_bytes_per_call.unwrap_or(self.http_bytes_per_call),
             store_calls_per_call: o.store_calls_per_call.unwrap_or(self.store_calls_per_call),
             max_reply_bytes: o.max_reply_bytes.unwrap_or(self.max_reply_bytes),
+            max_state_keys: o.max_state_keys.unwrap_or(self.max_state_keys),
         }
     }
 

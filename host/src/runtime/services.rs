@@ -43,12 +43,15 @@ pub trait HostServices: Send + Sync + 'static {
         installation: &'a str,
         key: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<Option<String>>>;
+    /// Sets `key` unless that would make more than `max_keys` keys (the
+    /// host's `host.*` aside): false, and nothing written, when full.
     fn state_set<'a>(
         &'a self,
         installation: &'a str,
         key: &'a str,
         value: &'a str,
-    ) -> BoxFuture<'a, anyhow::Result<()>>;
+        max_keys: u32,
+    ) -> BoxFuture<'a, anyhow::Result<bool>>;
     fn state_delete<'a>(
         &'a self,
         installation: &'a str,

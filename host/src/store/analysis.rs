@@ -348,6 +348,18 @@ impl Store {
             .await
     }
 
+    /// The call job `id` is for now: a webhook call that adopts a recording
+    /// source's placeholder call takes the placeholder's jobs with it
+    /// (`calls::MOVE_TO_CALL`), also one being run. None once the job is gone.
+    pub async fn analysis_job_call(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT call_id FROM analysis_jobs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// The call's analysis work, newest first, for the API.
     pub async fn analysis_jobs_of_call(
         &self,
@@ -446,7 +458,10 @@ mod tests {
             assert_eq!(retried, JobLease::Lost, "{backend:?}");
             assert_eq!(status(&store, &first.id).await?.0, "running", "{backend:?}");
             assert!(
-                store.list_notifications(&b.id, 10).await?.is_empty(),
+                store
+                    .list_notifications(&b.id, &Default::default(), None, 10)
+                    .await?
+                    .is_empty(),
                 "no ai.failed from the overtaken holder ({backend:?})"
             );
 

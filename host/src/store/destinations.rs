@@ -175,6 +175,30 @@ impl Store {
         chat(&row)
     }
 
+    /// A chat of the business by our id or by Telegram's own chat id (the
+    /// `chatId` the list shows next to `id`): seed 000 asks senders for "the
+    /// id from /telegram/chats", and both are there. Ours wins; Telegram's is
+    /// unique within a business.
+    pub async fn find_telegram_chat(
+        &self,
+        business_id: &str,
+        id_or_chat_id: &str,
+    ) -> Result<TelegramChat, StoreError> {
+        match self.get_telegram_chat(business_id, id_or_chat_id).await {
+            Err(StoreError::NotFound) => {}
+            found => return found,
+        }
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CHAT_COLUMNS} FROM telegram_chats WHERE business_id = $1 AND chat_id = $2"
+        )))
+        .bind(business_id)
+        .bind(id_or_chat_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        chat(&row)
+    }
+
     pub async fn set_telegram_chat_active(
         &self,
         business_id: &str,

@@ -492,7 +492,9 @@ mod tests {
             // One notification per event stored, none for the retries, each
             // naming the call of its event.
             let c1 = &second[0].call_ids[0];
-            let mut queued = store.list_notifications(&business.id, 10).await?;
+            let mut queued = store
+                .list_notifications(&business.id, &Default::default(), None, 10)
+                .await?;
             queued.sort_by(|x, y| x.body.cmp(&y.body));
             let bodies: Vec<&str> = queued.iter().map(|n| n.body.as_str()).collect();
             assert_eq!(bodies, ["e1", "e2", "e4"], "{backend:?}");

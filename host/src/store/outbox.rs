@@ -353,22 +353,52 @@ impl Store {
             .collect()
     }
 
-    /// A business's notifications, newest first.
+    /// A business's notifications, newest first, as `filter` narrows them,
+    /// after `cursor` (the last row's `created_at` and id).
     pub async fn list_notifications(
         &self,
         business_id: &str,
+        filter: &NotificationFilter,
+        cursor: Option<(i64, String)>,
         limit: u32,
     ) -> Result<Vec<Notification>, StoreError> {
+        let (after_at, after_id) = match cursor {
+            Some((at, id)) => (Some(at), id),
+            None => (None, String::new()),
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM notifications WHERE business_id = $1 \
-             ORDER BY created_at DESC, id DESC LIMIT $2"
+             AND ($2 IS NULL OR status = $2) \
+             AND ($3 IS NULL OR channel = $3) \
+             AND ($4 IS NULL OR destination_id = $4) \
+             AND ($5 IS NULL OR created_at >= $5) \
+             AND ($6 IS NULL OR created_at < $6) \
+             AND ($7 IS NULL OR created_at < $7 OR (created_at = $7 AND id < $8)) \
+             ORDER BY created_at DESC, id DESC LIMIT $9"
         )))
         .bind(business_id)
+        .bind(&filter.status)
+        .bind(&filter.channel)
+        .bind(&filter.destination_id)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(after_at)
+        .bind(after_id)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(notification).collect()
     }
+}
+
+/// What `GET /notifications` narrows the list to; `None` is no condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationFilter {
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub destination_id: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
 }
 
 /// Queues `batch` on `conn` (inside the caller's transaction when it has

@@ -52,6 +52,51 @@ impl Store {
         Ok(())
     }
 
+    /// Sets `key` as [`Store::state_set`] does, unless the integration
+    /// already keeps `max_keys` other keys (the host's `host.*` keys do not
+    /// count; compared exactly, not with `LIKE`, which SQLite folds to lower
+    /// case, so `HOST.x` counts): then false and nothing written. Replacing a key is always
+    /// allowed. Two writers racing past the count can each add one: the
+    /// bound is loose by the calls running at once, which are limited too.
+    pub async fn state_set_within(
+        &self,
+        integration_id: &str,
+        key: &str,
+        value: &str,
+        max_keys: u32,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO installation_state (integration_id, key, value, updated_at) \
+             SELECT $1, $2, $3, CAST($4 AS BIGINT) WHERE EXISTS (SELECT 1 FROM installation_state \
+               WHERE integration_id = $1 AND key = $2) \
+             OR (SELECT COUNT(*) FROM installation_state \
+               WHERE integration_id = $1 AND substr(key, 1, 5) <> 'host.') < $5 \
+             ON CONFLICT (integration_id, key) \
+             DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(integration_id)
+        .bind(key)
+        .bind(value)
+        .bind(now_ms())
+        .bind(i64::from(max_keys))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            return Ok(true);
+        }
+        // Nothing written: full, or no such integration (the plain upsert
+        // would have failed on its foreign key; say the same).
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM integrations WHERE id = $1")
+                .bind(integration_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match exists {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
     /// Removes `key`; true when it was there. Removing a missing key is not an
     /// error, so a connector can clear state without reading it first.
     pub async fn state_delete(&self, integration_id: &str, key: &str) -> Result<bool, StoreError> {
@@ -147,6 +192,22 @@ mod tests {
 
             assert!(matches!(
                 store.state_set("ghost", "k", "v").await,
+                Err(StoreError::NotFound)
+            ));
+
+            // At most `max_keys` keys, the host's aside; a key may always
+            // be replaced.
+            store.state_set(&a.id, "host.cursor", "{}").await?;
+            assert!(!store.state_set_within(&a.id, "third", "3", 1).await?);
+            assert!(store.state_set_within(&a.id, "token", "t2", 1).await?);
+            assert!(store.state_set_within(&a.id, "third", "3", 2).await?);
+            assert_eq!(
+                store.state_get(&a.id, "token").await?.as_deref(),
+                Some("t2"),
+                "{backend:?}"
+            );
+            assert!(matches!(
+                store.state_set_within("ghost", "k", "v", 5).await,
                 Err(StoreError::NotFound)
             ));
 

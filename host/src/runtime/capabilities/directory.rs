@@ -35,7 +35,7 @@ fn contact(c: DirContact) -> Contact {
 
 impl Host for CallState {
     async fn list_users(&mut self) -> wasmtime::Result<Vec<DirectoryUser>> {
-        let _t = self.store_call()?;
+        self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
         let users = services
             .list_users(&self.ctx.business_id)
@@ -45,7 +45,7 @@ impl Host for CallState {
     }
 
     async fn find_contacts(&mut self, phone: String) -> wasmtime::Result<Vec<Contact>> {
-        let _t = self.store_call()?;
+        self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
         let found = services
             .find_contacts(&self.ctx.business_id, &phone)
@@ -58,7 +58,7 @@ impl Host for CallState {
         &mut self,
         extension: String,
     ) -> wasmtime::Result<Option<DirectoryUser>> {
-        let _t = self.store_call()?;
+        self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
         let found = services
             .find_user_by_extension(&self.ctx.business_id, &extension)

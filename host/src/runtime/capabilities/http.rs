@@ -20,8 +20,6 @@ use std::time::Duration;
 
 impl Host for CallState {
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, Error>> {
-        let _timer = self.host_call();
-
         let url = match url::Url::parse(&request.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             Ok(u) => {
@@ -134,9 +132,9 @@ impl Host for CallState {
                     return Ok(Err(Error::Timeout));
                 }
                 if e.is_builder() {
-                    return Ok(Err(Error::InvalidRequest(e.to_string())));
+                    return Ok(Err(Error::InvalidRequest(without_url(e))));
                 }
-                return Ok(Err(Error::Connect(error_chain(&e))));
+                return Ok(Err(Error::Connect(without_url(e))));
             }
         };
 
@@ -156,7 +154,7 @@ impl Host for CallState {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
                 Err(e) if e.is_timeout() => return Ok(Err(Error::Timeout)),
-                Err(e) => return Ok(Err(Error::Connect(error_chain(&e)))),
+                Err(e) => return Ok(Err(Error::Connect(without_url(e)))),
             };
             if (body.len() + chunk.len()) as u64 > cap {
                 return Ok(Err(Error::TooLarge((body.len() + chunk.len()) as u64)));
@@ -179,6 +177,14 @@ impl Host for CallState {
 
 /// reqwest's top-level message is vague ("error sending request"); the cause
 /// is further down the chain.
+/// A reqwest error as text, with its causes, without the URL: reqwest
+/// writes the whole URL into its message, query and all, and a URL can carry
+/// a credential (`?apikey=`, a signed recording link). The text reaches the
+/// guest, and from there API replies, incidents and sync errors.
+pub(crate) fn without_url(e: reqwest::Error) -> String {
+    error_chain(&e.without_url())
+}
+
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();

@@ -12,12 +12,16 @@ const MAX_VALUE: usize = 64 * 1024;
 
 impl Host for CallState {
     async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        let _t = self.store_call()?;
+        self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
-        Ok(services.state_get(&self.ctx.installation_id, &key).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, installation = %self.ctx.installation_id, "state read failed");
-            None
-        }))
+        // A read that failed ends the call (ours, `internal`: retried by
+        // whoever retries it) rather than answering "no value": a connector
+        // whose cursor read as missing would sync again from the start, or
+        // one whose seen-ids did would emit duplicates, and report success.
+        services
+            .state_get(&self.ctx.installation_id, &key)
+            .await
+            .map_err(|e| wasmtime::Error::from_anyhow(e.context("state read failed")))
     }
 
     async fn set(&mut self, key: String, value: String) -> wasmtime::Result<Result<(), String>> {
@@ -31,12 +35,24 @@ impl Host for CallState {
                 "state keys are limited to {MAX_KEY} bytes and values to {MAX_VALUE}"
             )));
         }
-        let _t = self.store_call()?;
+        self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
-        Ok(services
-            .state_set(&self.ctx.installation_id, &key, &value)
-            .await
-            .map_err(|e| format!("state write failed: {e}")))
+        let max_keys = self.limits.max_state_keys;
+        Ok(
+            match services
+                .state_set(&self.ctx.installation_id, &key, &value, max_keys)
+                .await
+            {
+                Ok(true) => Ok(()),
+                // Refused, not a breach: the call goes on, and a connector
+                // that caches per caller can drop old keys and try again.
+                Ok(false) => Err(format!(
+                    "state is full: an installation keeps at most {max_keys} keys \
+                     (delete some first)"
+                )),
+                Err(e) => Err(format!("state write failed: {e}")),
+            },
+        )
     }
 
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), String>> {
@@ -45,7 +61,7 @@ impl Host for CallState {
                 "keys starting with `{HOST_PREFIX}` belong to the host"
             )));
         }
-        let _t = self.store_call()?;
+        self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
         Ok(services
             .state_delete(&self.ctx.installation_id, &key)

@@ -27,14 +27,22 @@ pub struct ScanOutcome {
     pub error: Option<String>,
 }
 
-type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
+/// Each file: its path, the file it resolves to, size, modification time.
+type Fingerprint = Vec<(PathBuf, Option<PathBuf>, u64, Option<SystemTime>)>;
 
+/// Links are followed: a Kubernetes ConfigMap mounts `manifest.toml` as a
+/// link into a `..data` directory it swaps, and a deploy may point
+/// `component.wasm` at a new artifact. The link's own metadata never
+/// changes; its target's does, and the target itself is part of the print,
+/// so a swap to a file of the same size and time is seen too.
 fn fingerprint(dir: &Path) -> Option<Fingerprint> {
     let mut fp = Vec::new();
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let meta = entry.metadata().ok()?;
+        let path = entry.path();
+        let meta = std::fs::metadata(&path).ok()?;
         if meta.is_file() {
-            fp.push((entry.path(), meta.len(), meta.modified().ok()));
+            let resolved = std::fs::canonicalize(&path).ok();
+            fp.push((path, resolved, meta.len(), meta.modified().ok()));
         }
     }
     fp.sort();
@@ -70,6 +78,9 @@ impl Watcher {
             .filter(|p| p.join("manifest.toml").is_file())
             .collect();
         dirs.sort();
+        // A directory removed, then restored as it was (`tar x`, `rsync -a`
+        // keep times) must load again: forget what was seen of it.
+        self.seen.retain(|dir, _| dirs.contains(dir));
         let twins = same_name_dirs(&dirs);
         for dir in dirs {
             let Some(fp) = fingerprint(&dir) else {
