@@ -81,9 +81,19 @@ impl HostServices for StoreServices {
         key: &'a str,
     ) -> BoxFuture<'a, anyhow::Result<Option<String>>> {
         async move {
-            match self.store.state_get(installation, key).await? {
-                Some(stored) => Ok(Some(open_state(&self.secrets, installation, key, stored)?)),
-                None => Ok(None),
+            let Some(stored) = self.store.state_get(installation, key).await? else {
+                return Ok(None);
+            };
+            // Sealed under a key this server does not have: no retry opens
+            // it, so it reads as unset and the component's next `set`
+            // replaces it (a cached token is fetched again). A database
+            // error, which a retry may pass, is the caller's error.
+            match open_state(&self.secrets, installation, key, stored) {
+                Ok(value) => Ok(Some(value)),
+                Err(e) => {
+                    tracing::warn!(error = %e, installation, key, "a state value cannot be opened with the configured master keys; read as unset");
+                    Ok(None)
+                }
             }
         }
         .boxed()

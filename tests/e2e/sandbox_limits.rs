@@ -379,6 +379,23 @@ async fn allowed_egress_works_within_budget_and_never_follows_redirects() {
         ),
         Breach::HttpRequests { limit: 3 }
     );
+    // The byte budget counts what a request carries besides its body: a
+    // URL (or headers) of 2 KB is over a 1 KB budget before it is sent.
+    let long = format!("http://127.0.0.1:{port}/hello?pad={}", "x".repeat(2000));
+    let small = Limits {
+        http_bytes_per_call: 1000,
+        ..Limits::default()
+    };
+    assert_eq!(
+        breach(call(&w.rt, &w.a, small.clone(), "/egress", &[("url", &long)]).await),
+        Breach::HttpBytes { limit: 1000 }
+    );
+    assert_eq!(
+        call(&w.rt, &w.a, small, "/egress", &[("url", &hello)])
+            .await
+            .unwrap(),
+        "status 200 body hi"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -436,9 +453,10 @@ async fn a_full_pool_refuses_a_call_after_the_instance_wait() {
     );
 }
 
-/// A state value the host cannot read (sealed under a key this server does
-/// not have) ends the call as ours, instead of reading as "not set": a
-/// connector would take its missing cursor for a fresh start.
+/// A state read the database fails ends the call as ours, instead of
+/// reading as "not set" (a connector would take its missing cursor for a
+/// fresh start). A value sealed under a key this server does not have reads
+/// as unset, and the component's next `set` replaces it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_state_read_that_fails_ends_the_call() {
     let w = world(|_| {}).await;
@@ -449,6 +467,34 @@ async fn a_state_read_that_fails_ends_the_call() {
         .unwrap();
     w.store
         .state_set(&id, "cursor", "sealed:1:c2VhbGVkIGVsc2V3aGVyZQ")
+        .await
+        .unwrap();
+    assert_eq!(
+        call(
+            &w.rt,
+            &w.a,
+            Limits::default(),
+            "/state",
+            &[("key", "cursor")]
+        )
+        .await
+        .unwrap(),
+        "<none>"
+    );
+    assert_eq!(
+        call(
+            &w.rt,
+            &w.a,
+            Limits::default(),
+            "/state",
+            &[("key", "cursor"), ("value", "7")]
+        )
+        .await
+        .unwrap(),
+        "7"
+    );
+    sqlx::query("DROP TABLE installation_state")
+        .execute(w.store.pool())
         .await
         .unwrap();
     let r = call(
@@ -463,18 +509,26 @@ async fn a_state_read_that_fails_ends_the_call() {
         Err(CallError::Host(e)) => assert!(format!("{e:#}").contains("state read failed"), "{e:#}"),
         other => panic!("expected the host's error, got {other:?}"),
     }
-    // A key that is not there is still `None`.
-    assert_eq!(
-        call(
-            &w.rt,
-            &w.a,
-            Limits::default(),
-            "/state",
-            &[("key", "other")]
-        )
-        .await
-        .unwrap(),
-        "<none>"
+}
+
+/// Work the host does for the guest counts as the guest's CPU time: a
+/// loop over a cheap host import, which spends most of its time in the
+/// host, still ends at the CPU limit, not the wall clock's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_over_host_imports_ends_at_the_cpu_limit() {
+    let w = world(|_| {}).await;
+    let limits = Limits {
+        cpu_ms_per_call: 200,
+        wall_ms_per_call: 10_000,
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let r = call(&w.rt, &w.a, limits, "/clock-loop", &[]).await;
+    assert_eq!(breach(r), Breach::CpuTime { limit_ms: 200 });
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
     );
 }
 

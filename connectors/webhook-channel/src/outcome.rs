@@ -8,6 +8,10 @@
 //! | 3xx | `retry-after` 0, the reason naming the redirect (the host follows none) |
 //! | other 4xx | `retry-after` (as above), the reason with a body excerpt |
 //! | anything else (1xx, ≥ 600) | `retry-after` 0 |
+//! | timeout, connect error, oversized response | `retry-after` 0 |
+//! | invalid request | `failed` `bad_request` |
+//!
+//! `after-ms` 0 means "use the host's own backoff schedule".
 //!
 //! Only 410 stops at once. A receiver answers 404 while it is being
 //! deployed and 401 while its secret is being rolled out, and a redirect or
@@ -15,10 +19,6 @@
 //! an event dropped on the first such answer could not be got back, so
 //! these are retried on the host's webhook schedule (about two days) like
 //! any other failure, as Standard Webhooks senders do.
-//! | timeout, connect error, oversized response | `retry-after` 0 |
-//! | invalid request | `failed` `bad_request` |
-//!
-//! `after-ms` 0 means "use the host's own backoff schedule".
 
 use switchboard_sdk::channel::{failed, retry};
 use switchboard_sdk::host::http::HttpError;

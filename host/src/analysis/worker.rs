@@ -117,6 +117,16 @@ impl AnalysisWorker {
                 let result = loop {
                     match analyze(&self.syncer, business, &call, self.upload_timeout).await {
                         Err(Failure::CallGone) => call = self.moved(job, &call, &mut moves).await?,
+                        // Adopted between reading the call and reading its
+                        // recordings: what was found is the placeholder's
+                        // remains, and the adopting call has the audio.
+                        Err(Failure::Skip(reason)) => {
+                            match self.moved(job, &call, &mut moves).await {
+                                Ok(moved) => call = moved,
+                                Err(Failure::CallGone) => return Err(Failure::Skip(reason)),
+                                Err(e) => return Err(e),
+                            }
+                        }
                         other => break other?,
                     }
                 };
@@ -236,7 +246,14 @@ impl AnalysisWorker {
         reason: &str,
     ) -> Result<Vec<NewNotification>, StoreError> {
         let mut data = Map::new();
-        data.insert("call.id".into(), Value::String(job.call_id.clone()));
+        // The call the job is for now (it follows an adopted call).
+        let call_id = self
+            .syncer
+            .store
+            .analysis_job_call(&job.id)
+            .await?
+            .unwrap_or_else(|| job.call_id.clone());
+        data.insert("call.id".into(), Value::String(call_id));
         // Only the code (`vendor_bad_credentials`): the detail names the AI
         // provider's host, model or quota, which event payloads do not carry
         // (seed 000). It stays on the job (`GET /calls/{id}/analysis`).

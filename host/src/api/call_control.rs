@@ -142,7 +142,7 @@ pub(super) async fn pick(
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
         (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the PBX refused or could not be reached", body = ErrorBody),
-        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded; `sandbox_busy`: every sandbox instance stayed busy, retry", body = ErrorBody),
     )
 )]
 async fn click_to_call(
@@ -211,7 +211,7 @@ async fn click_to_call(
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
         (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the PBX refused or could not be reached", body = ErrorBody),
-        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded; `sandbox_busy`: every sandbox instance stayed busy, retry", body = ErrorBody),
     )
 )]
 async fn hold(

@@ -64,7 +64,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
         (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the connector's call to the vendor failed", body = ErrorBody),
-        (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded; `sandbox_busy`: every sandbox instance stayed busy, retry", body = ErrorBody),
     )
 )]
 async fn hook_root(
@@ -102,7 +102,7 @@ async fn hook_root(
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
         (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the connector's call to the vendor failed", body = ErrorBody),
-        (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded; `sandbox_busy`: every sandbox instance stayed busy, retry", body = ErrorBody),
     )
 )]
 async fn hook_path(
@@ -150,7 +150,7 @@ async fn hook_path(
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
         (status = 500, description = "`connector_failed`, `component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
         (status = 502, description = "`vendor_bad_credentials`, `vendor_unreachable`, `vendor_error`: the connector's call to the vendor failed", body = ErrorBody),
-        (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+        (status = 503, description = "`storage_unavailable`: the event could not be stored, retry; `component_not_found`, `world_not_served`: the integration's connector is not loaded; `sandbox_busy`: every sandbox instance stayed busy, retry", body = ErrorBody),
     )
 )]
 async fn wsapi(

@@ -663,7 +663,7 @@ async fn make_default(
         (status = 422, description = "`unknown_kind`: the connector is no longer loaded; `test_unsupported`: the connector is not a recording source (webhook connectors have no connection to test)", body = ErrorBody),
         (status = 429, description = "`limit_rate`, `limit_concurrency`: the tenant's component limits; retry later", body = ErrorBody),
         (status = 500, description = "`component_crashed`, `limit_cpu_time`, `limit_memory`, `egress_denied`, `limit_http_requests`, `limit_http_bytes`, `limit_store_calls`, `limit_wall_time`, `limit_reply_size`: the connector failed", body = ErrorBody),
-        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded", body = ErrorBody),
+        (status = 503, description = "`component_not_found`, `world_not_served`: the integration's connector is not loaded; `sandbox_busy`: every sandbox instance stayed busy, retry", body = ErrorBody),
     )
 )]
 async fn test(

@@ -174,6 +174,10 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
     }
 }
 
+/// Tries of one update that fails on our side (the store) before polling
+/// moves past it.
+const UPDATE_TRIES: u32 = 5;
+
 /// Long polling: `getUpdates` with the offset after the last update seen.
 pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<()>> {
     let token = notifier.settings.telegram_bot_token.clone()?;
@@ -185,6 +189,8 @@ pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<
     Some(tokio::spawn(async move {
         let client = reqwest::Client::new();
         let mut offset: i64 = 0;
+        // The update that failed last, and how many times in a row.
+        let (mut failing, mut failures): (Option<i64>, u32) = (None, 0);
         loop {
             let url = format!("{base}/bot{token}/getUpdates");
             let answer = client
@@ -211,13 +217,22 @@ pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
             for update in &list {
+                let id = update.get("update_id").and_then(Value::as_i64);
                 if let Err(e) = handle_update(&notifier, update).await {
-                    // The offset stays at this update: `getUpdates` gives it again.
-                    tracing::error!(error = %e, "telegram: an update could not be handled; asking again");
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    break;
+                    failures = if failing == id { failures + 1 } else { 1 };
+                    failing = id;
+                    if failures < UPDATE_TRIES {
+                        // The offset stays at this update: `getUpdates`
+                        // gives it again.
+                        tracing::error!(error = %e, "telegram: an update could not be handled; asking again");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        break;
+                    }
+                    // One update failing for good must not hold every
+                    // later one, of every business, until Telegram drops it.
+                    tracing::error!(error = %e, update_id = ?id, "telegram: an update failed {UPDATE_TRIES} times; skipped");
                 }
-                if let Some(id) = update.get("update_id").and_then(Value::as_i64) {
+                if let Some(id) = id {
                     offset = offset.max(id + 1);
                 }
             }

@@ -41,56 +41,59 @@ pub struct HostEnv {
     pub http_max_response_bytes: u64,
 }
 
-/// Guest CPU time of one call: wall time since the call started, less time
-/// spent in host functions (every import: HTTP, database, a WASI sleep or
-/// clock poll; see [`CpuMeter::on_call_hook`]) and time parked in the
-/// executor after a cooperative yield. Shared with the epoch callback and
-/// the yield future.
-#[derive(Debug)]
+/// The CPU time of one call: the time its future spends being polled, that
+/// is running on a thread, the guest's code and the host's work for it
+/// (lowering, a WASI import filling random bytes) alike. Time it waits, its
+/// future pending (HTTP, the database, a WASI sleep, parked after a
+/// cooperative yield), is not counted: every wait of a call is a pending
+/// future, and every bit of work is done inside a poll. So a connector
+/// backing off with `std::thread::sleep` is not charged for the sleep, and
+/// one looping over cheap host imports cannot hide its work in the host.
+/// Shared with the epoch callback, which runs inside a poll.
+#[derive(Debug, Default)]
 pub struct CpuMeter {
-    started: Instant,
-    excluded: Mutex<Duration>,
-    /// Since when control has been in the host, while it is.
-    in_host_since: Mutex<Option<Instant>>,
+    /// Polls that ended.
+    used: Mutex<Duration>,
+    /// When the poll running now began.
+    running_since: Mutex<Option<Instant>>,
 }
 
 impl CpuMeter {
     pub fn start() -> Arc<Self> {
-        Arc::new(CpuMeter {
-            started: Instant::now(),
-            excluded: Mutex::new(Duration::ZERO),
-            in_host_since: Mutex::new(None),
-        })
+        Arc::default()
     }
 
-    pub fn exclude(&self, d: Duration) {
-        let mut e = self.excluded.lock().unwrap_or_else(|p| p.into_inner());
-        *e += d;
+    /// Counts the time until the guard is dropped: wrap each poll of the
+    /// call's future in one.
+    pub fn running(self: &Arc<Self>) -> Running {
+        *self.running_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        Running(Arc::clone(self))
     }
 
     pub fn guest_time(&self) -> Duration {
-        let e = *self.excluded.lock().unwrap_or_else(|p| p.into_inner());
-        self.started.elapsed().saturating_sub(e)
+        let used = *self.used.lock().unwrap_or_else(|p| p.into_inner());
+        let running = self
+            .running_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map_or(Duration::ZERO, |since| since.elapsed());
+        used + running
     }
+}
 
-    /// The store's call hook: wasmtime calls it whenever control passes
-    /// between the guest and the host, around every host function the
-    /// guest calls (an async one until its future is done), every libcall
-    /// (the epoch check and its yield to the executor included) and every
-    /// call of guest code by the host (`cabi_realloc` while a host function
-    /// hands back a list or string). The time control is in the host is not
-    /// the guest's. Hooked here, not in each capability, so that WASI's
-    /// imports count too: a connector backing off with `std::thread::sleep`
-    /// waits on a WASI pollable, which was charged as CPU.
-    pub fn on_call_hook(&self, hook: wasmtime::CallHook) {
-        let mut since = self.in_host_since.lock().unwrap_or_else(|p| p.into_inner());
-        if hook.entering_host() {
-            // Already in the host: a libcall inside a host function that
-            // did not go through guest code keeps the earlier start.
-            since.get_or_insert_with(Instant::now);
-        } else if let Some(start) = since.take() {
-            drop(since);
-            self.exclude(start.elapsed());
+/// One poll of a call's future, counted by its [`CpuMeter`] until dropped.
+pub struct Running(Arc<CpuMeter>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let since = self
+            .0
+            .running_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(since) = since {
+            *self.0.used.lock().unwrap_or_else(|p| p.into_inner()) += since.elapsed();
         }
     }
 }
@@ -207,8 +210,8 @@ impl CallState {
     }
 
     /// Counts a state or directory operation against the call's budget of
-    /// them (each is a database query): past it, the trap that ends the
-    /// call. Its time is not the guest's (the meter's call hook).
+    /// them (each is a database query, whose wait the CPU meter does not
+    /// see): past it, the trap that ends the call.
     pub(crate) fn store_call(&mut self) -> Result<(), wasmtime::Error> {
         self.store_calls = self.store_calls.saturating_add(1);
         if self.store_calls > self.limits.store_calls_per_call {

@@ -65,11 +65,21 @@ macro_rules! invoke {
             }
         };
         let mut $store = $self.new_store($target, &component);
-        // The CPU meter only runs while guest code does; a guest waiting (a
-        // WASI sleep, a slow host call) is bounded by the wall clock.
-        // Dropping the call's future on expiry drops the instance with it.
+        // The CPU meter counts only the polls of the call's future (see
+        // `CpuMeter`); a guest waiting (a WASI sleep, a slow host call) is
+        // bounded by the wall clock. Dropping the call's future on expiry
+        // drops the instance with it.
         let limit_ms = $target.limits.wall_ms_per_call;
-        let result = match tokio::time::timeout($target.limits.wall_time(), async { $call }).await {
+        let meter = Arc::clone(&$store.data().meter);
+        let timed = {
+            let mut call = std::pin::pin!(async { $call });
+            let metered = std::future::poll_fn(|cx| {
+                let _running = meter.running();
+                call.as_mut().poll(cx)
+            });
+            tokio::time::timeout($target.limits.wall_time(), metered).await
+        };
+        let result = match timed {
             Ok(result) => result,
             Err(_) => {
                 drop($store);
@@ -168,10 +178,6 @@ impl Runtime {
         );
         let mut store = Store::new(self.registry.engine(), state);
         store.limiter(|s| &mut s.memory);
-        store.call_hook(|ctx, hook| {
-            ctx.data().meter.on_call_hook(hook);
-            Ok(())
-        });
         store.set_epoch_deadline(1);
         let limit = target.limits.cpu_time();
         let limit_ms = target.limits.cpu_ms_per_call;
@@ -179,15 +185,38 @@ impl Runtime {
             if ctx.data().meter.guest_time() > limit {
                 return Err(wasmtime::Error::new(Breach::CpuTime { limit_ms }));
             }
-            // Time parked in the executor is not the guest's: the epoch
-            // check is a libcall, so the call hook already counts this
-            // callback and the yield as the host's.
+            // Parked in the executor, the call's future is pending: the
+            // meter does not count the wait.
             Ok(UpdateDeadline::YieldCustom(
                 1,
                 Box::pin(tokio::task::yield_now()),
             ))
         });
         store
+    }
+
+    /// Refuses a reply over the tenant's `max_reply_bytes`, measured as its
+    /// JSON (what the host stores or answers), as a breach with an
+    /// incident, like `ingest`'s. A page of recordings, a PBX's call
+    /// history or a transcript is otherwise bounded only by the guest's
+    /// memory, times every instance in the pool.
+    async fn bounded<T: serde::Serialize>(
+        &self,
+        target: &CallTarget,
+        reply: T,
+    ) -> Result<T, CallError> {
+        let size = json_size(&reply);
+        if size <= target.limits.max_reply_bytes {
+            return Ok(reply);
+        }
+        let error = CallError::Breach(Breach::ReplyTooLarge {
+            size,
+            limit: target.limits.max_reply_bytes,
+        });
+        if let Ok(component) = self.component(target) {
+            self.report(target, &component, &error).await;
+        }
+        Err(error)
     }
 
     /// Turns a failed call into a typed error.
@@ -317,19 +346,23 @@ impl Runtime {
         target: &CallTarget,
         installation: &v0_1::types::Installation,
     ) -> Result<Result<rec::ConnectionInfo, ConnectorError>, CallError> {
-        Ok(invoke!(
-            self,
+        self.bounded(
             target,
-            recording_source,
-            "recording-source",
-            |store, pre| {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .switchboard_connector_recordings()
-                    .call_test_connection(&mut store, installation)
-                    .await
-            }
-        ))
+            invoke!(
+                self,
+                target,
+                recording_source,
+                "recording-source",
+                |store, pre| {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .switchboard_connector_recordings()
+                        .call_test_connection(&mut store, installation)
+                        .await
+                }
+            ),
+        )
+        .await
     }
 
     /// `recording-source`: one page of `list-recordings`.
@@ -340,19 +373,23 @@ impl Runtime {
         cursor: Option<&str>,
         page_size: u32,
     ) -> Result<Result<rec::RecordingPage, ConnectorError>, CallError> {
-        Ok(invoke!(
-            self,
+        self.bounded(
             target,
-            recording_source,
-            "recording-source",
-            |store, pre| {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .switchboard_connector_recordings()
-                    .call_list_recordings(&mut store, installation, cursor, page_size)
-                    .await
-            }
-        ))
+            invoke!(
+                self,
+                target,
+                recording_source,
+                "recording-source",
+                |store, pre| {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .switchboard_connector_recordings()
+                        .call_list_recordings(&mut store, installation, cursor, page_size)
+                        .await
+                }
+            ),
+        )
+        .await
     }
 
     /// `recording-source`: how to fetch one recording's audio.
@@ -362,19 +399,23 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         recording: &rec::RemoteRecording,
     ) -> Result<Result<rec::Download, ConnectorError>, CallError> {
-        Ok(invoke!(
-            self,
+        self.bounded(
             target,
-            recording_source,
-            "recording-source",
-            |store, pre| {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .switchboard_connector_recordings()
-                    .call_download_request(&mut store, installation, recording)
-                    .await
-            }
-        ))
+            invoke!(
+                self,
+                target,
+                recording_source,
+                "recording-source",
+                |store, pre| {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    instance
+                        .switchboard_connector_recordings()
+                        .call_download_request(&mut store, installation, recording)
+                        .await
+                }
+            ),
+        )
+        .await
     }
 
     /// `analyzer`: how to upload one recording to speech-to-text.
@@ -384,13 +425,17 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         audio: &ana::Audio,
     ) -> Result<Result<ana::Upload, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, analyzer, "analyzer", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_analysis()
-                .call_transcription_request(&mut store, installation, audio)
-                .await
-        }))
+        self.bounded(
+            target,
+            invoke!(self, target, analyzer, "analyzer", |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_analysis()
+                    .call_transcription_request(&mut store, installation, audio)
+                    .await
+            }),
+        )
+        .await
     }
 
     /// `analyzer`: the transcript in the speech-to-text reply.
@@ -400,13 +445,17 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         reply: &ana::UploadReply,
     ) -> Result<Result<String, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, analyzer, "analyzer", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_analysis()
-                .call_read_transcription(&mut store, installation, reply)
-                .await
-        }))
+        self.bounded(
+            target,
+            invoke!(self, target, analyzer, "analyzer", |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_analysis()
+                    .call_read_transcription(&mut store, installation, reply)
+                    .await
+            }),
+        )
+        .await
     }
 
     /// `analyzer`: summary, score, sentiment and tags of a call.
@@ -416,13 +465,17 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         call: &ana::CallContext,
     ) -> Result<Result<ana::AnalysisResult, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, analyzer, "analyzer", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_analysis()
-                .call_analyze(&mut store, installation, call)
-                .await
-        }))
+        self.bounded(
+            target,
+            invoke!(self, target, analyzer, "analyzer", |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_analysis()
+                    .call_analyze(&mut store, installation, call)
+                    .await
+            }),
+        )
+        .await
     }
 
     /// `call-control`: click-to-call.
@@ -432,19 +485,17 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         request: &pbx::DialRequest,
     ) -> Result<Result<pbx::DialResult, ConnectorError>, CallError> {
-        Ok(invoke!(
-            self,
+        self.bounded(
             target,
-            call_control,
-            "call-control",
-            |store, pre| {
+            invoke!(self, target, call_control, "call-control", |store, pre| {
                 let instance = pre.instantiate_async(&mut store).await?;
                 instance
                     .switchboard_connector_pbx_control()
                     .call_click_to_call(&mut store, installation, request)
                     .await
-            }
-        ))
+            }),
+        )
+        .await
     }
 
     /// `call-control`: toggle hold.
@@ -454,19 +505,17 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         request: &pbx::HoldRequest,
     ) -> Result<Result<(), ConnectorError>, CallError> {
-        Ok(invoke!(
-            self,
+        self.bounded(
             target,
-            call_control,
-            "call-control",
-            |store, pre| {
+            invoke!(self, target, call_control, "call-control", |store, pre| {
                 let instance = pre.instantiate_async(&mut store).await?;
                 instance
                     .switchboard_connector_pbx_control()
                     .call_hold(&mut store, installation, request)
                     .await
-            }
-        ))
+            }),
+        )
+        .await
     }
 
     /// `call-control`: the PBX's own call history (seed 002 `get_cdr`).
@@ -476,19 +525,17 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         query: &pbx::HistoryQuery,
     ) -> Result<Result<Vec<v0_1::types::CallEvent>, ConnectorError>, CallError> {
-        Ok(invoke!(
-            self,
+        self.bounded(
             target,
-            call_control,
-            "call-control",
-            |store, pre| {
+            invoke!(self, target, call_control, "call-control", |store, pre| {
                 let instance = pre.instantiate_async(&mut store).await?;
                 instance
                     .switchboard_connector_pbx_control()
                     .call_call_history(&mut store, installation, query)
                     .await
-            }
-        ))
+            }),
+        )
+        .await
     }
 
     /// `channel`: check a destination's settings before it is saved.
@@ -497,13 +544,17 @@ impl Runtime {
         target: &CallTarget,
         destination: &chan::Destination,
     ) -> Result<Result<Vec<v0_1::types::Pair>, ConnectorError>, CallError> {
-        Ok(invoke!(self, target, channel, "channel", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_delivery()
-                .call_validate_destination(&mut store, destination)
-                .await
-        }))
+        self.bounded(
+            target,
+            invoke!(self, target, channel, "channel", |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_delivery()
+                    .call_validate_destination(&mut store, destination)
+                    .await
+            }),
+        )
+        .await
     }
 
     /// `channel`: send one notification.
@@ -513,12 +564,50 @@ impl Runtime {
         destination: &chan::Destination,
         notification: &chan::Notification,
     ) -> Result<chan::Outcome, CallError> {
-        Ok(invoke!(self, target, channel, "channel", |store, pre| {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .switchboard_connector_delivery()
-                .call_send(&mut store, destination, notification)
-                .await
-        }))
+        self.bounded(
+            target,
+            invoke!(self, target, channel, "channel", |store, pre| {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .switchboard_connector_delivery()
+                    .call_send(&mut store, destination, notification)
+                    .await
+            }),
+        )
+        .await
+    }
+}
+
+/// The length of `value` as JSON, without building the text.
+fn json_size<T: serde::Serialize>(value: &T) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Serialising these types cannot fail; a failure counts what was written.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_measured_as_its_json() {
+        let page: Result<Vec<String>, ConnectorError> = Ok(vec!["ab".into(), "c".into()]);
+        assert_eq!(
+            json_size(&page),
+            serde_json::to_string(&page).unwrap().len() as u64
+        );
+        let text = "x".repeat(5 << 20);
+        assert!(json_size(&text) > 5 << 20);
     }
 }

@@ -15,7 +15,9 @@ use std::time::Duration;
 pub struct Limits {
     /// Largest linear memory a component instance may grow to, in bytes.
     pub max_memory_bytes: u64,
-    /// Guest CPU time per call (time spent in host calls such as HTTP does not count).
+    /// CPU time per call: the time it runs on a thread, guest code and the
+    /// host's work for it alike; time it waits (HTTP, the database, a WASI
+    /// sleep) does not count (`call_state::CpuMeter`).
     pub cpu_ms_per_call: u64,
     /// Wall-clock time per call, waits included: a guest sleeping on a WASI
     /// timer or on slow host calls uses no CPU but holds a concurrency slot
@@ -27,7 +29,7 @@ pub struct Limits {
     pub calls_per_minute: u32,
     /// Outbound HTTP requests one call may make.
     pub http_requests_per_call: u32,
-    /// Outbound HTTP bytes (request bodies plus response bodies) one call may move.
+    /// Outbound HTTP bytes one call may move: URLs, headers and bodies, both ways.
     pub http_bytes_per_call: u64,
     /// State and directory operations one call may make: each is a database
     /// query whose time the CPU limit does not count.

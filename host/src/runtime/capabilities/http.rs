@@ -76,7 +76,15 @@ impl Host for CallState {
                 limit: self.limits.http_requests_per_call,
             }));
         }
-        self.http_bytes += request.body.len() as u64;
+        // The request line and headers move too: a budget of bodies alone
+        // let 16 requests carry megabytes each in header values.
+        let head: usize = request.url.len()
+            + request
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>();
+        self.http_bytes += (head + request.body.len()) as u64;
         if self.http_bytes > self.limits.http_bytes_per_call {
             return Err(self.breach(Breach::HttpBytes {
                 limit: self.limits.http_bytes_per_call,
@@ -147,6 +155,15 @@ impl Host for CallState {
                 value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
             })
             .collect();
+        self.http_bytes += headers
+            .iter()
+            .map(|h| (h.name.len() + h.value.len()) as u64)
+            .sum::<u64>();
+        if self.http_bytes > self.limits.http_bytes_per_call {
+            return Err(self.breach(Breach::HttpBytes {
+                limit: self.limits.http_bytes_per_call,
+            }));
+        }
         let cap = self.env.http_max_response_bytes;
         let mut body = Vec::new();
         loop {
@@ -175,8 +192,6 @@ impl Host for CallState {
     }
 }
 
-/// reqwest's top-level message is vague ("error sending request"); the cause
-/// is further down the chain.
 /// A reqwest error as text, with its causes, without the URL: reqwest
 /// writes the whole URL into its message, query and all, and a URL can carry
 /// a credential (`?apikey=`, a signed recording link). The text reaches the
@@ -185,6 +200,8 @@ pub(crate) fn without_url(e: reqwest::Error) -> String {
     error_chain(&e.without_url())
 }
 
+/// reqwest's top-level message is vague ("error sending request"); the cause
+/// is further down the chain.
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();

@@ -14,10 +14,11 @@ impl Host for CallState {
     async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
         self.store_call()?;
         let services = std::sync::Arc::clone(&self.env.services);
-        // A read that failed ends the call (ours, `internal`: retried by
-        // whoever retries it) rather than answering "no value": a connector
-        // whose cursor read as missing would sync again from the start, or
-        // one whose seen-ids did would emit duplicates, and report success.
+        // A read that failed (the database) ends the call (ours,
+        // `internal`: retried by whoever retries it) rather than answering
+        // "no value": a connector whose cursor read as missing would sync
+        // again from the start, or one whose seen-ids did would emit
+        // duplicates, and report success.
         services
             .state_get(&self.ctx.installation_id, &key)
             .await

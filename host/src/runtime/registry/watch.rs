@@ -39,7 +39,11 @@ fn fingerprint(dir: &Path) -> Option<Fingerprint> {
     let mut fp = Vec::new();
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let path = entry.path();
-        let meta = std::fs::metadata(&path).ok()?;
+        // A dangling link (a leftover `component.wasm.old`) is not a file
+        // of the component; it must not hide the directory.
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
         if meta.is_file() {
             let resolved = std::fs::canonicalize(&path).ok();
             fp.push((path, resolved, meta.len(), meta.modified().ok()));
@@ -81,6 +85,7 @@ impl Watcher {
         // A directory removed, then restored as it was (`tar x`, `rsync -a`
         // keep times) must load again: forget what was seen of it.
         self.seen.retain(|dir, _| dirs.contains(dir));
+        self.twinned.retain(|dir| dirs.contains(dir));
         let twins = same_name_dirs(&dirs);
         for dir in dirs {
             let Some(fp) = fingerprint(&dir) else {
