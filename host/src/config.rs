@@ -105,6 +105,10 @@ pub struct Settings {
     pub analysis_backoff_base_ms: u64,
     /// Longest a recording's upload to speech-to-text may take.
     pub analysis_upload_timeout_ms: u64,
+    /// `SWITCHBOARD_*` variables that name no setting, left alone (logged at
+    /// start).
+    #[serde(skip)]
+    pub ignored_environment: Vec<String>,
 }
 
 impl Default for Settings {
@@ -154,6 +158,7 @@ impl Default for Settings {
             analysis_poll_ms: 500,
             analysis_backoff_base_ms: 30_000,
             analysis_upload_timeout_ms: 300_000,
+            ignored_environment: Vec::new(),
         }
     }
 }
@@ -161,15 +166,55 @@ impl Default for Settings {
 impl Settings {
     /// Defaults, then the file (if any), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
-        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        let defaults = Settings::default();
+        let shape = serde_json::to_value(&defaults).unwrap_or_default();
+        let mut fig = Figment::from(Serialized::defaults(defaults));
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
-        // `SWITCHBOARD_TEST_*` variables configure the test suite, not the server.
-        let env = Env::prefixed("SWITCHBOARD_")
-            .split("__")
-            .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
-        let settings: Settings = fig.merge(env).extract().map_err(Box::new)?;
+        let mut ignored = Vec::new();
+        for (key, value) in Env::prefixed("SWITCHBOARD_").split("__").iter() {
+            let path = key.as_str().to_ascii_lowercase();
+            let top = path.split('.').next().unwrap_or_default();
+            // `SWITCHBOARD_TEST_*` configure the test suite, not the server;
+            // other names that are no setting of ours are someone else's:
+            // Kubernetes gives a pod `SWITCHBOARD_PORT`,
+            // `SWITCHBOARD_SERVICE_HOST`, ... for a Service of that name.
+            // (A typo below a setting, `SWITCHBOARD_LIMITS__CPU_MS`, is
+            // still refused by the setting's own check.)
+            if top.starts_with("test_") {
+                continue;
+            }
+            if shape.get(top).is_none() {
+                ignored.push(format!("SWITCHBOARD_{}", key.as_str().to_ascii_uppercase()));
+                continue;
+            }
+            // Text where the setting is text (its default is a string or
+            // unset): parsed, `SWITCHBOARD_ADMIN_TOKEN=20261207` would be a
+            // number, which a text setting refuses.
+            let text = path
+                .split('.')
+                .try_fold(&shape, |v, k| v.get(k))
+                .is_none_or(|d| d.is_string() || d.is_null());
+            fig = if text {
+                fig.merge(Serialized::global(&path, value))
+            } else {
+                let parsed: figment::value::Value =
+                    value.parse().unwrap_or(figment::value::Value::from(value));
+                fig.merge(Serialized::global(&path, parsed))
+            };
+        }
+        let mut settings: Settings = fig.extract().map_err(Box::new)?;
+        ignored.sort();
+        settings.ignored_environment = ignored;
+        // Anything but `polling` would otherwise mean webhook mode: a typo
+        // (`poll`) with no webhook secret leaves the bot deaf, silently.
+        if !matches!(settings.telegram_mode.as_str(), "webhook" | "polling") {
+            return Err(Box::new(figment::Error::from(format!(
+                "telegram_mode must be `webhook` or `polling`, not `{}`",
+                settings.telegram_mode
+            ))));
+        }
         Ok(settings.blank_is_unset())
     }
 
@@ -272,6 +317,38 @@ mod tests {
             assert_eq!(s.telegram_webhook_secret, None);
             assert_eq!(s.admin_token, None);
             assert_eq!(s.telegram_bot_token.as_deref(), Some("123:abc"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn numbers_are_text_where_text_is_wanted_and_others_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SWITCHBOARD_ADMIN_TOKEN", "20261207");
+            jail.set_env("SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET", "123456");
+            // What Kubernetes sets for a Service named `switchboard`.
+            jail.set_env("SWITCHBOARD_PORT", "tcp://10.0.0.7:8080");
+            jail.set_env("SWITCHBOARD_SERVICE_HOST", "10.0.0.7");
+            jail.set_env("SWITCHBOARD_PORT_8080_TCP_ADDR", "10.0.0.7");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.admin_token.as_deref(), Some("20261207"));
+            assert_eq!(s.telegram_webhook_secret.as_deref(), Some("123456"));
+            assert_eq!(
+                s.ignored_environment,
+                [
+                    "SWITCHBOARD_PORT",
+                    "SWITCHBOARD_PORT_8080_TCP_ADDR",
+                    "SWITCHBOARD_SERVICE_HOST"
+                ]
+            );
+            // A setting's own name with a typo below it is still an error,
+            // as is a Telegram mode that is neither.
+            jail.set_env("SWITCHBOARD_TELEGRAM_MODE", "poll");
+            let e = Settings::load(None).unwrap_err();
+            assert!(e.to_string().contains("telegram_mode"), "{e}");
+            jail.set_env("SWITCHBOARD_TELEGRAM_MODE", "polling");
+            jail.set_env("SWITCHBOARD_LIMITS__CPU_MS", "5");
+            assert!(Settings::load(None).is_err());
             Ok(())
         });
     }

@@ -24,7 +24,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use key_file::load_or_generate_key;
+pub use key_file::{key_file_exists, load_or_generate_key};
 
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;

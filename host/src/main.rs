@@ -106,6 +106,9 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log)),
         )
         .init();
+    if !settings.ignored_environment.is_empty() {
+        tracing::warn!(variables = ?settings.ignored_environment, "environment variables with the SWITCHBOARD_ prefix that name no setting are ignored");
+    }
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         match cli.command {
@@ -158,6 +161,9 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    // Which database: a command run without the server's settings works on
+    // another one (`./data` of wherever it runs), and should say so.
+    eprintln!("database: {}", without_password(&settings.database_url()));
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     let store = Store::connect(&settings.database_url())
@@ -168,8 +174,18 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 async fn reseal(settings: Settings) -> anyhow::Result<()> {
-    let secrets = switchboard::server::master_key(&settings)?;
+    // Run where the server's settings are not (another directory, no
+    // environment file), this would otherwise make a new database and key
+    // and report nothing to do.
+    if settings.master_key.is_none() && settings.is_embedded_database() {
+        anyhow::ensure!(
+            switchboard::crypto::key_file_exists(&settings.data_dir),
+            "no master key in {} and none configured: run with the server's settings (--config, SWITCHBOARD_DATA_DIR)",
+            settings.data_dir.display()
+        );
+    }
     let store = open_store(&settings).await?;
+    let secrets = switchboard::server::master_key(&settings)?;
     let found = switchboard::reseal::reseal(&store, &secrets).await;
     store.close().await;
     let found = found?;
@@ -263,4 +279,15 @@ async fn check(settings: Settings, dir: PathBuf) -> anyhow::Result<()> {
         })
     );
     Ok(())
+}
+
+/// A database URL fit to print: any password replaced.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }

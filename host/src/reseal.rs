@@ -44,6 +44,29 @@ pub struct Resealed {
     pub unreadable: u64,
 }
 
+/// Where the first sealed value in the database is (`table.column`), if
+/// any: a server about to generate a master key checks that nothing was
+/// sealed with another one (a database restored or moved without its key).
+pub async fn first_sealed(store: &Store) -> Result<Option<String>, StoreError> {
+    for (table, column, _) in SEALED {
+        // Table and column names are the constants above, never input.
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT 1 FROM {table} WHERE {column} IS NOT NULL LIMIT 1"
+        )))
+        .fetch_optional(store.pool())
+        .await?;
+        if found.is_some() {
+            return Ok(Some(format!("{table}.{column}")));
+        }
+    }
+    let state: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM installation_state WHERE value LIKE 'sealed:1:%' LIMIT 1",
+    )
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(state.map(|_| "installation_state.value".to_owned()))
+}
+
 /// Passes made before giving up on values that keep changing underneath.
 const PASSES: usize = 5;
 

@@ -55,14 +55,21 @@ pub struct Server {
     /// The outbox worker, stopped gracefully (see [`Server::stop`]).
     outbox: tokio::task::JoinHandle<()>,
     outbox_stop: tokio_util::sync::CancellationToken,
-    /// The other workers (syncs, link downloads, analysis, the Telegram
-    /// poller): aborted at a stop, each resumes from its leases.
+    /// The analysis worker, stopped gracefully: it gives back the job it
+    /// is running.
+    analysis: Option<tokio::task::JoinHandle<()>>,
+    analysis_stop: tokio_util::sync::CancellationToken,
+    /// The other workers (syncs, link downloads, the Telegram poller):
+    /// aborted at a stop, each resumes from its leases.
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// How long a stop waits for the outbox worker to finish and record the
 /// batch it is sending (a send is bounded by `http_timeout_ms`).
 const OUTBOX_STOP_WAIT: Duration = Duration::from_secs(30);
+/// How long a stop waits for the analysis worker to give back its job (a
+/// database write).
+const ANALYSIS_STOP_WAIT: Duration = Duration::from_secs(5);
 
 impl Server {
     /// Stops accepting, finishes requests in flight, and returns.
@@ -74,6 +81,15 @@ impl Server {
         self.state.feed.close_all();
         for task in &self.background {
             task.abort();
+        }
+        self.analysis_stop.cancel();
+        if let Some(mut analysis) = self.analysis.take()
+            && tokio::time::timeout(ANALYSIS_STOP_WAIT, &mut analysis)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the analysis worker did not stop in time: aborted");
+            analysis.abort();
         }
         // The batch being sent is finished and recorded; a worker stuck
         // past the wait is aborted like the rest (its batch is then sent
@@ -159,6 +175,24 @@ pub fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
     Ok(SecretBox::new(key, older))
 }
 
+/// Refuses to start when a master key would be generated (embedded
+/// database, no key configured, no key file) for a database that already
+/// holds sealed values: it was restored or moved without its key, and under
+/// a new one every integration would fail at run time while new secrets
+/// were sealed with a key the old ones do not share.
+pub async fn refuse_a_new_key_for_sealed_data(s: &Settings, store: &Store) -> anyhow::Result<()> {
+    if s.master_key.is_some() || !s.is_embedded_database() || crypto::key_file_exists(&s.data_dir) {
+        return Ok(());
+    }
+    if let Some(place) = crate::reseal::first_sealed(store).await? {
+        anyhow::bail!(
+            "no master key in {} (master.key) and none configured, but the database holds values sealed with one ({place}): restore the key file, or set SWITCHBOARD_MASTER_KEY; a new key would not open them",
+            s.data_dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// Brings everything up and binds the listener.
 pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
     std::fs::create_dir_all(&settings.data_dir)
@@ -170,6 +204,9 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         .with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr()?;
     if settings.public_url.is_none() {
+        if addr.ip().is_unspecified() {
+            tracing::warn!(%addr, "public_url is not set and the server listens on every address: webhook URLs and links will say http://{addr}, which no vendor can reach; set public_url");
+        }
         settings.public_url = Some(format!("http://{addr}"));
     }
     let settings = Arc::new(settings);
@@ -177,6 +214,7 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         .await
         .context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;
+    refuse_a_new_key_for_sealed_data(&settings, &store).await?;
     let secrets = Arc::new(master_key(&settings)?);
     let services = Arc::new(StoreServices {
         store: store.clone(),
@@ -290,18 +328,20 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         settings.recording_link_attempts,
     ));
     let analysis_wake = Arc::new(tokio::sync::Notify::new());
+    let analysis_stop = tokio_util::sync::CancellationToken::new();
     let analysis = Arc::new(crate::analysis::worker::AnalysisWorker {
         syncer: Arc::clone(&syncer),
         public_url: settings.public_url.clone().unwrap_or_default(),
         upload_timeout: Duration::from_millis(settings.analysis_upload_timeout_ms.max(1)),
         backoff_base_ms: i64::try_from(settings.analysis_backoff_base_ms).unwrap_or(30_000),
+        stop: analysis_stop.clone(),
     });
-    if settings.analysis_worker {
-        background.push(analysis.spawn(
+    let analysis = settings.analysis_worker.then(|| {
+        analysis.spawn(
             Duration::from_millis(settings.analysis_poll_ms.max(10)),
             Arc::clone(&analysis_wake),
-        ));
-    }
+        )
+    });
     let state: AppState = Arc::new(AppStateInner {
         settings: Arc::clone(&settings),
         store,
@@ -343,6 +383,8 @@ pub async fn start(mut settings: Settings) -> anyhow::Result<Server> {
         watcher_task,
         outbox,
         outbox_stop,
+        analysis,
+        analysis_stop,
         background,
     })
 }

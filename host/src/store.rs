@@ -297,6 +297,32 @@ mod tests {
     use super::testing::{self, test_stores};
     use super::*;
 
+    /// Managed PostgreSQL services require TLS (`sslmode=require`); the
+    /// driver is built with it. Runs where the test server speaks TLS.
+    #[tokio::test]
+    async fn postgres_connects_over_tls_when_asked() -> anyhow::Result<()> {
+        let Ok(url) = std::env::var(testing::POSTGRES_URL_VAR) else {
+            return Ok(());
+        };
+        let plain = Store::connect(&url).await?;
+        let offered: String = sqlx::query_scalar("SHOW ssl")
+            .fetch_one(plain.pool())
+            .await?;
+        plain.close().await;
+        if offered != "on" {
+            return Ok(());
+        }
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let store = Store::connect(&format!("{url}{sep}sslmode=require")).await?;
+        let ssl: bool =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(store.pool())
+                .await?;
+        assert!(ssl, "connected without TLS");
+        store.close().await;
+        Ok(())
+    }
+
     #[test]
     fn sqlite_urls_get_create_mode_unless_they_choose() {
         assert_eq!(

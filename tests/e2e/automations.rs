@@ -1004,3 +1004,46 @@ async fn an_analysis_follows_its_call_when_a_webhook_call_adopts_it() {
     assert_eq!(ai.state.uploads.lock().unwrap().len(), 1, "analysed twice");
     app.stop().await;
 }
+
+/// A server stopping (a deploy) while it analyses a call gives the job
+/// back: pending again at once, the interrupted try not counted, instead
+/// of left running under a ten-minute lease the next server waits out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_gives_back_the_analysis_it_was_running() {
+    let (dc, ai) = (fakes::discord().await, ai_fake::start().await);
+    ai.state.hold_transcriptions.store(true, Ordering::SeqCst);
+    let source = Behaviour::with(vec![FakeRecording::new(1, 4000)]);
+    let base = fake_3cx(Arc::clone(&source)).await;
+    let app = TestApp::start(|s| settings(s, &dc)).await;
+    let analyzer = app
+        .post(
+            "/integrations",
+            json!({"kind": "openai-analyzer", "name": "AI", "config": {"baseUrl": ai.base_url},
+                   "secrets": {"apiKey": ai_fake::API_KEY}}),
+        )
+        .await;
+    assert_eq!(analyzer.status, StatusCode::CREATED, "{}", analyzer.text);
+    let pbx = app
+        .post(
+            "/integrations",
+            json!({"kind": "threecx-cloud", "name": "3CX", "config": {"baseUrl": base},
+                   "secrets": {"clientId": "c", "clientSecret": "good-secret"}}),
+        )
+        .await;
+    let pbx_id = pbx.body["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/integrations/{pbx_id}/default"), json!({}))
+        .await;
+    tokio::time::timeout(Duration::from_secs(30), ai.state.held.notified())
+        .await
+        .expect("the analysis never started");
+
+    let app = app.restart_with(|s| s.analysis_worker = false).await;
+    let jobs: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, attempts FROM analysis_jobs WHERE kind = 'analyze'")
+            .fetch_all(app.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(jobs, [("pending".to_owned(), 0)]);
+    ai.state.release.notify_one();
+    app.stop().await;
+}

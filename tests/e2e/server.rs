@@ -253,3 +253,38 @@ async fn the_watcher_follows_linked_files_to_a_new_version() {
     );
     server.stop().await;
 }
+
+/// A database restored or moved without its `master.key`: the server does
+/// not generate a new key over values sealed with the old one, it refuses
+/// to start and says which file to restore.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_with_sealed_values_and_no_key_file_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = switchboard::server::start(settings_in(dir.path()))
+        .await
+        .unwrap();
+    server.stop().await;
+    let key = dir.path().join("master.key");
+    assert!(key.exists());
+    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let store = switchboard::store::Store::connect(&url).await.unwrap();
+    let business = store.create_business("acme").await.unwrap();
+    store
+        .create_integration(switchboard::store::NewIntegration {
+            business_id: business.id,
+            kind: "threecx-webhooks".into(),
+            name: "PBX".into(),
+            config: serde_json::json!({}),
+            secrets: Some(b"sealed under the old key".to_vec()),
+        })
+        .await
+        .unwrap();
+    store.close().await;
+
+    std::fs::remove_file(&key).unwrap();
+    let refused = switchboard::server::start(settings_in(dir.path())).await;
+    let message = format!("{:#}", refused.err().expect("started with a new key"));
+    assert!(message.contains("integrations.secrets"), "{message}");
+    assert!(message.contains("master.key"), "{message}");
+    assert!(!key.exists(), "a new key was written");
+}

@@ -27,6 +27,9 @@ pub struct AnalysisWorker {
     pub upload_timeout: Duration,
     /// First retry delay; doubles per attempt.
     pub backoff_base_ms: i64,
+    /// Cancelled when the server stops: the job being run is given back
+    /// (`Store::release_analysis_job`) and the worker returns.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 impl AnalysisWorker {
@@ -40,6 +43,9 @@ impl AnalysisWorker {
                 self.flush_digests().await;
                 let mut flushed = tokio::time::Instant::now();
                 loop {
+                    if self.stop.is_cancelled() {
+                        return;
+                    }
                     // Between jobs too: an analysis can take minutes, and a
                     // backlog of them must not hold a closed window's digest.
                     if flushed.elapsed() >= poll {
@@ -58,6 +64,7 @@ impl AnalysisWorker {
                 tokio::select! {
                     _ = tokio::time::sleep(poll) => {}
                     _ = wake.notified() => {}
+                    () = self.stop.cancelled() => return,
                 }
             }
         })
@@ -79,6 +86,14 @@ impl AnalysisWorker {
             outcome = self.execute(job) => outcome,
             () = self.keep_lease(job) => {
                 tracing::warn!(job = %job.id, kind = %job.kind, "analysis job's lease was taken over; left to its new holder");
+                return;
+            }
+            () = self.stop.cancelled() => {
+                // Given back at once, not left running under a lease of
+                // minutes that the next server would wait out.
+                if let Err(e) = self.syncer.store.release_analysis_job(&job.id, job.attempts).await {
+                    tracing::warn!(job = %job.id, error = %e, "giving back an analysis job at stop failed; its lease runs out");
+                }
                 return;
             }
         };

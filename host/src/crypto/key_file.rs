@@ -17,6 +17,11 @@ const FILE_NAME: &str = "master.key";
 const RACE_WAIT: Duration = Duration::from_secs(2);
 const RACE_POLL: Duration = Duration::from_millis(25);
 
+/// Whether `<data_dir>/master.key` exists (a start would not generate one).
+pub fn key_file_exists(data_dir: &Path) -> bool {
+    data_dir.join(FILE_NAME).exists()
+}
+
 /// Reads `<data_dir>/master.key`, or creates it with a new random key.
 /// Returns the key and whether it was generated just now, so the caller can
 /// warn that losing this file loses every stored secret.
@@ -37,9 +42,16 @@ pub fn load_or_generate_key(data_dir: &Path) -> Result<([u8; 32], bool), CryptoE
             let mut key = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut key);
             let encoded = base64::engine::general_purpose::STANDARD.encode(key);
-            file.write_all(format!("{encoded}\n").as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(io_err)?;
+            let written = file
+                .write_all(format!("{encoded}\n").as_bytes())
+                .and_then(|()| file.sync_all());
+            if let Err(e) = written {
+                // An empty or partial file (a full disk) would be read as
+                // an invalid key at every later start: no key was ever used.
+                drop(file);
+                let _ = std::fs::remove_file(&path);
+                return Err(io_err(e));
+            }
             Ok((key, true))
         }
         Err(err) if err.kind() == ErrorKind::AlreadyExists => Ok((read_existing(&path)?, false)),

@@ -360,6 +360,41 @@ impl Store {
         )
     }
 
+    /// Gives back the job claimed as attempt `claim`, unfinished, because
+    /// this server is stopping: pending again at once, and the attempt not
+    /// counted (a deploy is not the job's failure; several in a row must
+    /// not use up its attempts). A pending twin (queued meanwhile) makes
+    /// this one superseded instead. Nothing if the claim no longer holds.
+    pub async fn release_analysis_job(&self, id: &str, claim: i64) -> Result<JobLease, StoreError> {
+        let now = now_ms();
+        let released = sqlx::query(
+            "UPDATE analysis_jobs SET status = 'pending', attempts = attempts - 1, \
+             next_attempt_at = $2, lease_until = NULL, updated_at = $2 \
+             WHERE id = $1 AND status = 'running' AND attempts = $3 \
+             AND NOT EXISTS (SELECT 1 FROM analysis_jobs p WHERE p.call_id = analysis_jobs.call_id \
+             AND p.kind = analysis_jobs.kind AND p.status = 'pending')",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(claim)
+        .execute(&self.pool)
+        .await;
+        match released {
+            Ok(done) if done.rows_affected() == 1 => return Ok(JobLease::Held),
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.finish_analysis_job(
+            id,
+            claim,
+            "skipped",
+            Some("superseded: the same work was queued again while this server stopped"),
+            &[],
+        )
+        .await
+    }
+
     /// The call's analysis work, newest first, for the API.
     pub async fn analysis_jobs_of_call(
         &self,
