@@ -784,6 +784,63 @@ async fn a_group_upgraded_to_a_supergroup_is_followed() {
     app.stop().await;
 }
 
+/// The supergroup a group became was already linked on its own: the old
+/// row is switched off and the message goes to the linked supergroup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_upgraded_to_a_linked_supergroup_sends_there() {
+    let (tg, dc) = (fakes::telegram(BOT_TOKEN).await, fakes::discord().await);
+    let app = TestApp::start(|s| gateway(s, &tg, &dc)).await;
+    let group = link_chat(&app, -8008).await;
+    let supergroup = link_chat(&app, -1008008).await;
+    tg.state
+        .migrated
+        .lock()
+        .unwrap()
+        .insert("-8008".into(), "-1008008".into());
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the fake's 1/s per chat
+    let sent = app
+        .post(
+            "/notifications/send",
+            json!({"channel": "telegram", "chatId": group, "body": "after the upgrade"}),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    let id = sent.body["id"].as_str().unwrap().to_owned();
+    let mut delivered = Value::Null;
+    for _ in 0..100 {
+        let n = app.get(&format!("/notifications/{id}")).await.body;
+        if n["status"] == "delivered" {
+            delivered = n;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        delivered["destinationId"],
+        supergroup.as_str(),
+        "{delivered}"
+    );
+    assert!(
+        tg.state.received().iter().any(|r| r.target == "-1008008"
+            && r.body["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("after the upgrade")),
+        "{:?}",
+        tg.state.received()
+    );
+    let chats = app.get("/telegram/chats").await;
+    let old = chats.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == group.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(old["isActive"], false, "{}", chats.text);
+    app.stop().await;
+}
+
 /// Two servers on one PostgreSQL: an in-app row made on one reaches a
 /// stream open on the other (SQLite has one server by construction).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -496,27 +496,31 @@ impl Notifier {
                 detail: message,
             });
         };
-        let followed = match self
+        let row = match self
             .store
             .migrate_telegram_chat(&n.business_id, dest, new_id)
             .await
         {
-            Ok(f) => f,
-            Err(StoreError::NotFound) => false,
+            Ok(row) => row,
+            // The chat was unlinked meanwhile.
+            Err(StoreError::NotFound) => {
+                return Ok(AttemptResult::Failed {
+                    code,
+                    detail: message,
+                });
+            }
             Err(e) => return Err(e),
         };
-        tracing::info!(business = %n.business_id, destination = dest, new_id, followed, "telegram chat migrated");
-        Ok(if followed {
-            AttemptResult::Retry {
-                next_at: now_ms(),
-                code,
-                detail: message,
-            }
-        } else {
-            AttemptResult::Failed {
-                code,
-                detail: message,
-            }
+        tracing::info!(business = %n.business_id, destination = dest, new_id, to = %row, "telegram chat migrated");
+        // The supergroup was already linked as a row of its own: the
+        // message goes there (it is the same conversation).
+        if row != dest {
+            self.store.retarget_notification(&n.id, &row).await?;
+        }
+        Ok(AttemptResult::Retry {
+            next_at: now_ms(),
+            code,
+            detail: message,
         })
     }
 

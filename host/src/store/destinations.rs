@@ -221,14 +221,15 @@ impl Store {
     }
 
     /// A group became a supergroup under a new chat id: the linked chat
-    /// follows it. False (and the old row switched off) when the new chat
-    /// is already linked to the business as a row of its own.
+    /// follows it, and the row to send to is `id` still. When the new chat
+    /// is already linked to the business as a row of its own, the old row is
+    /// switched off and that row is the one to send to.
     pub async fn migrate_telegram_chat(
         &self,
         business_id: &str,
         id: &str,
         new_chat_id: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<String, StoreError> {
         let taken: Option<String> = sqlx::query_scalar(
             "SELECT id FROM telegram_chats WHERE business_id = $1 AND chat_id = $2",
         )
@@ -236,10 +237,10 @@ impl Store {
         .bind(new_chat_id)
         .fetch_optional(&self.pool)
         .await?;
-        if taken.is_some() {
+        if let Some(taken) = taken {
             self.set_telegram_chat_active(business_id, id, false, Some("chat_migrated"))
                 .await?;
-            return Ok(false);
+            return Ok(taken);
         }
         one_row(
             sqlx::query(
@@ -251,7 +252,7 @@ impl Store {
             .execute(&self.pool)
             .await?,
         )?;
-        Ok(true)
+        Ok(id.to_owned())
     }
 
     pub async fn delete_telegram_chat(

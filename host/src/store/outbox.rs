@@ -353,6 +353,21 @@ impl Store {
             .collect()
     }
 
+    /// Sends `id`'s next attempts to `destination_id` (a Telegram chat that
+    /// moved to a row of its own; see `Store::migrate_telegram_chat`).
+    pub async fn retarget_notification(
+        &self,
+        id: &str,
+        destination_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE notifications SET destination_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(destination_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// A business's notifications, newest first, as `filter` narrows them,
     /// after `cursor` (the last row's `created_at` and id).
     pub async fn list_notifications(
