@@ -79,6 +79,29 @@ async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) ->
     panic!("never happened: {what}");
 }
 
+/// Connects the bundled analyzer to the fake AI API with the right key.
+async fn connect_analyzer(app: &TestApp, ai: &ai_fake::AiFake) {
+    let analyzer = app
+        .post(
+            "/integrations",
+            json!({"kind": "openai-analyzer", "name": "AI", "config": {"baseUrl": ai.base_url},
+                   "secrets": {"apiKey": ai_fake::API_KEY}}),
+        )
+        .await;
+    assert_eq!(analyzer.status, StatusCode::CREATED, "{}", analyzer.text);
+}
+
+/// Connects a recording source and sets it as default: it starts pulling.
+async fn pull_from(app: &TestApp, source: Value) {
+    let created = app.post("/integrations", source).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap();
+    let default = app
+        .post(&format!("/integrations/{id}/default"), json!({}))
+        .await;
+    assert_eq!(default.status, StatusCode::OK, "{}", default.text);
+}
+
 fn low_score_rule(hook: &str) -> Value {
     json!({"name": "Unhappy callers", "conditions": [{"field": "score", "op": "lt", "value": 50}],
            "message": "Call from {{customer_phone}} scored {{score}}: {{summary}}",
@@ -938,32 +961,13 @@ async fn an_analysis_follows_its_call_when_a_webhook_call_adopts_it() {
         .post("/notifications/automations", low_score_rule(&hook))
         .await;
     assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text);
-    let analyzer = app
-        .post(
-            "/integrations",
-            json!({"kind": "openai-analyzer", "name": "AI", "config": {"baseUrl": ai.base_url},
-                   "secrets": {"apiKey": ai_fake::API_KEY}}),
-        )
-        .await;
-    assert_eq!(analyzer.status, StatusCode::CREATED, "{}", analyzer.text);
-    let dtac = app
-        .post(
-            "/integrations",
-            json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
-                   "secrets": {"username": "agent", "password": "pass"}}),
-        )
-        .await;
-    assert_eq!(dtac.status, StatusCode::CREATED, "{}", dtac.text);
-    let default = app
-        .post(
-            &format!(
-                "/integrations/{}/default",
-                dtac.body["id"].as_str().unwrap()
-            ),
-            json!({}),
-        )
-        .await;
-    assert_eq!(default.status, StatusCode::OK, "{}", default.text);
+    connect_analyzer(&app, &ai).await;
+    pull_from(
+        &app,
+        json!({"kind": "dtac", "name": "DTAC", "config": {"baseUrl": ork},
+               "secrets": {"username": "agent", "password": "pass"}}),
+    )
+    .await;
 
     tokio::time::timeout(Duration::from_secs(30), ai.state.held.notified())
         .await
@@ -1015,24 +1019,13 @@ async fn a_stop_gives_back_the_analysis_it_was_running() {
     let source = Behaviour::with(vec![FakeRecording::new(1, 4000)]);
     let base = fake_3cx(Arc::clone(&source)).await;
     let app = TestApp::start(|s| settings(s, &dc)).await;
-    let analyzer = app
-        .post(
-            "/integrations",
-            json!({"kind": "openai-analyzer", "name": "AI", "config": {"baseUrl": ai.base_url},
-                   "secrets": {"apiKey": ai_fake::API_KEY}}),
-        )
-        .await;
-    assert_eq!(analyzer.status, StatusCode::CREATED, "{}", analyzer.text);
-    let pbx = app
-        .post(
-            "/integrations",
-            json!({"kind": "threecx-cloud", "name": "3CX", "config": {"baseUrl": base},
-                   "secrets": {"clientId": "c", "clientSecret": "good-secret"}}),
-        )
-        .await;
-    let pbx_id = pbx.body["id"].as_str().unwrap().to_owned();
-    app.post(&format!("/integrations/{pbx_id}/default"), json!({}))
-        .await;
+    connect_analyzer(&app, &ai).await;
+    pull_from(
+        &app,
+        json!({"kind": "threecx-cloud", "name": "3CX", "config": {"baseUrl": base},
+               "secrets": {"clientId": "c", "clientSecret": "good-secret"}}),
+    )
+    .await;
     tokio::time::timeout(Duration::from_secs(30), ai.state.held.notified())
         .await
         .expect("the analysis never started");
