@@ -196,11 +196,16 @@ impl Settings {
                 .split('.')
                 .try_fold(&shape, |v, k| v.get(k))
                 .is_none_or(|d| d.is_string() || d.is_null());
-            fig = if text {
-                fig.merge(Serialized::global(&path, value))
+            // Parsed as figment parses it (trimmed, `"quotes"` taken off),
+            // then kept as text where a number or flag came out of it.
+            // (Every setting unset by default is text; an optional number
+            // would have to be told apart here.)
+            let parsed: figment::value::Value = value
+                .parse()
+                .unwrap_or_else(|_| figment::value::Value::from(value.trim().to_owned()));
+            fig = if text && parsed.as_str().is_none() {
+                fig.merge(Serialized::global(&path, value.trim()))
             } else {
-                let parsed: figment::value::Value =
-                    value.parse().unwrap_or(figment::value::Value::from(value));
                 fig.merge(Serialized::global(&path, parsed))
             };
         }
@@ -324,7 +329,8 @@ mod tests {
     #[test]
     fn numbers_are_text_where_text_is_wanted_and_others_variables_are_ignored() {
         figment::Jail::expect_with(|jail| {
-            jail.set_env("SWITCHBOARD_ADMIN_TOKEN", "20261207");
+            jail.set_env("SWITCHBOARD_ADMIN_TOKEN", "20261207\n");
+            jail.set_env("SWITCHBOARD_PUBLIC_URL", "\"https://hooks.example.com\"");
             jail.set_env("SWITCHBOARD_TELEGRAM_WEBHOOK_SECRET", "123456");
             // What Kubernetes sets for a Service named `switchboard`.
             jail.set_env("SWITCHBOARD_PORT", "tcp://10.0.0.7:8080");
@@ -332,6 +338,7 @@ mod tests {
             jail.set_env("SWITCHBOARD_PORT_8080_TCP_ADDR", "10.0.0.7");
             let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.admin_token.as_deref(), Some("20261207"));
+            assert_eq!(s.public_url.as_deref(), Some("https://hooks.example.com"));
             assert_eq!(s.telegram_webhook_secret.as_deref(), Some("123456"));
             assert_eq!(
                 s.ignored_environment,

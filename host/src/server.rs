@@ -82,7 +82,10 @@ impl Server {
         for task in &self.background {
             task.abort();
         }
+        // Both told at once: waiting for one must not let the other claim
+        // more work meanwhile.
         self.analysis_stop.cancel();
+        self.outbox_stop.cancel();
         if let Some(mut analysis) = self.analysis.take()
             && tokio::time::timeout(ANALYSIS_STOP_WAIT, &mut analysis)
                 .await
@@ -94,7 +97,6 @@ impl Server {
         // The batch being sent is finished and recorded; a worker stuck
         // past the wait is aborted like the rest (its batch is then sent
         // again after its lease: at least once).
-        self.outbox_stop.cancel();
         if tokio::time::timeout(OUTBOX_STOP_WAIT, &mut self.outbox)
             .await
             .is_err()
@@ -181,7 +183,12 @@ pub fn master_key(s: &Settings) -> anyhow::Result<SecretBox> {
 /// a new one every integration would fail at run time while new secrets
 /// were sealed with a key the old ones do not share.
 pub async fn refuse_a_new_key_for_sealed_data(s: &Settings, store: &Store) -> anyhow::Result<()> {
-    if s.master_key.is_some() || !s.is_embedded_database() || crypto::key_file_exists(&s.data_dir) {
+    // An older key may be the one the data needs (a rotation by file).
+    if s.master_key.is_some()
+        || !s.older_master_keys.trim().is_empty()
+        || !s.is_embedded_database()
+        || crypto::key_file_exists(&s.data_dir)
+    {
         return Ok(());
     }
     if let Some(place) = crate::reseal::first_sealed(store).await? {

@@ -84,14 +84,23 @@ impl HostServices for StoreServices {
             let Some(stored) = self.store.state_get(installation, key).await? else {
                 return Ok(None);
             };
-            // Sealed under a key this server does not have: no retry opens
-            // it, so it reads as unset and the component's next `set`
-            // replaces it (a cached token is fetched again). A database
-            // error, which a retry may pass, is the caller's error.
+            // Sealed under a key this server is not configured with (a
+            // rotation rolled out out of order): an error, which ends the
+            // call. Read as unset, the connector would start its sync over
+            // and overwrite a value the other servers can open. A value
+            // that is no envelope of ours, or fails its check, no key will
+            // ever open: it reads as unset and the next `set` replaces it.
             match open_state(&self.secrets, installation, key, stored) {
                 Ok(value) => Ok(Some(value)),
+                Err(e)
+                    if e.downcast_ref::<crate::crypto::CryptoError>().is_some_and(|c| {
+                        matches!(c, crate::crypto::CryptoError::UnknownKey(_))
+                    }) =>
+                {
+                    Err(e)
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, installation, key, "a state value cannot be opened with the configured master keys; read as unset");
+                    tracing::warn!(error = %e, installation, key, "a state value is not a sealed value any key opens; read as unset");
                     Ok(None)
                 }
             }

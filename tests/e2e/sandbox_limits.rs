@@ -120,9 +120,12 @@ async fn infinite_loop_ends_at_the_cpu_deadline() {
     let (r, took) = with_neighbour(&w, limits, "/loop", &[]).await;
     assert_eq!(breach(r), Breach::CpuTime { limit_ms: 200 });
     assert!(took >= Duration::from_millis(200), "ended early: {took:?}");
+    // CPU time, not wall time: on a loaded machine (the rest of the suite
+    // on two cores) the loop's thread gets a share of a core, and the wall
+    // time is longer. Still far from the wall-clock limit (5 min).
     assert!(
-        took <= Duration::from_millis(400),
-        "not ended within 2x the limit: {took:?}"
+        took <= Duration::from_secs(3),
+        "not ended near the CPU limit: {took:?}"
     );
     let incidents = w.store.list_incidents(&w.a, 10).await.unwrap();
     assert_eq!(incidents[0].kind, "limit_cpu_time");

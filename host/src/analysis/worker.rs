@@ -82,18 +82,21 @@ impl AnalysisWorker {
     /// past it and another took the job over), the run is dropped and
     /// nothing is recorded: the new holder does the job and ends it.
     async fn run(&self, job: &AnalysisJob) {
+        // Biased: a stop that came while the job was being claimed gives
+        // it back before any of it runs.
         let outcome = tokio::select! {
-            outcome = self.execute(job) => outcome,
-            () = self.keep_lease(job) => {
-                tracing::warn!(job = %job.id, kind = %job.kind, "analysis job's lease was taken over; left to its new holder");
-                return;
-            }
+            biased;
             () = self.stop.cancelled() => {
                 // Given back at once, not left running under a lease of
                 // minutes that the next server would wait out.
                 if let Err(e) = self.syncer.store.release_analysis_job(&job.id, job.attempts).await {
                     tracing::warn!(job = %job.id, error = %e, "giving back an analysis job at stop failed; its lease runs out");
                 }
+                return;
+            }
+            outcome = self.execute(job) => outcome,
+            () = self.keep_lease(job) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, "analysis job's lease was taken over; left to its new holder");
                 return;
             }
         };

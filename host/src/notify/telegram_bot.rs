@@ -174,9 +174,11 @@ async fn reply(notifier: &Notifier, chat_id: &str, text: &str) {
     }
 }
 
-/// Tries of one update that fails on our side (the store) before polling
-/// moves past it.
-const UPDATE_TRIES: u32 = 5;
+/// How long one update may keep failing on our side (the store) before
+/// polling moves past it: a database outage of minutes is waited out (the
+/// `/start` codes in it are redeemed after), a poison update is not
+/// allowed to hold every later one until Telegram drops it a day later.
+const UPDATE_GIVE_UP: Duration = Duration::from_secs(10 * 60);
 
 /// Long polling: `getUpdates` with the offset after the last update seen.
 pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<()>> {
@@ -189,8 +191,8 @@ pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<
     Some(tokio::spawn(async move {
         let client = reqwest::Client::new();
         let mut offset: i64 = 0;
-        // The update that failed last, and how many times in a row.
-        let (mut failing, mut failures): (Option<i64>, u32) = (None, 0);
+        // The update that failed last, and since when it has been failing.
+        let mut failing: Option<(Option<i64>, std::time::Instant)> = None;
         loop {
             let url = format!("{base}/bot{token}/getUpdates");
             let answer = client
@@ -219,9 +221,12 @@ pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<
             for update in &list {
                 let id = update.get("update_id").and_then(Value::as_i64);
                 if let Err(e) = handle_update(&notifier, update).await {
-                    failures = if failing == id { failures + 1 } else { 1 };
-                    failing = id;
-                    if failures < UPDATE_TRIES {
+                    let since = match failing {
+                        Some((failed, since)) if failed == id => since,
+                        _ => std::time::Instant::now(),
+                    };
+                    failing = Some((id, since));
+                    if since.elapsed() < UPDATE_GIVE_UP {
                         // The offset stays at this update: `getUpdates`
                         // gives it again.
                         tracing::error!(error = %e, "telegram: an update could not be handled; asking again");
@@ -230,7 +235,7 @@ pub fn spawn_polling(notifier: Arc<Notifier>) -> Option<tokio::task::JoinHandle<
                     }
                     // One update failing for good must not hold every
                     // later one, of every business, until Telegram drops it.
-                    tracing::error!(error = %e, update_id = ?id, "telegram: an update failed {UPDATE_TRIES} times; skipped");
+                    tracing::error!(error = %e, update_id = ?id, "telegram: an update kept failing for {} minutes; skipped", UPDATE_GIVE_UP.as_secs() / 60);
                 }
                 if let Some(id) = id {
                     offset = offset.max(id + 1);

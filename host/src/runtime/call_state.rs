@@ -8,7 +8,9 @@ use super::services::HostServices;
 use super::stderr::StderrBuffer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(not(unix))]
+use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -41,21 +43,24 @@ pub struct HostEnv {
     pub http_max_response_bytes: u64,
 }
 
-/// The CPU time of one call: the time its future spends being polled, that
-/// is running on a thread, the guest's code and the host's work for it
-/// (lowering, a WASI import filling random bytes) alike. Time it waits, its
-/// future pending (HTTP, the database, a WASI sleep, parked after a
-/// cooperative yield), is not counted: every wait of a call is a pending
-/// future, and every bit of work is done inside a poll. So a connector
-/// backing off with `std::thread::sleep` is not charged for the sleep, and
-/// one looping over cheap host imports cannot hide its work in the host.
-/// Shared with the epoch callback, which runs inside a poll.
+/// The CPU time of one call: the CPU its future uses while being polled,
+/// the guest's code and the host's work for it (lowering, a WASI import
+/// filling random bytes) alike. Time it waits, its future pending (HTTP,
+/// the database, a WASI sleep, parked after a cooperative yield), is not
+/// counted: every wait of a call is a pending future, and every bit of work
+/// is done inside a poll, on the polling thread (wasmtime resumes the
+/// call's fiber only there). So a connector backing off with
+/// `std::thread::sleep` is not charged for the sleep, and one looping over
+/// cheap host imports cannot hide its work in the host. Each poll is
+/// measured with the thread's own CPU clock, so time the OS gives the
+/// thread to others (a hot-load compiling, the database writer) is not
+/// charged either. Shared with the epoch callback, which runs inside a poll.
 #[derive(Debug, Default)]
 pub struct CpuMeter {
     /// Polls that ended.
     used: Mutex<Duration>,
-    /// When the poll running now began.
-    running_since: Mutex<Option<Instant>>,
+    /// The thread's CPU clock when the poll running now began.
+    running_since: Mutex<Option<Duration>>,
 }
 
 impl CpuMeter {
@@ -63,20 +68,24 @@ impl CpuMeter {
         Arc::default()
     }
 
-    /// Counts the time until the guard is dropped: wrap each poll of the
-    /// call's future in one.
+    /// Counts the CPU time until the guard is dropped: wrap each poll of
+    /// the call's future in one.
     pub fn running(self: &Arc<Self>) -> Running {
-        *self.running_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *self.running_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread_cpu_time());
         Running(Arc::clone(self))
     }
 
+    /// CPU time so far. Called inside a poll (the epoch callback), so on
+    /// the thread whose clock started the poll running now.
     pub fn guest_time(&self) -> Duration {
         let used = *self.used.lock().unwrap_or_else(|p| p.into_inner());
         let running = self
             .running_since
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .map_or(Duration::ZERO, |since| since.elapsed());
+            .map_or(Duration::ZERO, |since| {
+                thread_cpu_time().saturating_sub(since)
+            });
         used + running
     }
 }
@@ -93,9 +102,37 @@ impl Drop for Running {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         if let Some(since) = since {
-            *self.0.used.lock().unwrap_or_else(|p| p.into_inner()) += since.elapsed();
+            *self.0.used.lock().unwrap_or_else(|p| p.into_inner()) +=
+                thread_cpu_time().saturating_sub(since);
         }
     }
+}
+
+/// The CPU time the calling thread has used.
+#[cfg(unix)]
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a
+    // constant every Unix the host builds on supports.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    if !ok {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Elsewhere, wall time since an arbitrary start: a poll is then charged
+/// its wall time.
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Duration {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }
 
 /// Refuses memory growth past the tenant's limit and remembers that it did,

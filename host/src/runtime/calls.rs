@@ -199,7 +199,9 @@ impl Runtime {
     /// JSON (what the host stores or answers), as a breach with an
     /// incident, like `ingest`'s. A page of recordings, a PBX's call
     /// history or a transcript is otherwise bounded only by the guest's
-    /// memory, times every instance in the pool.
+    /// memory, times every instance in the pool. Not for the exports with
+    /// an effect (`send`, `click-to-call`, `hold`): refused after the
+    /// message went out, a reply would be retried and the effect repeated.
     async fn bounded<T: serde::Serialize>(
         &self,
         target: &CallTarget,
@@ -485,17 +487,19 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         request: &pbx::DialRequest,
     ) -> Result<Result<pbx::DialResult, ConnectorError>, CallError> {
-        self.bounded(
+        Ok(invoke!(
+            self,
             target,
-            invoke!(self, target, call_control, "call-control", |store, pre| {
+            call_control,
+            "call-control",
+            |store, pre| {
                 let instance = pre.instantiate_async(&mut store).await?;
                 instance
                     .switchboard_connector_pbx_control()
                     .call_click_to_call(&mut store, installation, request)
                     .await
-            }),
-        )
-        .await
+            }
+        ))
     }
 
     /// `call-control`: toggle hold.
@@ -505,17 +509,19 @@ impl Runtime {
         installation: &v0_1::types::Installation,
         request: &pbx::HoldRequest,
     ) -> Result<Result<(), ConnectorError>, CallError> {
-        self.bounded(
+        Ok(invoke!(
+            self,
             target,
-            invoke!(self, target, call_control, "call-control", |store, pre| {
+            call_control,
+            "call-control",
+            |store, pre| {
                 let instance = pre.instantiate_async(&mut store).await?;
                 instance
                     .switchboard_connector_pbx_control()
                     .call_hold(&mut store, installation, request)
                     .await
-            }),
-        )
-        .await
+            }
+        ))
     }
 
     /// `call-control`: the PBX's own call history (seed 002 `get_cdr`).
@@ -564,17 +570,13 @@ impl Runtime {
         destination: &chan::Destination,
         notification: &chan::Notification,
     ) -> Result<chan::Outcome, CallError> {
-        self.bounded(
-            target,
-            invoke!(self, target, channel, "channel", |store, pre| {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .switchboard_connector_delivery()
-                    .call_send(&mut store, destination, notification)
-                    .await
-            }),
-        )
-        .await
+        Ok(invoke!(self, target, channel, "channel", |store, pre| {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .switchboard_connector_delivery()
+                .call_send(&mut store, destination, notification)
+                .await
+        }))
     }
 }
 
