@@ -1,7 +1,7 @@
 //! One `analyze` job: the business's analyzer integration transcribes each
 //! stored recording of the call (audio uploaded by the host), then analyses
 //! the call. The worker stores the result (and so queues the automations),
-//! on the call the job is for by then (see `worker::follow_call`).
+//! on the call the job is for by then (see `AnalysisWorker::moved`).
 
 use std::time::Duration;
 
@@ -55,7 +55,8 @@ fn sandbox(e: CallError) -> Failure {
     }
 }
 
-fn store(e: StoreError) -> Failure {
+/// A failure of our database: it may pass.
+pub(super) fn store_failed(e: StoreError) -> Failure {
     Failure::Retry(format!("internal: {e}"))
 }
 
@@ -97,19 +98,22 @@ pub async fn analyze(
     call_id: &str,
     upload_timeout: Duration,
 ) -> Result<AnalysisResult, Failure> {
-    let Some(integration) = analyzer_of(syncer, business_id).await.map_err(store)? else {
+    let Some(integration) = analyzer_of(syncer, business_id)
+        .await
+        .map_err(store_failed)?
+    else {
         return Err(Failure::Skip("no analyzer is connected".into()));
     };
     let call = match syncer.store.get_call(business_id, call_id).await {
         Ok(c) => c,
         Err(StoreError::NotFound) => return Err(Failure::CallGone),
-        Err(e) => return Err(store(e)),
+        Err(e) => return Err(store_failed(e)),
     };
     let recordings: Vec<_> = syncer
         .store
         .call_recordings(business_id, call_id)
         .await
-        .map_err(store)?
+        .map_err(store_failed)?
         .into_iter()
         .filter(|r| r.status == "stored")
         .collect();

@@ -8,14 +8,10 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::run::{Failure, analyze};
+use super::run::{Failure, analyze, store_failed};
 use crate::notify::events;
 use crate::pull::sync::Syncer;
 use crate::store::{AnalysisJob, JobLease, NewNotification, StoreError, now_ms};
-
-fn store_failure(e: StoreError) -> Failure {
-    Failure::Retry(format!("internal: {e}"))
-}
 
 /// Attempts before an analysis counts as failed.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -157,7 +153,7 @@ impl AnalysisWorker {
                         Err(StoreError::NotFound) => {
                             call = self.moved(job, &call, &mut moves).await?;
                         }
-                        other => return other.map(drop).map_err(store_failure),
+                        other => return other.map(drop).map_err(store_failed),
                     }
                 }
             }
@@ -171,7 +167,7 @@ impl AnalysisWorker {
                 .await
                 {
                     Err(StoreError::NotFound) => call = self.moved(job, &call, &mut moves).await?,
-                    other => return other.map(drop).map_err(store_failure),
+                    other => return other.map(drop).map_err(store_failed),
                 }
             },
             other => Err(Failure::Permanent(format!("unknown job kind `{other}`"))),
@@ -201,7 +197,7 @@ impl AnalysisWorker {
                 Ok(moved)
             }
             Ok(_) => Err(Failure::CallGone),
-            Err(e) => Err(store_failure(e)),
+            Err(e) => Err(store_failed(e)),
         }
     }
 

@@ -8,7 +8,6 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -60,10 +59,6 @@ pub fn call_not_found() -> ApiError {
     ApiError::not_found("call_not_found", "no such call in this business")
 }
 
-fn invalid_filter(message: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", message)
-}
-
 /// `+7 916 123-45-67`, `79161234567` and `+79161234567` all mean the same
 /// E.164 number; anything else is refused rather than silently matching
 /// nothing.
@@ -79,7 +74,7 @@ pub fn e164(raw: &str) -> Option<String> {
 
 fn one_of(name: &str, value: Option<String>, allowed: &[&str]) -> Result<Option<String>, ApiError> {
     match value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(invalid_filter(format!(
+        Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::invalid_filter(format!(
             "`{name}` must be one of {}",
             allowed.join(", ")
         ))),
@@ -106,13 +101,13 @@ async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewCalls)?;
-    let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::invalid_filter(e.body_text()))?;
     let limit = pagination::limit(q.limit.as_deref())?;
     let cursor =
         pagination::decode(q.cursor.as_deref())?.map(|(sort_at, id)| CallCursor { sort_at, id });
     let phone = match q.phone.as_deref() {
         Some(raw) => Some(e164(raw).ok_or_else(|| {
-            invalid_filter("`phone` must be an E.164 number such as +79161234567".into())
+            ApiError::invalid_filter("`phone` must be an E.164 number such as +79161234567")
         })?),
         None => None,
     };
@@ -130,9 +125,7 @@ async fn list(
         .list_calls(&caller.business_id, &filter, cursor.as_ref(), limit)
         .await
         .map_err(ApiError::internal)?;
-    let next = (calls.len() == limit as usize)
-        .then(|| calls.last().map(|c| pagination::encode(c.sort_at, &c.id)))
-        .flatten();
+    let next = pagination::next_cursor(&calls, limit, |c| (c.sort_at, &c.id));
     Ok(Json(json!({ "items": calls, "nextCursor": next })))
 }
 

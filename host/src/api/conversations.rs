@@ -75,13 +75,7 @@ async fn list(
         .list_conversations(&caller.business_id, before, limit)
         .await
         .map_err(ApiError::internal)?;
-    let next = (items.len() == limit as usize)
-        .then(|| {
-            items
-                .last()
-                .map(|c| pagination::encode(c.last_message_at, &c.id))
-        })
-        .flatten();
+    let next = pagination::next_cursor(&items, limit, |c| (c.last_message_at, &c.id));
     Ok(Json(json!({ "items": items, "nextCursor": next })))
 }
 
@@ -143,8 +137,6 @@ async fn messages(
         .list_messages(&caller.business_id, &id, after, limit)
         .await
         .map_err(ApiError::internal)?;
-    let next = (items.len() == limit as usize)
-        .then(|| items.last().map(|m| pagination::encode(m.sent_at, &m.id)))
-        .flatten();
+    let next = pagination::next_cursor(&items, limit, |m| (m.sent_at, &m.id));
     Ok(Json(json!({ "items": items, "nextCursor": next })))
 }

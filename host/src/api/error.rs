@@ -38,6 +38,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 422 `invalid_filter`: a list route's query that names no rows
+    /// (an unknown parameter, a value outside the documented ones).
+    pub fn invalid_filter(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", message)
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
         Self::new(

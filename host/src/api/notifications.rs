@@ -754,10 +754,6 @@ async fn stream(
 const STATUSES: &[&str] = &["pending", "sending", "delivered", "failed"];
 const CHANNELS: &[&str] = &["telegram", "discord", "in_app", "webhook"];
 
-fn invalid_filter(message: impl Into<String>) -> ApiError {
-    unprocessable("invalid_filter", message)
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -802,7 +798,7 @@ async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewNotifications)?;
-    let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::invalid_filter(e.body_text()))?;
     for (name, given, allowed) in [
         ("status", &q.status, STATUSES),
         ("channel", &q.channel, CHANNELS),
@@ -810,7 +806,7 @@ async fn list(
         if let Some(v) = given
             && !allowed.contains(&v.as_str())
         {
-            return Err(invalid_filter(format!(
+            return Err(ApiError::invalid_filter(format!(
                 "`{name}` must be one of {}",
                 allowed.join(", ")
             )));
@@ -830,12 +826,7 @@ async fn list(
         .list_notifications(&caller.business_id, &filter, cursor, limit)
         .await
         .map_err(ApiError::internal)?;
-    let next = (rows.len() == limit as usize)
-        .then(|| {
-            rows.last()
-                .map(|n| super::pagination::encode(n.created_at, &n.id))
-        })
-        .flatten();
+    let next = super::pagination::next_cursor(&rows, limit, |n| (n.created_at, &n.id));
     Ok(Json(json!({ "items": rows, "nextCursor": next })))
 }
 

@@ -33,6 +33,18 @@ pub fn encode(sort_key: i64, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{sort_key}:{id}"))
 }
 
+/// The next page's cursor: the last row's sort key and id when the page is
+/// full (a shorter page is the last), else none.
+pub fn next_cursor<T>(rows: &[T], limit: u32, key: impl Fn(&T) -> (i64, &str)) -> Option<String> {
+    if rows.len() != limit as usize {
+        return None;
+    }
+    rows.last().map(|row| {
+        let (sort_key, id) = key(row);
+        encode(sort_key, id)
+    })
+}
+
 pub fn decode(cursor: Option<&str>) -> Result<Option<(i64, String)>, ApiError> {
     let Some(cursor) = cursor else {
         return Ok(None);

@@ -10,7 +10,6 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
@@ -58,14 +57,6 @@ struct HistoryParams {
     integration_id: Option<String>,
 }
 
-fn invalid_filter(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_filter",
-        message.into(),
-    )
-}
-
 /// `+7 916 123-45-67,+74951343060` → both in E.164; any that is not a
 /// number is refused rather than silently matching nothing.
 fn phones(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
@@ -76,7 +67,7 @@ fn phones(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
         .split(',')
         .map(|p| {
             e164(p).ok_or_else(|| {
-                invalid_filter(format!(
+                ApiError::invalid_filter(format!(
                     "`phone` must be E.164 numbers separated by commas; `{}` is not one",
                     p.trim()
                 ))
@@ -84,7 +75,7 @@ fn phones(raw: Option<&str>) -> Result<Vec<String>, ApiError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     if phones.len() > MAX_PHONES {
-        return Err(invalid_filter(format!(
+        return Err(ApiError::invalid_filter(format!(
             "`phone` may name at most {MAX_PHONES} numbers"
         )));
     }
@@ -151,14 +142,14 @@ async fn history(
     query: Result<Query<HistoryParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewCalls)?;
-    let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::invalid_filter(e.body_text()))?;
     let limit = pagination::limit(q.limit.as_deref())?;
     let offset = q.offset.unwrap_or(0);
     let phones = phones(q.phone.as_deref())?;
     if let (Some(from), Some(to)) = (q.from, q.to)
         && from > to
     {
-        return Err(invalid_filter("`from` is after `to`"));
+        return Err(ApiError::invalid_filter("`from` is after `to`"));
     }
     let integration = pick(&state, &caller, q.integration_id.as_deref()).await?;
     let (target, installation) = state

@@ -46,10 +46,6 @@ fn recording_not_found() -> ApiError {
     ApiError::not_found("recording_not_found", "no such recording in this business")
 }
 
-fn invalid_filter(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", message)
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -91,11 +87,11 @@ async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::ViewCalls)?;
-    let Query(q) = query.map_err(|e| invalid_filter(e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::invalid_filter(e.body_text()))?;
     if let Some(s) = &q.status
         && !STATUSES.contains(&s.as_str())
     {
-        return Err(invalid_filter(format!(
+        return Err(ApiError::invalid_filter(format!(
             "`status` must be one of {}",
             STATUSES.join(", ")
         )));
@@ -114,9 +110,7 @@ async fn list(
         .list_recordings(&caller.business_id, &filter, cursor, limit)
         .await
         .map_err(ApiError::internal)?;
-    let next = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| pagination::encode(r.created_at, &r.id)))
-        .flatten();
+    let next = pagination::next_cursor(&rows, limit, |r| (r.created_at, &r.id));
     Ok(Json(json!({ "items": rows, "nextCursor": next })))
 }
 

@@ -622,8 +622,8 @@ impl Notifier {
     }
 
     /// Records [`settle`]d attempts, trying again on a database error
-    /// while the lease still holds (about 15 s of tries within its 60);
-    /// false when it could not. A batch sent but not recorded is sent again
+    /// while the lease still holds (about 15 s of tries within its 60). A
+    /// batch sent but not recorded (logged here) is sent again
     /// once its lease runs out (the notification id is the receiver's
     /// idempotency key), so this only narrows that window.
     pub async fn record_retrying(
@@ -631,11 +631,11 @@ impl Notifier {
         batch: &[Notification],
         records: &[(String, AttemptResult, i64)],
         held_until: Option<i64>,
-    ) -> bool {
+    ) {
         let mut wait = std::time::Duration::from_millis(500);
         for tries_left in (0..5).rev() {
             match self.record_settled(batch, records, held_until).await {
-                Ok(()) => return true,
+                Ok(()) => return,
                 Err(e) if tries_left > 0 => {
                     tracing::warn!(error = %e, "outbox: recording a batch failed; trying again");
                     tokio::time::sleep(wait).await;
@@ -646,7 +646,6 @@ impl Notifier {
                 }
             }
         }
-        false
     }
 
     /// Records [`settle`]d attempts. Safe to call again after an error: the

@@ -320,31 +320,9 @@ impl Store {
         at: i64,
         error: &str,
     ) -> Result<JobLease, StoreError> {
-        let requeued = sqlx::query(
-            "UPDATE analysis_jobs SET status = 'pending', next_attempt_at = $2, last_error = $3, \
-             lease_until = NULL, updated_at = $4 \
-             WHERE id = $1 AND status = 'running' AND attempts = $5 \
-             AND NOT EXISTS (SELECT 1 FROM analysis_jobs p WHERE p.call_id = analysis_jobs.call_id \
-             AND p.kind = analysis_jobs.kind AND p.status = 'pending')",
-        )
-        .bind(id)
-        .bind(at)
-        .bind(error)
-        .bind(now_ms())
-        .bind(claim)
-        .execute(&self.pool)
-        .await;
-        match requeued {
-            Ok(done) if done.rows_affected() == 1 => return Ok(JobLease::Held),
-            // No row: the lease is lost, or a pending twin exists (checked
-            // below). A unique violation: the twin was queued just now.
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
-            Err(e) => return Err(e.into()),
-        }
         let superseded =
             format!("superseded: the same work was queued again (last error: {error})");
-        self.finish_analysis_job(id, claim, "skipped", Some(&superseded), &[])
+        self.requeue_analysis_job(id, claim, at, Some(error), false, &superseded)
             .await
     }
 
@@ -366,33 +344,56 @@ impl Store {
     /// not use up its attempts). A pending twin (queued meanwhile) makes
     /// this one superseded instead. Nothing if the claim no longer holds.
     pub async fn release_analysis_job(&self, id: &str, claim: i64) -> Result<JobLease, StoreError> {
-        let now = now_ms();
-        let released = sqlx::query(
-            "UPDATE analysis_jobs SET status = 'pending', attempts = attempts - 1, \
-             next_attempt_at = $2, lease_until = NULL, updated_at = $2 \
-             WHERE id = $1 AND status = 'running' AND attempts = $3 \
+        self.requeue_analysis_job(
+            id,
+            claim,
+            now_ms(),
+            None,
+            true,
+            "superseded: the same work was queued again while this server stopped",
+        )
+        .await
+    }
+
+    /// The job claimed as attempt `claim` pending again from `at`, with
+    /// `error` as its last error (None keeps the one it has) and, with
+    /// `refund`, the claim's attempt not counted. A pending twin of the
+    /// same call and kind ends it `skipped` with `superseded` instead.
+    async fn requeue_analysis_job(
+        &self,
+        id: &str,
+        claim: i64,
+        at: i64,
+        error: Option<&str>,
+        refund: bool,
+        superseded: &str,
+    ) -> Result<JobLease, StoreError> {
+        let requeued = sqlx::query(
+            "UPDATE analysis_jobs SET status = 'pending', next_attempt_at = $2, \
+             last_error = COALESCE($3, last_error), attempts = attempts - $4, \
+             lease_until = NULL, updated_at = $5 \
+             WHERE id = $1 AND status = 'running' AND attempts = $6 \
              AND NOT EXISTS (SELECT 1 FROM analysis_jobs p WHERE p.call_id = analysis_jobs.call_id \
              AND p.kind = analysis_jobs.kind AND p.status = 'pending')",
         )
         .bind(id)
-        .bind(now)
+        .bind(at)
+        .bind(error)
+        .bind(i64::from(refund))
+        .bind(now_ms())
         .bind(claim)
         .execute(&self.pool)
         .await;
-        match released {
+        match requeued {
             Ok(done) if done.rows_affected() == 1 => return Ok(JobLease::Held),
+            // No row: the lease is lost, or a pending twin exists (checked
+            // below). A unique violation: the twin was queued just now.
             Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
             Err(e) => return Err(e.into()),
         }
-        self.finish_analysis_job(
-            id,
-            claim,
-            "skipped",
-            Some("superseded: the same work was queued again while this server stopped"),
-            &[],
-        )
-        .await
+        self.finish_analysis_job(id, claim, "skipped", Some(superseded), &[])
+            .await
     }
 
     /// The call's analysis work, newest first, for the API.
